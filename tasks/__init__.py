@@ -1,0 +1,1 @@
+"""Pure, typed transforms of newsflow: bytes -> documents -> articles -> rows."""
