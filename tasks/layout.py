@@ -1,10 +1,564 @@
-"""Layout: page text -> blocks -> articles. (Being written; see parse_page.)"""
+"""Layout: page text -> lines -> items -> articles.
+
+A page of text extracted from a newspaper PDF is a stream of hard-wrapped column lines. Three
+passes turn it back into articles:
+
+1. **lines -> items** (:func:`items_of`): join wrapped lines into paragraphs (a line ends a
+   paragraph when it ends a sentence and is short, or when the next line is two characters short
+   of the column width: its first-line indent was lost), mend column breaks (blank lines in the
+   middle of a sentence), drop the spaces PDF extraction put around numbers, and pick out the
+   lines that stand alone (headlines, kickers, subtitles, subheadings), bylines and continuation
+   markers, including those glued onto a neighbouring line.
+2. **items -> articles** (:func:`_segment`): a dynamic programme chooses where articles start and
+   end. Every article has one headline group, printed before *or after* its body, or else starts
+   with a ``（上接第 N 版）`` marker; a standalone line inside an article is a subheading. Which
+   neighbour a headline belongs to is decided by content: how much of the headline's wording the
+   body repeats.
+3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines,
+   the ``本报讯`` dateline, continuation pages.
+
+Everything here is pure and deterministic: the same text always gives the same articles.
+"""
 
 from __future__ import annotations
 
-from tasks.model import Page
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cn2an
+
+from tasks.model import Article, Page, Paragraph
+
+# ---------------------------------------------------------------------------------------------
+# character classes and patterns
+
+_CJK = r"\u3400-\u9fff"
+TERMINAL = "。！？!?…；;"
+CLOSERS = "”’」』）)》】"
+BULLETS = "●◆■▲★◎□◇"
+
+_NUM = r"[0-9０-９]+|[零〇一二三四五六七八九十百]+"
+MARKER_RE = re.compile(
+    rf"[（(]\s*(?P<kind>上接|下转|接|转)\s*第?\s*(?P<page>{_NUM})\s*版\s*[）)]"
+)
+_NAME = rf"[{_CJK}·]{{2,5}}"
+_NAMES = rf"{_NAME}(?:[ \u3000、，,]+{_NAME})*"
+# a whole line that is a byline: ■记者 杨晓梅 / 本报记者 杨明 刘济民 / □ 何承天 / 记者 X
+BYLINE_RE = re.compile(
+    rf"^\s*(?:[■□◆●]\s*)?(?:本报|新华社)?(?:特约)?记者[ \u3000：:]*(?P<names>{_NAMES})\s*$"
+    rf"|^\s*[■□]\s*(?P<names2>{_NAMES})\s*$"
+)
+# a byline glued to the end of a body line: "...参加。 ■记者 毛信慧 成佳佳"
+GLUED_BYLINE_RE = re.compile(
+    rf"^(?P<body>.*\S)\s+(?P<byline>[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*{_NAMES})\s*$"
+    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
+)
+DATELINE_RE = re.compile(
+    rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
+)
+_SPACE_RE = re.compile(r"[ \u3000\t]+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def _compact(text: str) -> str:
+    """Drop the spaces PDF extraction put into a line, keep the real ones.
+
+    ``12 月 7 日`` -> ``12月7日``; a letter-spaced line (``本 报 讯 10 月``) loses every space;
+    a space between two Chinese phrases (``大格局谋发展 高质量抓落实``) or two Latin words stays.
+    """
+    t = text.strip()
+    if " " not in t and "\u3000" not in t and "\t" not in t:
+        return t
+    parts = _SPACE_RE.split(t)
+    spaced = len(parts) >= 4 and sum(len(p) <= 2 for p in parts) >= 0.7 * len(parts)
+    out = parts[0]
+    for part in parts[1:]:
+        a, b = out[-1], part[0]
+        latin = a.isascii() and a.isalpha() and b.isascii() and b.isalpha()
+        if latin or (not spaced and _is_han(a) and _is_han(b)):
+            out += " "
+        out += part
+    return out
+
+
+_HANGING = "，。、；：？！,.;:?!”’）」』"
+
+
+def _width(text: str) -> int:
+    """A line's width in columns: Latin letters and digits are half-width, spaces take none,
+    and a punctuation mark hanging past the column edge is not counted."""
+    w = 0.0
+    for ch in text:
+        if ch == " ":
+            continue
+        w += 0.5 if ch.isascii() else 1.0
+    if text[-1:] in _HANGING:
+        w -= 1
+    return int(w + 0.5)
+
+
+def _ends_sentence(text: str) -> bool:
+    t = text.rstrip().rstrip(CLOSERS)
+    return bool(t) and t[-1] in TERMINAL
+
+
+def _page_number(raw: str) -> int | None:
+    raw = raw.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if raw.isdigit():
+        return int(raw)
+    try:
+        return int(cn2an.cn2an(raw, "smart"))
+    except (ValueError, KeyError):
+        return None
+
+
+def _split_names(names: str) -> list[str]:
+    return [n for n in re.split(r"[ \u3000、，,]+", names.strip()) if n]
+
+
+# ---------------------------------------------------------------------------------------------
+# pass 1: lines -> items
+
+
+@dataclass
+class Item:
+    """One unit of a page: a paragraph ``P``, a standalone line ``S``, a byline ``B`` or a
+    continuation marker ``M``."""
+
+    kind: str
+    text: str = ""
+    names: list[str] = field(default_factory=list)
+    marker: str | None = None  # "from" / "to" for M items
+    page: int | None = None
+    glued: bool = False  # a byline glued onto a body line, or a marker glued to text
+    blank_before: bool = False
+    blank_after: bool = False
+    long: bool = False  # an S line wider than the column: never a wrapped line
+
+
+@dataclass
+class _Line:
+    text: str  # compacted
+    n: int
+    blank_before: bool
+    bullet: bool
+    force_break_after: str | None = None  # "from"/"to": text glued before a marker
+    force_break_before: bool = False
+
+
+def _estimate_width(lengths: list[int]) -> int:
+    """The column width: the most common length of the longer lines."""
+    common = Counter(n for n in lengths if n >= 8)
+    if not common:
+        return max(lengths, default=16)
+    # the most common length (ties: the wider); too few lines to tell: a usual column
+    width, count = max(common.items(), key=lambda wc: (wc[1], wc[0]))
+    return width if count >= 3 else 16
+
+
+def _explode(raw_lines: list[str]) -> tuple[str | None, list[tuple[str, object, bool]]]:
+    """Split raw lines into ``(kind, payload, blank_before)`` pieces: text, byline, marker.
+
+    Markers and bylines glued to text are cut out here, so later passes see them on their own.
+    """
+    section: str | None = None
+    pieces: list[tuple[str, object, bool]] = []
+    blank = False
+    seen_text = False
+    for raw in raw_lines:
+        if not raw.strip():
+            blank = True
+            continue
+        if not seen_text:
+            seen_text = True
+            # the page header: an indented short first line (" 要闻·综合")
+            if raw[:1].isspace() and len(raw.strip()) <= 12 and not _ends_sentence(raw):
+                section = _compact(raw)
+                blank = False
+                continue
+        line = raw.strip()
+        bm = BYLINE_RE.match(line)
+        if bm and not line.rstrip().endswith("摄"):
+            pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), blank))
+            blank = False
+            continue
+        pos = 0
+        first = True
+        for m in MARKER_RE.finditer(line):
+            before = line[pos : m.start()].strip()
+            if before:
+                pieces.append(("T", (before, True), blank if first else False))
+                first = False
+            kind = "from" if m.group("kind") in ("上接", "接") else "to"
+            pieces.append(("M", (kind, _page_number(m.group("page")), bool(before)), blank if first else False))
+            first = False
+            pos = m.end()
+        rest = line[pos:].strip()
+        if rest:
+            gm = GLUED_BYLINE_RE.match(rest)
+            if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
+                body = gm.group("body") or gm.group("body2")
+                names = gm.group("byline") or gm.group("byline2")
+                names = re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*", "", names)
+                pieces.append(("T", (body, False), blank if first else False))
+                pieces.append(("B", _split_names(names), False))
+            else:
+                pieces.append(("T", (rest, False), blank if first else False))
+        blank = False
+    return section, pieces
+
+
+def items_of(text: str) -> tuple[str | None, list[Item], int]:
+    """Pass 1: the page's section header, its items, and the column width used."""
+    section, pieces = _explode(text.split("\n"))
+    lines_n = [_width(_compact(p[1][0])) for p in pieces if p[0] == "T"]  # type: ignore[index]
+    width = _estimate_width(lines_n)
+
+    items: list[Item] = []
+    buf: list[_Line] = []
+
+    def flush_text(next_blank: bool) -> None:
+        """Turn a run of text lines (no byline/marker between them) into P and S items."""
+        if not buf:
+            return
+        groups = _group_lines(buf, width)
+        for gi, (kind, lines) in enumerate(groups):
+            text = _join([ln.text for ln in lines])
+            it = Item(kind=kind, text=text, blank_before=lines[0].blank_before)
+            if kind == "S":
+                it.long = any(ln.n > width + 2 for ln in lines)
+            items.append(it)
+        # blank_after of the last item of the run
+        items[-1].blank_after = next_blank
+        buf.clear()
+
+    for i, (kind, payload, blank) in enumerate(pieces):
+        if kind == "T":
+            txt, glued_before_marker = payload  # type: ignore[misc]
+            ctext = _compact(txt)
+            ln = _Line(ctext, _width(ctext), blank, ctext[:1] in BULLETS)
+            # text glued before a marker ends there (a headline glued to （上接…）, or a body
+            # line ending in （下转…）); text right after a marker starts afresh
+            if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
+                ln.force_break_before = True
+            if glued_before_marker:
+                ln.force_break_after = pieces[i + 1][1][0]  # type: ignore[index]
+            buf.append(ln)
+            continue
+        flush_text(blank)
+        if kind == "B":
+            items.append(Item(kind="B", names=list(payload), blank_before=blank,  # type: ignore[arg-type]
+                              glued=bool(items) and items[-1].kind == "P" and not blank))
+        else:
+            mk, page, glued = payload  # type: ignore[misc]
+            items.append(Item(kind="M", marker=mk, page=page, glued=glued, blank_before=blank))
+        if items and i + 1 < len(pieces):
+            items[-1].blank_after = pieces[i + 1][2]
+    flush_text(False)
+    return section, items, width
+
+
+def _join(parts: list[str]) -> str:
+    out = ""
+    for p in parts:
+        if out and re.search(r"[A-Za-z]$", out) and re.match(r"[A-Za-z]", p):
+            out += " "
+        out += p
+    return out
+
+
+def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
+    """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
+
+    def indent_like(ln: _Line) -> bool:
+        return width - 3 <= ln.n <= width - 2
+
+    def full(ln: _Line, first: bool = False) -> bool:
+        # the first line of a paragraph is full two characters early: its indent was lost
+        # and a line ending in punctuation may stop one short of the edge or hang past it
+        slack = 1 if ln.text[-1:] in _HANGING else 0
+        return ln.n >= (width - 3 if first else width - 1) - slack
+
+    def starts_para(ln: _Line | None) -> bool:
+        """Does this line look like the first line of a paragraph (or is there none)?"""
+        if ln is None:
+            return True
+        return (
+            ln.force_break_before
+            or indent_like(ln)
+            or ln.bullet
+            or bool(DATELINE_RE.match(ln.text))
+            or (ln.blank_before and not full(ln))
+        )
+
+    def standalone(k: int) -> bool:
+        """Line ``k`` stands alone: a headline, kicker, subtitle or subheading."""
+        ln = lines[k]
+        nxt = lines[k + 1] if k + 1 < len(lines) else None
+        if ln.bullet or ln.text[-1:] in "，、：:；," or DATELINE_RE.match(ln.text) or ln.text.endswith("摄"):
+            return False
+        starts = ln.blank_before or ln.force_break_before or k == 0
+        isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
+        if _ends_sentence(ln.text):
+            # only an exclamation or question standing between gaps: “我们一定会胜利!”
+            t = ln.text.rstrip(CLOSERS)
+            return isolated and t[-1:] in "！？!?" and ln.n < width - 1
+        return (
+            isolated
+            or ln.force_break_after == "from"
+            or ln.n > width + 2
+            or (ln.n <= width - 2 and starts_para(nxt) and (nxt is None or not full(nxt)))
+            or (ln.n <= width - 4 and ln.blank_before)
+        )
+
+    def heading_tail(ln: _Line) -> bool:
+        """The second line of a heading wrapped over two lines."""
+        return (not ln.blank_before and not ln.force_break_before and ln.n < width - 1
+                and not _ends_sentence(ln.text) and ln.text[-1:] not in "，、：:；,"
+                and not ln.text.startswith("——") and not ln.bullet)
+
+    groups: list[tuple[str, list[_Line]]] = []
+    cur: list[_Line] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        ln = lines[i]
+        if not cur and standalone(i):
+            head = [ln]
+            j = i + 1
+            # a heading wrapped over two short lines ("扎实推进党的建设全域 / 提升、全面提质")
+            while (j < n and ln.n <= width + 2 and not ln.text.startswith("——")
+                   and not head[-1].force_break_after and heading_tail(lines[j])
+                   and starts_para(lines[j + 1] if j + 1 < n else None)):
+                head.append(lines[j])
+                j += 1
+            groups.append(("S", head))
+            i = j
+            continue
+        cur.append(ln)
+        nxt = lines[i + 1] if i + 1 < n else None
+        first = len(cur) == 1
+        if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
+            end = True
+        elif cur[0].bullet and not _ends_sentence(ln.text) and not full(ln, first):
+            end = True  # a bullet point ends at its short last line
+        elif _ends_sentence(ln.text):
+            end = not full(ln, first) or starts_para(nxt) or standalone(i + 1)
+        else:
+            # an unfinished short line, a gap, then something that starts afresh
+            end = nxt.blank_before and not full(ln, first) and starts_para(nxt)
+        if end:
+            groups.append(("P", cur))
+            cur = []
+        i += 1
+    if cur:
+        groups.append(("P", cur))
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# pass 2: items -> articles
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    t = re.sub(rf"[^{_CJK}A-Za-z0-9]", "", text)
+    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset(t)
+
+
+def _overlap(head: str, body_grams: frozenset[str]) -> float:
+    g = _bigrams(head)
+    if not g:
+        return 0.0
+    return len(g & body_grams) / len(g)
+
+
+W_ARTICLE = 2.0      # cost of one more article
+W_CONTENT = 4.0      # reward for headline wording repeated in the body
+W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
+W_BOTHHEADS = 6.0    # headline lines both before and after one body
+W_BYLINE_MID = 4.0   # a byline inside a body
+W_MARKER_MID = 4.0   # a marker inside a body
+W_DATELINE_MID = 5.0  # 本报讯 not opening its article
+W_HEADLIKE_SUB = 1.5  # a headline-looking line used as subheading
+
+
+def _headlike(items: list[Item], k: int) -> float:
+    """How much standalone line ``k`` looks like a headline rather than a subheading (0..1+)."""
+    it = items[k]
+    score = 0.0
+    if it.long:
+        score += 1.0
+    if it.blank_before and it.blank_after:
+        score += 0.5
+    if it.text.startswith("——"):
+        score += 0.5
+    for d in (-1, 1):
+        j = k + d
+        if 0 <= j < len(items) and items[j].kind in ("S", "B", "M"):
+            score += 0.5
+    if k + 1 < len(items) and items[k + 1].kind == "P" and DATELINE_RE.match(items[k + 1].text):
+        score += 0.5
+    return score
+
+
+@dataclass
+class _Span:
+    head: list[int]
+    body: list[int]
+    tail: list[int]
+
+
+def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
+    """Cut ``items[i:j]`` into head zone, body zone and tail zone; None if it has no paragraph."""
+    ps = [k for k in range(i, j) if items[k].kind == "P"]
+    if not ps:
+        return None
+    first, last = ps[0], ps[-1]
+    return _Span(list(range(i, first)), list(range(first, last + 1)), list(range(last + 1, j)))
+
+
+def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]],
+                   headlike: list[float]) -> float:
+    span = _split_span(items, i, j)
+    if span is None:
+        return float("-inf")
+    score = -W_ARTICLE
+    body_grams: frozenset[str] = frozenset().union(*(grams[k] for k in span.body if items[k].kind == "P"))
+    head_s = [k for k in span.head if items[k].kind == "S"]
+    tail_s = [k for k in span.tail if items[k].kind == "S"]
+    if head_s and tail_s:
+        score -= W_BOTHHEADS
+    heads = head_s or tail_s
+    starts_with_from = any(items[k].kind == "M" and items[k].marker == "from" for k in span.head) or (
+        items[span.body[0]].kind == "M" and items[span.body[0]].marker == "from")
+    if starts_with_from and head_s:
+        score -= W_BOTHHEADS  # a continued article carries no headline of its own
+    if heads:
+        ov = sum(_overlap(items[k].text, body_grams) for k in heads) / len(heads)
+        score += W_CONTENT * ov + sum(headlike[k] for k in heads) / len(heads) * 0.5
+        # a subtitle (——…) closes its headline group
+        if any(items[k].text.startswith("——") for k in heads[:-1]):
+            score -= W_BOTHHEADS
+        if len(heads) > 3:
+            score -= 2.0 * (len(heads) - 3)
+    elif not starts_with_from:
+        score -= W_NOHEAD
+    for k in span.body:
+        it = items[k]
+        if it.kind == "B":
+            score -= W_BYLINE_MID
+        elif it.kind == "M":
+            if not (it.marker == "from" and k == span.body[0]):
+                score -= W_MARKER_MID
+        elif it.kind == "S":
+            score -= W_HEADLIKE_SUB * headlike[k]
+        elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
+            score -= W_DATELINE_MID
+    for k in span.head:
+        if items[k].kind == "M" and items[k].marker == "to":
+            score -= W_MARKER_MID
+    for k in span.tail:
+        if items[k].kind == "M" and items[k].marker == "from":
+            score -= W_MARKER_MID
+    return score
+
+
+def _segment(items: list[Item]) -> list[tuple[int, int]]:
+    """Choose article spans ``[i, j)`` over the items maximising the summed article score."""
+    n = len(items)
+    if n == 0:
+        return []
+    grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
+    headlike = [(_headlike(items, k) if items[k].kind == "S" else 0.0) for k in range(n)]
+    # articles may only start or end next to a standalone line, a byline, a marker or a dateline
+    cuts = {0, n}
+    for k, it in enumerate(items):
+        if it.kind in ("S", "B", "M"):
+            cuts.update((k, k + 1))
+        elif it.kind == "P" and DATELINE_RE.match(it.text):
+            cuts.add(k)
+    order = sorted(cuts)
+    best = {0: (0.0, -1)}
+    for b in order[1:]:
+        cand = (float("-inf"), -1)
+        for a in order:
+            if a >= b:
+                break
+            if a not in best or best[a][0] == float("-inf"):
+                continue
+            s = best[a][0] + _article_score(items, a, b, grams, headlike)
+            if s > cand[0]:
+                cand = (s, a)
+        best[b] = cand
+    spans = []
+    b = n
+    while b > 0:
+        a = best[b][1]
+        if a < 0:  # nothing scored: one article of everything
+            return [(0, n)]
+        spans.append((a, b))
+        b = a
+    return spans[::-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# pass 3: fields
+
+
+def _headline_fields(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+    subtitle = next((t for t in lines if t.startswith("——")), None)
+    rest = [t for t in lines if t is not subtitle]
+    if not rest:
+        return None, None, subtitle
+    if len(rest) == 1:
+        return rest[0], None, subtitle
+    # kicker above the title; more lines than two are kept in the title
+    return " ".join(rest[1:]), rest[0], subtitle
+
+
+def _build_article(items: list[Item], i: int, j: int) -> Article:
+    span = _split_span(items, i, j)
+    art = Article()
+    if span is None:  # no paragraph at all: keep whatever text there is, lose nothing
+        art.paragraphs = [Paragraph(items[k].text, "body") for k in range(i, j) if items[k].text]
+        return art
+    head_s = [items[k].text for k in span.head if items[k].kind == "S"]
+    tail_s = [items[k].text for k in span.tail if items[k].kind == "S"]
+    art.title, art.kicker, art.subtitle = _headline_fields(head_s or tail_s)
+    reporters: list[str] = []
+    for k in range(i, j):
+        it = items[k]
+        if it.kind == "B":
+            reporters.extend(n for n in it.names if n not in reporters)
+        elif it.kind == "M" and it.page is not None:
+            if it.marker == "from" and art.continued_from_page is None:
+                art.continued_from_page = it.page
+            elif it.marker == "to":
+                art.continues_to_page = it.page
+    art.reporters = reporters
+    for k in span.body:
+        it = items[k]
+        if it.kind == "P":
+            art.paragraphs.append(Paragraph(it.text, "body"))
+        elif it.kind == "S":
+            art.paragraphs.append(Paragraph(it.text, "subheading"))
+    # a headline group left over on the other side (both before and after) is kept as text
+    if head_s and tail_s:
+        art.paragraphs.extend(Paragraph(t, "subheading") for t in tail_s)
+    if art.paragraphs and art.paragraphs[0].text.startswith("本报讯"):
+        art.dateline = "本报讯"
+    return art
 
 
 def parse_page(text: str) -> Page:
     """Reconstruct the articles of one page of extracted newspaper text."""
-    raise NotImplementedError
+    section, items, _ = items_of(text)
+    spans = _segment(items)
+    articles = [_build_article(items, i, j) for i, j in spans]
+    return Page(section=section, articles=[a for a in articles if a.paragraphs])
