@@ -58,6 +58,10 @@ GLUED_BYLINE_RE = re.compile(
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
 )
+# photo, design and editing credits: lines of the page, never headlines
+CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$")
+# a paragraph that closes an article: the author's note, the reporters, the wire dateline
+SIGNATURE_RE = re.compile(r"^[（(](?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*[）)]$")
 _SPACE_RE = re.compile(r"[ \u3000\t]+")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 
@@ -261,6 +265,8 @@ def items_of(text: str) -> tuple[str | None, list[Item], int]:
         if items and i + 1 < len(pieces):
             items[-1].blank_after = pieces[i + 1][2]
     flush_text(False)
+    for a, b in zip(items, items[1:]):
+        a.blank_after = a.blank_after or b.blank_before
     return section, items, width
 
 
@@ -301,7 +307,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         """Line ``k`` stands alone: a headline, kicker, subtitle or subheading."""
         ln = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if ln.bullet or ln.text[-1:] in "，、：:；," or DATELINE_RE.match(ln.text) or ln.text.endswith("摄"):
+        if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text)
+                or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
@@ -350,9 +357,11 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             end = True  # a bullet point ends at its short last line
         elif _ends_sentence(ln.text):
             end = not full(ln, first) or starts_para(nxt) or standalone(i + 1)
+        elif ln.text.endswith(("）", ")")) and cur[0].text.startswith(("（", "(")):
+            end = True  # a parenthesised note closes its paragraph: （作者单位：…）
         else:
             # an unfinished short line, a gap, then something that starts afresh
-            end = nxt.blank_before and not full(ln, first) and starts_para(nxt)
+            end = nxt.blank_before and not full(ln, first) and (starts_para(nxt) or standalone(i + 1))
         if end:
             groups.append(("P", cur))
             cur = []
@@ -386,18 +395,25 @@ W_BYLINE_MID = 4.0   # a byline inside a body
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
 W_HEADLIKE_SUB = 1.5  # a headline-looking line used as subheading
+W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
+
+_COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
-def _headlike(items: list[Item], k: int) -> float:
+def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
     """How much standalone line ``k`` looks like a headline rather than a subheading (0..1+)."""
     it = items[k]
     score = 0.0
     if it.long:
         score += 1.0
-    if it.blank_before and it.blank_after:
+    if it.blank_before and it.blank_after and not gaps_common:
         score += 0.5
     if it.text.startswith("——"):
         score += 0.5
+    if _COLUMN_TAG.search(it.text):
+        score += 1.0  # a column tag: 经济发展的里程碑成就（新论）
+    if k > 0 and items[k - 1].kind == "P" and SIGNATURE_RE.match(items[k - 1].text):
+        score += 1.0
     for d in (-1, 1):
         j = k + d
         if 0 <= j < len(items) and items[j].kind in ("S", "B", "M"):
@@ -445,8 +461,10 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
         # a subtitle (——…) closes its headline group
         if any(items[k].text.startswith("——") for k in heads[:-1]):
             score -= W_BOTHHEADS
-        if len(heads) > 3:
-            score -= 2.0 * (len(heads) - 3)
+        # at most a kicker and a title, and a subtitle
+        n_main = sum(not items[k].text.startswith("——") for k in heads)
+        if n_main > 2:
+            score -= W_BOTHHEADS * (n_main - 2)
     elif not starts_with_from:
         score -= W_NOHEAD
     for k in span.body:
@@ -460,6 +478,8 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
             score -= W_HEADLIKE_SUB * headlike[k]
         elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
             score -= W_DATELINE_MID
+        elif it.kind == "P" and k != span.body[-1] and SIGNATURE_RE.match(it.text):
+            score -= W_SIGNATURE_MID
     for k in span.head:
         if items[k].kind == "M" and items[k].marker == "to":
             score -= W_MARKER_MID
@@ -475,7 +495,10 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     if n == 0:
         return []
     grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
-    headlike = [(_headlike(items, k) if items[k].kind == "S" else 0.0) for k in range(n)]
+    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
+    paras = [it for it in items if it.kind == "P"]
+    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
+    headlike = [(_headlike(items, k, gaps_common) if items[k].kind == "S" else 0.0) for k in range(n)]
     # articles may only start or end next to a standalone line, a byline, a marker or a dateline
     cuts = {0, n}
     for k, it in enumerate(items):
