@@ -74,7 +74,8 @@ def _compact(text: str) -> str:
     """Drop the spaces PDF extraction put into a line, keep the real ones.
 
     ``12 月 7 日`` -> ``12月7日``; a letter-spaced line (``本 报 讯 10 月``) loses every space;
-    a space between two Chinese phrases (``大格局谋发展 高质量抓落实``) or two Latin words stays.
+    a space between two Chinese phrases (``大格局谋发展 高质量抓落实``) or two Latin words or
+    numbers (``COVID 19``) stays.
     """
     t = text.strip()
     if " " not in t and "\u3000" not in t and "\t" not in t:
@@ -84,7 +85,7 @@ def _compact(text: str) -> str:
     out = parts[0]
     for part in parts[1:]:
         a, b = out[-1], part[0]
-        latin = a.isascii() and a.isalpha() and b.isascii() and b.isalpha()
+        latin = a.isascii() and a.isalnum() and b.isascii() and b.isalnum()
         if latin or (not spaced and _is_han(a) and _is_han(b)):
             out += " "
         out += part
@@ -483,6 +484,8 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
     for k in span.head:
         if items[k].kind == "M" and items[k].marker == "to":
             score -= W_MARKER_MID
+        elif items[k].kind == "B" and items[k].glued:
+            score -= W_BYLINE_MID  # a byline glued to a body's last line closes that body
     for k in span.tail:
         if items[k].kind == "M" and items[k].marker == "from":
             score -= W_MARKER_MID
