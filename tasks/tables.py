@@ -1,0 +1,262 @@
+"""Articles -> column batches: one polars DataFrame per warehouse table.
+
+Pure and bulk: columns are built as Python lists and turned into one DataFrame per table with
+an explicit schema (:data:`TABLE_SCHEMAS`), so an empty batch still has every column and dtype.
+
+Offsets (``char_start``/``char_end``) are Python ``str`` indices (code points) into the
+article's ``body`` (= :attr:`tasks.model.Article.body`): ``body[char_start:char_end] == text``
+for every paragraph, sentence and token. Ids are derived only from the input::
+
+    article_id   = f"{doc_id}-{seq:03d}"
+    paragraph_id = f"{article_id}-p{seq:03d}"
+    sentence_id  = f"{paragraph_id}-s{seq:03d}"
+    tokens are keyed by (sentence_id, seq)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+import polars as pl
+
+from tasks.model import Document, Page
+from tasks.segment import Segmenter
+
+DOCUMENTS_SCHEMA = pl.Schema(
+    {
+        "doc_id": pl.Utf8,
+        "source_path": pl.Utf8,
+        "sha256": pl.Utf8,
+        "bytes": pl.Int64,
+        "encoding": pl.Utf8,
+        "publication": pl.Utf8,
+        "issue_date": pl.Date,
+        "page_no": pl.Int32,
+        "section": pl.Utf8,
+        "n_chars": pl.Int32,
+        "n_articles": pl.Int32,
+        "status": pl.Utf8,
+        "error": pl.Utf8,
+        "ingested_at": pl.Datetime("us", "UTC"),
+        "run_id": pl.Utf8,
+    }
+)
+
+ARTICLES_SCHEMA = pl.Schema(
+    {
+        "article_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "publication": pl.Utf8,
+        "issue_date": pl.Date,
+        "page_no": pl.Int32,
+        "section": pl.Utf8,
+        "title": pl.Utf8,
+        "kicker": pl.Utf8,
+        "subtitle": pl.Utf8,
+        "reporters": pl.List(pl.Utf8),
+        "dateline": pl.Utf8,
+        "continued_from_page": pl.Int32,
+        "continues_to_page": pl.Int32,
+        "subheadings": pl.List(pl.Utf8),
+        "body": pl.Utf8,
+        "n_paragraphs": pl.Int32,
+        "n_sentences": pl.Int32,
+        "n_tokens": pl.Int32,
+        "n_chars": pl.Int32,
+    }
+)
+
+PARAGRAPHS_SCHEMA = pl.Schema(
+    {
+        "paragraph_id": pl.Utf8,
+        "article_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "kind": pl.Utf8,
+        "text": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+        "n_sentences": pl.Int32,
+    }
+)
+
+SENTENCES_SCHEMA = pl.Schema(
+    {
+        "sentence_id": pl.Utf8,
+        "paragraph_id": pl.Utf8,
+        "article_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "text": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+        "n_tokens": pl.Int32,
+    }
+)
+
+TOKENS_SCHEMA = pl.Schema(
+    {
+        "article_id": pl.Utf8,
+        "paragraph_id": pl.Utf8,
+        "sentence_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "token": pl.Utf8,
+        "pos": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+    }
+)
+
+#: Every table's polars schema, in write order (parents before children).
+TABLE_SCHEMAS: dict[str, pl.Schema] = {
+    "documents": DOCUMENTS_SCHEMA,
+    "articles": ARTICLES_SCHEMA,
+    "paragraphs": PARAGRAPHS_SCHEMA,
+    "sentences": SENTENCES_SCHEMA,
+    "tokens": TOKENS_SCHEMA,
+}
+
+SENTENCE_END = "。！？!?；…"
+CLOSERS = "”’）」』"
+_SENTENCE = re.compile(f"[^{SENTENCE_END}]*(?:[{SENTENCE_END}]+[{CLOSERS}]*)?")
+
+
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Zero-row frames with every table's full schema."""
+    return {name: pl.DataFrame(schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the sentences of a paragraph.
+
+    A sentence ends after a run of ``。！？!?；…`` plus any closing quotes/brackets
+    (``”’）」』``) that follow it; the spans tile ``text`` exactly and none is empty."""
+    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.end() > m.start()]
+
+
+def _utc(ts: dt.datetime) -> dt.datetime:
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("ingested_at must be timezone-aware (UTC)")
+    return ts.astimezone(dt.timezone.utc)
+
+
+def build_tables(
+    items: Sequence[tuple[Document, Page | None]],
+    segmenter: Segmenter,
+    *,
+    run_id: str,
+    ingested_at: dt.datetime,
+) -> dict[str, pl.DataFrame]:
+    """Turn decoded documents and their laid-out pages into the five warehouse tables.
+
+    A quarantined document (or an ok one without a page, which is quarantined here) yields
+    only its ``documents`` row. Returns ``{table name: DataFrame}`` in :data:`TABLE_SCHEMAS`
+    order, each with exactly that schema."""
+    ts = _utc(ingested_at)
+    d: dict[str, list] = {c: [] for c in DOCUMENTS_SCHEMA}
+    a: dict[str, list] = {c: [] for c in ARTICLES_SCHEMA}
+    p: dict[str, list] = {c: [] for c in PARAGRAPHS_SCHEMA}
+    s: dict[str, list] = {c: [] for c in SENTENCES_SCHEMA}
+    t: dict[str, list] = {c: [] for c in TOKENS_SCHEMA}
+
+    for doc, page in items:
+        status, error = doc.status, doc.error
+        if status == "ok" and page is None:
+            status, error = "quarantined", "no page: layout produced nothing for this document"
+        keep = status == "ok" and page is not None
+        d["doc_id"].append(doc.doc_id)
+        d["source_path"].append(doc.source_path)
+        d["sha256"].append(doc.sha256)
+        d["bytes"].append(doc.n_bytes)
+        d["encoding"].append(doc.encoding)
+        d["publication"].append(doc.publication)
+        d["issue_date"].append(doc.issue_date)
+        d["page_no"].append(doc.page_no)
+        d["section"].append(page.section if keep and page is not None else None)
+        d["n_chars"].append(len(doc.text) if doc.text is not None else None)
+        d["n_articles"].append(len(page.articles) if keep and page is not None else 0)
+        d["status"].append(status)
+        d["error"].append(error)
+        d["ingested_at"].append(ts)
+        d["run_id"].append(run_id)
+        if not keep or page is None:
+            continue
+
+        for a_seq, art in enumerate(page.articles, 1):
+            article_id = f"{doc.doc_id}-{a_seq:03d}"
+            body = art.body
+            n_sent_art = n_tok_art = 0
+            offset = 0
+            for p_seq, para in enumerate(art.paragraphs, 1):
+                paragraph_id = f"{article_id}-p{p_seq:03d}"
+                spans = split_sentences(para.text)
+                p["paragraph_id"].append(paragraph_id)
+                p["article_id"].append(article_id)
+                p["doc_id"].append(doc.doc_id)
+                p["seq"].append(p_seq)
+                p["kind"].append(para.kind)
+                p["text"].append(para.text)
+                p["char_start"].append(offset)
+                p["char_end"].append(offset + len(para.text))
+                p["n_sentences"].append(len(spans))
+                for s_seq, (ss, se) in enumerate(spans, 1):
+                    sentence_id = f"{paragraph_id}-s{s_seq:03d}"
+                    sent = para.text[ss:se]
+                    tagged = segmenter.tag(sent)
+                    pos0 = offset + ss
+                    for k_seq, (tok, tag) in enumerate(tagged, 1):
+                        t["article_id"].append(article_id)
+                        t["paragraph_id"].append(paragraph_id)
+                        t["sentence_id"].append(sentence_id)
+                        t["doc_id"].append(doc.doc_id)
+                        t["seq"].append(k_seq)
+                        t["token"].append(tok)
+                        t["pos"].append(tag)
+                        t["char_start"].append(pos0)
+                        pos0 += len(tok)
+                        t["char_end"].append(pos0)
+                    if "".join(tok for tok, _ in tagged) != sent:
+                        raise ValueError(
+                            f"segmenter {segmenter.name!r} lost text: tokens of {sent!r} do not "
+                            "concatenate back to it"
+                        )
+                    s["sentence_id"].append(sentence_id)
+                    s["paragraph_id"].append(paragraph_id)
+                    s["article_id"].append(article_id)
+                    s["doc_id"].append(doc.doc_id)
+                    s["seq"].append(s_seq)
+                    s["text"].append(sent)
+                    s["char_start"].append(offset + ss)
+                    s["char_end"].append(offset + se)
+                    s["n_tokens"].append(len(tagged))
+                    n_tok_art += len(tagged)
+                n_sent_art += len(spans)
+                offset += len(para.text) + 1  # the "\n" that joins paragraphs in Article.body
+
+            a["article_id"].append(article_id)
+            a["doc_id"].append(doc.doc_id)
+            a["seq"].append(a_seq)
+            a["publication"].append(doc.publication)
+            a["issue_date"].append(doc.issue_date)
+            a["page_no"].append(doc.page_no)
+            a["section"].append(page.section)
+            a["title"].append(art.title)
+            a["kicker"].append(art.kicker)
+            a["subtitle"].append(art.subtitle)
+            a["reporters"].append(list(art.reporters))
+            a["dateline"].append(art.dateline)
+            a["continued_from_page"].append(art.continued_from_page)
+            a["continues_to_page"].append(art.continues_to_page)
+            a["subheadings"].append(art.subheadings)
+            a["body"].append(body)
+            a["n_paragraphs"].append(len(art.paragraphs))
+            a["n_sentences"].append(n_sent_art)
+            a["n_tokens"].append(n_tok_art)
+            a["n_chars"].append(len(body))
+
+    columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s, "tokens": t}
+    return {name: pl.DataFrame(columns[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
