@@ -1,0 +1,423 @@
+"""Validate a batch of tables: each table against its Pandera model, then cross-table checks.
+
+Failures are mapped to the document(s) of the failing rows. Those documents are quarantined
+(``status='quarantined'``, ``error`` = one line naming table, column, check and a few failing
+rows) and their rows dropped from every other table; the rest of the batch passes. Failures
+that no document can be blamed for (a missing column, a wrong dtype, a null ``doc_id``, a
+documents row that stays invalid) raise :class:`BatchValidationError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaError, SchemaErrors
+
+from schemas import TABLES
+
+#: How a row is named in messages.
+ROW_KEYS: dict[str, pl.Expr] = {
+    "documents": pl.col("doc_id"),
+    "articles": pl.col("article_id"),
+    "paragraphs": pl.col("paragraph_id"),
+    "sentences": pl.col("sentence_id"),
+    "tokens": pl.concat_str([pl.col("sentence_id"), pl.lit("#"), pl.col("seq").cast(pl.Utf8)]),
+}
+
+_PROBLEM_SCHEMA = pl.Schema(
+    {"doc_id": pl.Utf8, "table": pl.Utf8, "column": pl.Utf8, "check": pl.Utf8, "case": pl.Utf8}
+)
+_MAX_CASES = 3
+_MAX_ITEMS = 3
+_MAX_VALUE = 40
+_MAX_CASE = 100
+_CHECK_NAMES = {"field_uniqueness": "unique", "not_nullable": "not null"}
+
+
+class BatchValidationError(ValueError):
+    """The batch is broken in a way that cannot be pinned on particular documents."""
+
+
+@dataclass
+class ValidationResult:
+    """The valid part of a batch and the documents quarantined by validation."""
+
+    tables: dict[str, pl.DataFrame]
+    quarantined: dict[str, str] = field(default_factory=dict)
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+
+
+def _problems(df: pl.DataFrame, table: str, column: str, check: str, case: pl.Expr) -> pl.DataFrame:
+    """Problem rows (doc_id, table, column, check, case) for the failing rows ``df``."""
+    return df.select(
+        pl.col("doc_id"),
+        pl.lit(table).alias("table"),
+        pl.lit(column).alias("column"),
+        pl.lit(check).alias("check"),
+        case.cast(pl.Utf8).alias("case"),
+    )
+
+
+# --------------------------------------------------------------------------- per-table models
+
+
+def _schema_message(table: str, r: dict) -> str:
+    """A schema-level (whole frame) failure, e.g. a missing column or a wrong dtype."""
+    if r["check"] == "column_in_dataframe":
+        return f"{table}: missing column {r['failure_case']!r}"
+    if r["check"] == "column_in_schema":
+        return f"{table}: unexpected column {r['failure_case']!r}"
+    return f"{table}.{r['column']}: expected {r['check']}, got {_short(r['failure_case'])}"
+
+
+def _model_failures(
+    name: str, model: type[pa.DataFrameModel], df: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str]]:
+    """Validate one table lazily; return attributable problems and unattributable messages."""
+    try:
+        model.validate(df, lazy=True)
+        return pl.DataFrame(schema=_PROBLEM_SCHEMA), []
+    except SchemaErrors as exc:
+        fc = exc.failure_cases
+    except SchemaError as exc:  # not collected lazily: nothing to attribute
+        return pl.DataFrame(schema=_PROBLEM_SCHEMA), [f"{name}: {exc}"]
+
+    schema_level = fc.filter(pl.col("index").is_null())
+    unattributable = [_schema_message(name, r) for r in schema_level.iter_rows(named=True)]
+    if unattributable:
+        return pl.DataFrame(schema=_PROBLEM_SCHEMA), unattributable
+
+    unique_cols = ", ".join(model.to_schema().unique or [])
+    rows = df.with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
+    cols = set(df.columns)
+    hits = fc.with_columns(pl.col("index").cast(pl.Int64)).join(
+        rows.select(
+            "index",
+            "doc_id",
+            ROW_KEYS[name]
+            .fill_null(pl.concat_str([pl.lit("row "), pl.col("index").cast(pl.Utf8)]))
+            .alias("_key"),
+        ),
+        on="index",
+        how="left",
+    )
+    if hits["doc_id"].null_count():
+        bad = hits.filter(pl.col("doc_id").is_null()).head(_MAX_CASES)
+        return pl.DataFrame(schema=_PROBLEM_SCHEMA), [
+            f"{name}.{r['column']}: {r['check']} failed on a row without doc_id (row {r['index']})"
+            for r in bad.iter_rows(named=True)
+        ]
+
+    out = []
+    for (column, check, context), group in hits.group_by(
+        ["column", "check", "schema_context"], maintain_order=True
+    ):
+        if context == "Column":
+            col, chk = str(column), _CHECK_NAMES.get(str(check), str(check))
+            value = pl.col("failure_case").fill_null("null")
+            case = (
+                pl.when(pl.col("_key") == value)
+                .then(pl.col("_key"))
+                .otherwise(pl.concat_str([pl.col("_key"), pl.lit(f" {col}="), value]))
+            )
+        else:  # a dataframe-wide check: name the columns the check mentions, with their values
+            chk = str(check)
+            if chk == "multiple_fields_uniqueness":
+                col, chk, mentioned = f"({unique_cols})", "unique", []
+            else:
+                mentioned = [w for w in dict.fromkeys(re.findall(r"[a-z_]+", chk)) if w in cols]
+                col = mentioned[0] if mentioned else "*"
+            case = pl.col("_key")
+            if mentioned:
+                vals = rows.join(group.select("index"), on="index", how="semi").select(
+                    "index", *[pl.col(c).alias(f"_v_{c}") for c in mentioned]
+                )
+                group = group.join(vals, on="index", how="left")
+                shown = [
+                    pl.concat_str([pl.lit(f"{c}="), pl.col(f"_v_{c}").cast(pl.Utf8).fill_null("null")])
+                    for c in mentioned
+                    if c not in ("body", "text", "token")
+                ]
+                if shown:
+                    case = pl.concat_str(
+                        [pl.col("_key"), pl.lit(" ("), pl.concat_str(shown, separator=", "), pl.lit(")")]
+                    )
+        out.append(_problems(group, name, col, chk, case))
+    return pl.concat(out) if out else pl.DataFrame(schema=_PROBLEM_SCHEMA), []
+
+
+# --------------------------------------------------------------------------- cross-table checks
+
+
+def _orphans(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Rows whose doc_id has no documents row."""
+    known = tables["documents"].select("doc_id")
+    return [
+        _problems(
+            tables[t].join(known, on="doc_id", how="anti"), t, "doc_id", "references documents", ROW_KEYS[t]
+        )
+        for t in ("articles", "paragraphs", "sentences", "tokens")
+    ]
+
+
+def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Each child row's parent exists, agrees on the ids above it, and contains its span."""
+    specs = [
+        ("paragraphs", "articles", "article_id", ["doc_id"], False),
+        ("sentences", "paragraphs", "paragraph_id", ["article_id", "doc_id"], True),
+        ("tokens", "sentences", "sentence_id", ["paragraph_id", "article_id", "doc_id"], True),
+    ]
+    out = []
+    for child, parent, key, same, spans in specs:
+        c, p = tables[child], tables[parent]
+        out.append(
+            _problems(
+                c.join(p.select(key), on=key, how="anti"), child, key, f"references {parent}", ROW_KEYS[child]
+            )
+        )
+        pcols = [key, *[pl.col(s).alias(f"_p_{s}") for s in same]]
+        if spans:
+            pcols += [pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end")]
+        j = c.join(p.select(pcols), on=key, how="inner")
+        for s in same:
+            bad = j.filter(pl.col(s) != pl.col(f"_p_{s}"))
+            case = pl.concat_str(
+                [ROW_KEYS[child], pl.lit(f" {s}="), pl.col(s), pl.lit(f" vs {parent} "), pl.col(f"_p_{s}")]
+            )
+            out.append(_problems(bad, child, s, f"equals its {parent} row's", case))
+        if spans:
+            bad = j.filter(
+                (pl.col("char_start") < pl.col("_p_start")) | (pl.col("char_end") > pl.col("_p_end"))
+            )
+            case = pl.concat_str(
+                [
+                    ROW_KEYS[child],
+                    pl.lit(" ["),
+                    pl.col("char_start").cast(pl.Utf8),
+                    pl.lit(":"),
+                    pl.col("char_end").cast(pl.Utf8),
+                    pl.lit(f"] outside {parent} ["),
+                    pl.col("_p_start").cast(pl.Utf8),
+                    pl.lit(":"),
+                    pl.col("_p_end").cast(pl.Utf8),
+                    pl.lit("]"),
+                ]
+            )
+            out.append(_problems(bad, child, "char_start", f"inside its {parent} span", case))
+            out.append(_tiling(c, p, child, parent, key))
+    return out
+
+
+def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str) -> pl.DataFrame:
+    """Children of a parent follow each other without gap or overlap and cover it exactly."""
+    ordered = (
+        c.sort(key, "seq")
+        .with_columns(
+            pl.col("char_end").shift(1).over(key).alias("_prev_end"),
+            pl.col("seq").rank("ordinal", descending=True).over(key).alias("_from_end"),
+        )
+        .join(
+            p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end")),
+            on=key,
+            how="inner",
+        )
+    )
+    start_ok = (
+        pl.when(pl.col("_prev_end").is_null())
+        .then(pl.col("char_start") == pl.col("_p_start"))
+        .otherwise(pl.col("char_start") == pl.col("_prev_end"))
+    )
+    end_ok = (pl.col("_from_end") != 1) | (pl.col("char_end") == pl.col("_p_end"))
+    bad = ordered.filter(~(start_ok & end_ok))
+    case = pl.concat_str(
+        [
+            ROW_KEYS[child],
+            pl.lit(" ["),
+            pl.col("char_start").cast(pl.Utf8),
+            pl.lit(":"),
+            pl.col("char_end").cast(pl.Utf8),
+            pl.lit("]"),
+        ]
+    )
+    return _problems(bad, child, "char_start", f"{child} tile their {parent.removesuffix('s')}", case)
+
+
+def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """``articles.body[char_start:char_end] == text`` (polars slices by code point, like Python)."""
+    bodies = tables["articles"].select("article_id", pl.col("body").alias("_body"))
+    out = []
+    for t, text in (("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")):
+        j = tables[t].join(bodies, on="article_id", how="inner")
+        start = pl.col("char_start").clip(lower_bound=0)
+        length = (pl.col("char_end") - start).clip(lower_bound=0)
+        j = j.with_columns(pl.col("_body").str.slice(start, length).alias("_slice"))
+        ok = (
+            (pl.col("char_start") >= 0)
+            & (pl.col("char_end") >= pl.col("char_start"))
+            & (pl.col("char_end") <= pl.col("_body").str.len_chars())
+            & (pl.col("_slice") == pl.col(text))
+        ).fill_null(False)
+        bad = j.filter(~ok).with_columns(
+            pl.col("_slice").str.slice(0, 12).alias("_slice"), pl.col(text).str.slice(0, 12).alias("_text")
+        )
+        case = pl.concat_str(
+            [
+                ROW_KEYS[t],
+                pl.lit(" body["),
+                pl.col("char_start").cast(pl.Utf8),
+                pl.lit(":"),
+                pl.col("char_end").cast(pl.Utf8),
+                pl.lit("]='"),
+                pl.col("_slice").fill_null(""),
+                pl.lit(f"' != {text}='"),
+                pl.col("_text"),
+                pl.lit("'"),
+            ]
+        )
+        out.append(_problems(bad, t, "char_start/char_end", f"body[char_start:char_end] == {text}", case))
+    return out
+
+
+def _counts(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Denormalised counts agree with the child tables."""
+    d, a, p, s, k = (tables[n] for n in ("documents", "articles", "paragraphs", "sentences", "tokens"))
+    specs = [
+        ("documents", d.filter(pl.col("status") == "ok"), "doc_id", "n_articles", "articles", a),
+        ("articles", a, "article_id", "n_paragraphs", "paragraphs", p),
+        ("articles", a, "article_id", "n_sentences", "sentences", s),
+        ("articles", a, "article_id", "n_tokens", "tokens", k),
+        ("paragraphs", p, "paragraph_id", "n_sentences", "sentences", s),
+        ("sentences", s, "sentence_id", "n_tokens", "tokens", k),
+    ]
+    out = []
+    for table, parent, key, col, child_name, child in specs:
+        counts = child.group_by(key).agg(pl.len().alias("_n"))
+        j = parent.join(counts, on=key, how="left").with_columns(pl.col("_n").fill_null(0))
+        bad = j.filter(pl.col(col) != pl.col("_n"))
+        case = pl.concat_str(
+            [
+                ROW_KEYS[table],
+                pl.lit(f" {col}="),
+                pl.col(col).cast(pl.Utf8),
+                pl.lit(f" but {child_name} has "),
+                pl.col("_n").cast(pl.Utf8),
+            ]
+        )
+        out.append(_problems(bad, table, col, f"equals the number of {child_name} rows", case))
+    return out
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def _messages(problems: pl.DataFrame) -> dict[str, str]:
+    """One line per document: the first few failing (table, column, check) with a few cases."""
+    order = {name: i for i, name in enumerate(TABLES)}
+    groups = (
+        problems.group_by(["doc_id", "table", "column", "check"], maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col("case").head(_MAX_CASES).alias("cases"))
+        .with_columns(pl.col("table").replace_strict(order, default=len(order)).alias("_order"))
+        .sort("doc_id", "_order", maintain_order=True)
+    )
+    items: dict[str, list[str]] = {}
+    for r in groups.iter_rows(named=True):
+        cases = ", ".join(c if len(c) <= _MAX_CASE else c[: _MAX_CASE - 1] + "…" for c in r["cases"])
+        items.setdefault(r["doc_id"], []).append(
+            f"{r['table']}.{r['column']}: check '{_short(r['check'])}' "
+            f"failed for {r['n']} row(s), e.g. {cases}"
+        )
+    out = {}
+    for doc_id, msgs in items.items():
+        more = f"; and {len(msgs) - _MAX_ITEMS} more failing check(s)" if len(msgs) > _MAX_ITEMS else ""
+        out[doc_id] = ("validation failed: " + "; ".join(msgs[:_MAX_ITEMS]) + more).replace("\n", " ")
+    return out
+
+
+def _nullable_columns(model: type[pa.DataFrameModel]) -> set[str]:
+    return {n for n, c in model.to_schema().columns.items() if c.nullable}
+
+
+def _raise(messages: Iterable[str]) -> None:
+    msgs = list(messages)
+    if msgs:
+        raise BatchValidationError(
+            "batch failed validation in a way no document can be quarantined for: " + "; ".join(msgs)
+        )
+
+
+def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
+    """Validate a batch (``{table name: DataFrame}`` for every table in :data:`schemas.TABLES`).
+
+    Returns the valid rows and ``{doc_id: message}`` for the documents quarantined here
+    (documents already quarantined on input keep their own error and are not listed)."""
+    missing = [n for n in TABLES if n not in tables]
+    extra = [n for n in tables if n not in TABLES]
+    _raise([f"missing table {n!r}" for n in missing] + [f"unknown table {n!r}" for n in extra])
+
+    found, unattributable = [], []
+    for name, model in TABLES.items():
+        problems, errors = _model_failures(name, model, tables[name])
+        found.append(problems)
+        unattributable += errors
+    _raise(unattributable)
+
+    found += _orphans(tables) + _parent_refs(tables) + _offsets(tables) + _counts(tables)
+    problems = pl.concat(found)
+    if problems.is_empty():
+        return ValidationResult(tables=dict(tables), quarantined={})
+
+    docs = tables["documents"]
+    messages = _messages(problems)
+    # Documents not (properly) quarantined yet: ok ones, and any with a bad status or no error.
+    no_error = pl.col("error").is_null() | (pl.col("error").str.strip_chars() == "")
+    open_docs = set(docs.filter(pl.col("status").ne_missing("quarantined") | no_error)["doc_id"].to_list())
+    known = set(docs["doc_id"].to_list())
+    newly = {d: m for d, m in messages.items() if d in open_docs}
+    orphans = {d: m + " (no documents row)" for d, m in messages.items() if d not in known}
+
+    # Quarantine: status, error, and null out nullable documents values that failed their check.
+    msg_frame = pl.DataFrame(
+        {"doc_id": list(newly), "_msg": list(newly.values())}, schema={"doc_id": pl.Utf8, "_msg": pl.Utf8}
+    )
+    bad_doc_cols = problems.filter((pl.col("table") == "documents") & pl.col("doc_id").is_in(list(newly)))
+    nullable = _nullable_columns(TABLES["documents"]) - {"error"}
+    fixes = []
+    for col in sorted(set(bad_doc_cols["column"].to_list()) & nullable):
+        ids = bad_doc_cols.filter(pl.col("column") == col)["doc_id"].unique().to_list()
+        fixes.append(pl.when(pl.col("doc_id").is_in(ids)).then(None).otherwise(pl.col(col)).alias(col))
+    docs = (
+        docs.join(msg_frame, on="doc_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_msg").is_not_null())
+            .then(pl.lit("quarantined"))
+            .otherwise(pl.col("status"))
+            .alias("status"),
+            pl.coalesce("_msg", "error").alias("error"),
+            *fixes,
+        )
+        .select(docs.columns)
+        .cast(dict(docs.schema))
+    )
+    still, errors = _model_failures("documents", TABLES["documents"], docs)
+    _raise(
+        errors
+        + [
+            f"documents row {r['doc_id']} still invalid after quarantine: {r['column']} {r['check']}"
+            for r in still.iter_rows(named=True)
+        ]
+    )
+
+    drop = set(docs.filter(pl.col("status") == "quarantined")["doc_id"].to_list()) | set(orphans)
+    out = {"documents": docs}
+    for name in list(TABLES)[1:]:
+        out[name] = tables[name].filter(~pl.col("doc_id").is_in(list(drop)))
+    return ValidationResult(tables=out, quarantined={**newly, **orphans})

@@ -1,0 +1,232 @@
+"""Pandera models, cross-table validation with per-document quarantine, the data dictionary."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from pandera.errors import SchemaErrors
+
+from schemas import TABLES, ArticlesModel, DocumentsModel, ParagraphsModel, TokensModel
+from schemas.dictionary import render_markdown
+from tasks.model import Article, Page, Paragraph
+from tasks.tables import TABLE_SCHEMAS, build_tables, empty_tables
+from tasks.validate import BatchValidationError, validate_tables
+
+HAND_PAGE = Page(
+    section="要闻·综合",
+    articles=[
+        Article(
+            title="本区举行机关工作人员宪法知识竞赛",
+            kicker="普及宪法知识 弘扬宪法精神",
+            reporters=["杨晓梅"],
+            dateline="本报讯",
+            paragraphs=[
+                Paragraph("本报讯 12月4日，区绿化市容局在长阳创谷举办宪法宣传活动。现场气氛热烈！"),
+                Paragraph("五角场街道", kind="subheading"),
+                Paragraph("“要学法、懂法、用法。”他说；大家纷纷表示赞同……"),
+            ],
+        ),
+        Article(continued_from_page=1, reporters=["毛信慧", "成佳佳"], paragraphs=[Paragraph("下转第2版")]),
+    ],
+)
+
+
+@pytest.fixture()
+def batch(make_doc, segmenter, ingested_at):
+    """Two ok documents with the same hand-made page, plus one quarantined on decode."""
+    bad = make_doc("d3", encoding=None, text=None, status="quarantined", error="undecodable")
+    items = [(make_doc("d1"), HAND_PAGE), (make_doc("d2", page_no=2), HAND_PAGE), (bad, None)]
+    return build_tables(items, segmenter, run_id="r1", ingested_at=ingested_at)
+
+
+def _errors(model, df) -> str:
+    with pytest.raises(SchemaErrors) as info:
+        model.validate(df, lazy=True)
+    return str(info.value) + "\n" + str(info.value.failure_cases.to_dicts())
+
+
+def _set(df: pl.DataFrame, where: pl.Expr, col: str, value) -> pl.DataFrame:
+    return df.with_columns(
+        pl.when(where).then(pl.lit(value, df.schema[col])).otherwise(pl.col(col)).alias(col)
+    )
+
+
+def test_models_match_the_table_schemas():
+    assert list(TABLES) == list(TABLE_SCHEMAS)
+    for name, model in TABLES.items():
+        cols = model.to_schema().columns
+        assert list(cols) == list(TABLE_SCHEMAS[name]), name
+        for col, dtype in TABLE_SCHEMAS[name].items():
+            assert cols[col].dtype.type == dtype, (name, col)
+            assert cols[col].description, f"{name}.{col} needs a description"
+        assert model.__doc__
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_models_accept_built_rows(name, batch):
+    assert batch[name].height > 0
+    out = TABLES[name].validate(batch[name], lazy=True)
+    assert out.equals(batch[name])
+    TABLES[name].validate(empty_tables()[name], lazy=True)
+
+
+def test_token_with_reversed_span_is_rejected(batch):
+    first = (pl.col("sentence_id") == "d1-001-p001-s001") & (pl.col("seq") == 2)
+    tokens = _set(batch["tokens"], first, "char_end", 0)
+    msg = _errors(TokensModel, tokens)
+    assert "char_end >= char_start" in msg
+    assert "char_end - char_start == len(token)" in msg
+
+
+def test_duplicate_article_id_is_rejected(batch):
+    arts = _set(batch["articles"], pl.col("article_id") == "d1-002", "article_id", "d1-001")
+    msg = _errors(ArticlesModel, arts)
+    assert "field_uniqueness" in msg and "article_id" in msg and "not unique" in msg
+
+
+def test_unknown_status_and_error_rules_are_rejected(batch):
+    docs = _set(batch["documents"], pl.col("doc_id") == "d1", "status", "done")
+    assert "isin(['ok', 'quarantined'])" in _errors(DocumentsModel, docs)
+    docs = _set(batch["documents"], pl.col("doc_id") == "d3", "error", None)
+    assert "error iff quarantined" in _errors(DocumentsModel, docs)
+    docs = _set(batch["documents"], pl.col("doc_id") == "d1", "error", "oops")
+    assert "error iff quarantined" in _errors(DocumentsModel, docs)
+
+
+def test_other_value_checks(batch):
+    docs = _set(batch["documents"], pl.col("doc_id") == "d1", "page_no", 0)
+    assert "greater_than(0)" in _errors(DocumentsModel, docs)
+    docs = _set(batch["documents"], pl.col("doc_id") == "d1", "sha256", "not-a-hash")
+    assert "str_matches" in _errors(DocumentsModel, docs)
+    paras = _set(batch["paragraphs"], pl.col("paragraph_id") == "d1-001-p002", "kind", "caption")
+    assert "isin(['body', 'subheading'])" in _errors(ParagraphsModel, paras)
+    paras = _set(batch["paragraphs"], pl.col("paragraph_id") == "d1-001-p002", "seq", 0)
+    msg = _errors(ParagraphsModel, paras)
+    assert "greater_than_or_equal_to(1)" in msg and "paragraph_id == article_id-pseq" in msg
+    toks = _set(batch["tokens"], pl.col("seq") == 1, "pos", "NOUN")
+    assert "pos" in _errors(TokensModel, toks)
+    arts = _set(batch["articles"], pl.col("article_id") == "d1-001", "n_chars", 3)
+    assert "n_chars == len(body)" in _errors(ArticlesModel, arts)
+
+
+def test_polars_slices_by_code_point_like_python():
+    s = "a𠮷b\u0301c😀d中文"
+    df = pl.DataFrame({"s": [s] * len(s), "i": list(range(len(s)))})
+    got = df.select(pl.col("s").str.slice(pl.col("i"), 2))["s"].to_list()
+    assert got == [s[i : i + 2] for i in range(len(s))]
+    assert df.select(pl.col("s").str.len_chars())["s"][0] == len(s)
+
+
+def test_valid_batch_passes_unchanged(batch):
+    result = validate_tables(batch)
+    assert result.quarantined == {}
+    for name in TABLES:
+        assert result.tables[name].equals(batch[name])
+
+
+def test_offset_mismatch_quarantines_only_that_document(batch):
+    paras = _set(batch["paragraphs"], pl.col("paragraph_id") == "d2-001-p003", "char_start", 1)
+    paras = _set(
+        paras,
+        pl.col("paragraph_id") == "d2-001-p003",
+        "char_end",
+        1 + len(HAND_PAGE.articles[0].paragraphs[2].text),
+    )
+    result = validate_tables(dict(batch, paragraphs=paras))
+    assert list(result.quarantined) == ["d2"]
+    msg = result.quarantined["d2"]
+    assert "\n" not in msg
+    assert "paragraphs.char_start/char_end" in msg and "body[char_start:char_end] == text" in msg
+    assert "d2-001-p003" in msg
+    docs = result.tables["documents"]
+    assert docs.filter(pl.col("doc_id") == "d2").row(0, named=True)["status"] == "quarantined"
+    assert docs.filter(pl.col("doc_id") == "d2")["error"][0] == msg
+    assert docs.filter(pl.col("doc_id") == "d1")["status"][0] == "ok"
+    assert docs.filter(pl.col("doc_id") == "d3")["error"][0] == "undecodable"
+    for name in ("articles", "paragraphs", "sentences", "tokens"):
+        assert set(result.tables[name]["doc_id"].to_list()) == {"d1"}, name
+        assert result.tables[name].equals(batch[name].filter(pl.col("doc_id") == "d1")), name
+    DocumentsModel.validate(docs)
+
+
+def test_broken_token_quarantines_its_document(batch):
+    where = (pl.col("sentence_id") == "d1-001-p001-s002") & (pl.col("seq") == 1)
+    result = validate_tables(dict(batch, tokens=_set(batch["tokens"], where, "char_end", 0)))
+    assert list(result.quarantined) == ["d1"]
+    msg = result.quarantined["d1"]
+    assert msg.startswith("validation failed: tokens.char_end: check 'char_end >= char_start'")
+    assert "d1-001-p001-s002#1" in msg
+    assert set(result.tables["tokens"]["doc_id"].to_list()) == {"d2"}
+
+
+def test_duplicate_ids_and_bad_status_are_quarantined(batch):
+    arts = _set(batch["articles"], pl.col("article_id") == "d2-002", "article_id", "d2-001")
+    result = validate_tables(dict(batch, articles=arts))
+    assert list(result.quarantined) == ["d2"]
+    assert "articles.article_id: check 'unique' failed for 2 row(s)" in result.quarantined["d2"]
+
+    docs = _set(batch["documents"], pl.col("doc_id") == "d1", "status", "done")
+    result = validate_tables(dict(batch, documents=docs))
+    assert list(result.quarantined) == ["d1"]
+    assert (
+        "documents.status: check 'isin" in result.quarantined["d1"]
+        and "status=done" in result.quarantined["d1"]
+    )
+    assert result.tables["documents"]["status"].to_list() == ["quarantined", "ok", "quarantined"]
+
+
+def test_quarantined_document_without_error_gets_one(batch):
+    docs = _set(batch["documents"], pl.col("doc_id") == "d3", "error", None)
+    result = validate_tables(dict(batch, documents=docs))
+    assert list(result.quarantined) == ["d3"]
+    assert "documents.error: check 'error iff quarantined'" in result.quarantined["d3"]
+    assert result.tables["documents"]["status"].to_list() == ["ok", "ok", "quarantined"]
+    assert result.tables["articles"].height == batch["articles"].height
+
+
+def test_cross_table_references(batch):
+    orphan = batch["sentences"].with_columns(
+        pl.when(pl.col("sentence_id") == "d1-002-p001-s001")
+        .then(pl.lit("d1-002-p009"))
+        .otherwise(pl.col("paragraph_id"))
+        .alias("paragraph_id")
+    )
+    result = validate_tables(dict(batch, sentences=orphan))
+    assert list(result.quarantined) == ["d1"]
+    assert "sentences.paragraph_id: check 'references paragraphs'" in result.quarantined["d1"]
+
+    docs = batch["documents"].with_columns(
+        pl.when(pl.col("doc_id") == "d2")
+        .then(pl.lit(5, pl.Int32))
+        .otherwise(pl.col("n_articles"))
+        .alias("n_articles")
+    )
+    result = validate_tables(dict(batch, documents=docs))
+    assert "documents.n_articles: check 'equals the number of articles rows'" in result.quarantined["d2"]
+
+
+def test_unattributable_failures_raise(batch):
+    with pytest.raises(BatchValidationError, match=r"tokens.seq: expected dtype\('Int32'\), got Int64"):
+        validate_tables(dict(batch, tokens=batch["tokens"].with_columns(pl.col("seq").cast(pl.Int64))))
+    with pytest.raises(BatchValidationError, match="missing column 'pos'"):
+        validate_tables(dict(batch, tokens=batch["tokens"].drop("pos")))
+    with pytest.raises(BatchValidationError, match="missing table 'tokens'"):
+        validate_tables({k: v for k, v in batch.items() if k != "tokens"})
+    dup = pl.concat([batch["documents"], batch["documents"].head(1)])
+    with pytest.raises(BatchValidationError, match="still invalid"):
+        validate_tables(dict(batch, documents=dup))
+
+
+def test_empty_batch_validates():
+    result = validate_tables(empty_tables())
+    assert result.quarantined == {} and all(df.is_empty() for df in result.tables.values())
+
+
+def test_data_dictionary_lists_every_column():
+    md = render_markdown()
+    for name, model in TABLES.items():
+        assert f"## `{name}`" in md
+        for col, spec in model.to_schema().columns.items():
+            assert f"| `{col}` |" in md and spec.description in md
+    assert "| `status` | String | no |" in md and "in {ok, quarantined}" in md
+    assert "unique on (sentence_id, seq)" in md and "`char_end >= char_start`" in md
