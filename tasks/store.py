@@ -1,0 +1,234 @@
+"""Store: tables -> Parquet files in the warehouse, and the DuckDB catalog over them.
+
+Layout of a warehouse directory::
+
+    warehouse/
+      documents/part-00000.parquet     one file per table per batch of input files (zstd)
+      articles/part-00000.parquet
+      ...
+      newsflow.duckdb                  one VIEW per table over <table>/**/*.parquet
+      .staging-<run_id>/               only while a run is writing
+
+Each table reads with ``read_parquet('warehouse/<table>/**/*.parquet', hive_partitioning=true)``.
+
+A run rebuilds the warehouse: every batch is written below ``.staging-<run_id>/``; on
+:meth:`WarehouseWriter.commit` each staged table directory is swapped in with renames (the old one
+is renamed aside, then deleted), so a reader sees the old table or the new one, never a
+half-written one, and running twice gives the same warehouse, not duplicated rows. Then
+``newsflow.duckdb`` is rebuilt into a temporary file and moved into place with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+CATALOG_NAME = "newsflow.duckdb"
+STAGING_PREFIX = ".staging-"
+PARQUET_COMPRESSION = "zstd"
+_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+class WarehouseWriter:
+    """Stages one run's tables, then swaps them into the warehouse all at once.
+
+    Use as a context manager: leaving the block with an exception removes the staging dir and
+    leaves the warehouse as it was; :meth:`commit` must be called explicitly.
+    """
+
+    def __init__(self, warehouse: Path, run_id: str) -> None:
+        self.warehouse = Path(warehouse)
+        self.run_id = _UNSAFE.sub("_", run_id)
+        self.staging = self.warehouse / f"{STAGING_PREFIX}{self.run_id}"
+        self._tables: list[str] | None = None
+        self._indexes: set[int] = set()
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self.staging.mkdir()
+
+    def __enter__(self) -> WarehouseWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def write_batch(self, index: int, tables: Mapping[str, pl.DataFrame]) -> None:
+        """Write one batch: ``<table>/part-<index>.parquet`` for every table, even an empty one."""
+        if index < 0 or index in self._indexes:
+            raise ValueError(f"batch index {index} is negative or already written")
+        names = list(tables)
+        for name in names:
+            if not _TABLE_NAME.match(name):
+                raise ValueError(f"not a valid table name: {name!r}")
+        if self._tables is None:
+            self._tables = names
+        elif set(names) != set(self._tables):
+            raise ValueError(
+                f"batch {index} has tables {sorted(names)}, earlier batches {sorted(self._tables)}"
+            )
+        for name in names:
+            table_dir = self.staging / name
+            table_dir.mkdir(exist_ok=True)
+            write_parquet(tables[name], table_dir / part_name(index))
+        self._indexes.add(index)
+
+    def commit(self) -> list[str]:
+        """Swap every staged table into the warehouse, rebuild the catalog; returns the tables."""
+        tables = list(self._tables or [])
+        for name in tables:
+            _unify_parts(self.staging / name)
+        aside: list[Path] = []
+        for name in tables:
+            target = self.warehouse / name
+            if target.exists():
+                old = self.warehouse / f".old-{self.run_id}-{name}"
+                if old.exists():
+                    shutil.rmtree(old)
+                target.rename(old)
+                aside.append(old)
+            (self.staging / name).rename(target)
+        for old in aside:
+            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        build_catalog(self.warehouse, tables)
+        return tables
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_warehouse(
+    warehouse: Path, batches: Iterable[Mapping[str, pl.DataFrame]], run_id: str
+) -> list[str]:
+    """Rebuild the warehouse from batches of tables (batch i -> part i); returns the tables."""
+    with WarehouseWriter(warehouse, run_id) as writer:
+        for index, tables in enumerate(batches):
+            writer.write_batch(index, tables)
+        return writer.commit()
+
+
+def write_parquet(df: pl.DataFrame, path: Path) -> None:
+    """Deterministic zstd Parquet (same frame -> same bytes)."""
+    df.write_parquet(path, compression=PARQUET_COMPRESSION, statistics=True)
+
+
+def _unify_parts(table_dir: Path) -> None:
+    """Make every part of a table share one schema so DuckDB can read them as one.
+
+    Batches normally already agree (tables come with fixed schemas); a column that is all-null in
+    one batch may still come out as polars' ``Null`` type, and DuckDB takes the schema from the
+    first file. So when parts differ, each one is rewritten cast to the common supertype.
+    """
+    parts = sorted(table_dir.glob("*.parquet"))
+    schemas = [pq.read_schema(p).remove_metadata() for p in parts]
+    if all(s.equals(schemas[0]) for s in schemas[1:]):
+        return
+    frames = [pl.read_parquet(p) for p in parts]
+    try:
+        target = pl.concat([f.clear() for f in frames], how="diagonal_relaxed").schema
+    except Exception as exc:  # noqa: BLE001 - re-raised with the table named
+        raise ValueError(f"batches of table {table_dir.name} have incompatible schemas: {exc}")
+    for path, frame in zip(parts, frames):
+        fixed = frame.select(
+            [
+                pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+                for c, t in target.items()
+            ]
+        )
+        write_parquet(fixed, path)
+
+
+def table_names(warehouse: Path) -> list[str]:
+    """The tables present in a warehouse: non-hidden directories holding Parquet files."""
+    warehouse = Path(warehouse)
+    if not warehouse.is_dir():
+        return []
+    return sorted(
+        d.name
+        for d in warehouse.iterdir()
+        if d.is_dir()
+        and not d.name.startswith((".", "_"))
+        and _TABLE_NAME.match(d.name)
+        and any(d.rglob("*.parquet"))
+    )
+
+
+def parquet_glob(table_dir: Path, *, relative_to: Path | None = None) -> str:
+    """The glob a view reads: relative to ``relative_to`` when the table lies below it."""
+    table_dir = Path(os.path.abspath(table_dir))
+    if relative_to is not None:
+        base = Path(os.path.abspath(relative_to))
+        if table_dir == base or base in table_dir.parents:
+            return f"{table_dir.relative_to(base).as_posix()}/**/*.parquet"
+    return f"{table_dir.as_posix()}/**/*.parquet"
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def view_sql(table: str, glob: str) -> str:
+    if not _TABLE_NAME.match(table):
+        raise ValueError(f"not a valid table name: {table!r}")
+    return (
+        f"CREATE OR REPLACE VIEW {table} AS "
+        f"SELECT * FROM read_parquet({_sql_str(glob)}, hive_partitioning = true)"
+    )
+
+
+def _no_downloads(con: duckdb.DuckDBPyConnection) -> None:
+    """Parquet support is built into duckdb: never install or load an extension from outside."""
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+
+
+def build_catalog(
+    warehouse: Path, tables: Iterable[str] | None = None, *, cwd: Path | None = None
+) -> Path:
+    """(Re)build ``warehouse/newsflow.duckdb``: one view per table over its Parquet files.
+
+    Paths in the views are relative to ``cwd`` (default: the current directory) when the warehouse
+    lies below it, as analysts open it from the project root (``duckdb warehouse/newsflow.duckdb``);
+    otherwise absolute. Built into a temporary file, then moved into place with ``os.replace``.
+    """
+    warehouse = Path(warehouse)
+    names = sorted(tables) if tables is not None else table_names(warehouse)
+    base = Path.cwd() if cwd is None else Path(cwd)
+    target = warehouse / CATALOG_NAME
+    tmp = warehouse / f".{CATALOG_NAME}.tmp-{os.getpid()}"
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        _no_downloads(con)
+        for name in names:
+            con.execute(view_sql(name, parquet_glob(warehouse / name, relative_to=base)))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    return target
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per warehouse table, over absolute paths."""
+    warehouse = Path(warehouse)
+    con = duckdb.connect(":memory:")
+    _no_downloads(con)
+    for name in table_names(warehouse):
+        con.execute(view_sql(name, parquet_glob(warehouse / name)))
+    return con
