@@ -388,7 +388,7 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
-W_ARTICLE = 2.0      # cost of one more article
+W_ARTICLE = 4.0      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
@@ -396,6 +396,8 @@ W_BYLINE_MID = 4.0   # a byline inside a body
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
 W_HEADLIKE_SUB = 1.5  # a headline-looking line used as subheading
+W_TOPIC = 20.0       # per unit of missing shared wording across a subheading
+TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
 
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
@@ -411,6 +413,11 @@ def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
         score += 0.5
     if it.text.startswith("——"):
         score += 0.5
+    n = len(it.text)
+    if n >= 16:
+        score += 0.5  # headlines run longer than subheadings
+    elif n <= 6:
+        score -= 0.5
     if _COLUMN_TAG.search(it.text):
         score += 1.0  # a column tag: 经济发展的里程碑成就（新论）
     if k > 0 and items[k - 1].kind == "P" and SIGNATURE_RE.match(items[k - 1].text):
@@ -477,6 +484,12 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
                 score -= W_MARKER_MID
         elif it.kind == "S":
             score -= W_HEADLIKE_SUB * headlike[k]
+            # a subheading continues its article's topic; a change of topic marks a new article
+            before = frozenset().union(*(grams[x] for x in span.body if x < k))
+            after = frozenset().union(*(grams[x] for x in span.body if x > k))
+            if before and after:
+                shared = len(before & after) / min(len(before), len(after))
+                score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
         elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
             score -= W_DATELINE_MID
         elif it.kind == "P" and k != span.body[-1] and SIGNATURE_RE.match(it.text):
