@@ -1,0 +1,216 @@
+"""The ``newsflow`` command: ``newsflow run`` builds the warehouse, ``newsflow sql`` queries it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import flows  # noqa: F401  - sets newsflow's Prefect settings before prefect is imported
+
+app = typer.Typer(
+    name="newsflow",
+    help="Raw text of Chinese newspaper pages -> Parquet tables queried through DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+MAX_CELL = 60  # characters shown of one cell in `newsflow sql`
+MAX_ROWS = 200  # rows shown of one result
+PROGRESS_MIN_FILES = 20  # show a progress bar from this many files on
+
+RawOpt = Annotated[
+    Path, typer.Option("--raw", help="Directory of raw page files (*.txt, searched recursively).")
+]
+WarehouseOpt = Annotated[
+    Path, typer.Option("--warehouse", help="Warehouse directory (Parquet tables + newsflow.duckdb).")
+]
+
+
+@app.command()
+def run(
+    raw: RawOpt = Path("raw"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Files per Prefect task.")
+    ] = 50,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs (flow and task runs).")
+    ] = False,
+) -> None:
+    """Rebuild the warehouse from every raw file; print a summary.
+
+    Files that cannot be decoded or laid out are quarantined (listed, not fatal). Exits non-zero
+    only when the run itself cannot be carried out.
+    """
+    if not raw.is_dir():
+        err_console.print(f"[red]error:[/red] raw directory not found: {raw}")
+        raise typer.Exit(2)
+    if warehouse.exists() and not warehouse.is_dir():
+        err_console.print(f"[red]error:[/red] warehouse is not a directory: {warehouse}")
+        raise typer.Exit(2)
+
+    # Prefect reads its settings once, at import: choose its log level before importing it.
+    # Without --verbose only warnings and errors (e.g. "3 of 10 files quarantined") are logged;
+    # a PREFECT_LOGGING_LEVEL already set wins.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from flows.pipeline import newsflow_run, progress_callback
+
+    started = time.perf_counter()
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    bar: dict[str, int] = {}
+
+    def on_progress(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES or not err_console.is_terminal:
+            return
+        if "id" not in bar:
+            progress.start()
+            bar["id"] = progress.add_task("files", total=total)
+        progress.update(bar["id"], completed=done)
+
+    try:
+        with progress_callback(on_progress):
+            summary = newsflow_run(raw=raw, warehouse=warehouse, batch_size=batch_size)
+    except Exception as exc:  # noqa: BLE001 - the run could not be carried out
+        err_console.print(f"[red]error:[/red] run failed: {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        if "id" in bar:
+            progress.stop()
+    seconds = time.perf_counter() - started
+
+    table = Table(title="newsflow run", show_header=True, header_style="bold")
+    for col in ("files", "articles", "tokens", "quarantined", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(summary.files),
+        str(summary.articles),
+        str(summary.tokens),
+        str(summary.quarantined),
+        f"{seconds:.1f}",
+    )
+    console.print(table)
+    if summary.quarantine:
+        q = Table(title="quarantined", show_header=True, header_style="bold")
+        q.add_column("file")
+        q.add_column("reason", overflow="fold")
+        for path, reason in summary.quarantine.items():
+            q.add_row(path, reason)
+        console.print(q)
+    console.print(f"warehouse: {summary.warehouse}")
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        Optional[str], typer.Argument(help="One SQL statement; omit for an interactive prompt.")
+    ] = None,
+    warehouse: WarehouseOpt = Path("warehouse"),
+) -> None:
+    """Run SQL over the warehouse tables (documents, articles, paragraphs, sentences, tokens)."""
+    import duckdb
+
+    from tasks import store
+
+    if not store.table_names(warehouse):
+        err_console.print(
+            f"[red]error:[/red] no tables in {warehouse} - run `newsflow run` first"
+        )
+        raise typer.Exit(1)
+    con = store.connect(warehouse)
+    try:
+        if query is not None:
+            if not _run_query(con, query, duckdb):
+                raise typer.Exit(1)
+        else:
+            _repl(con, duckdb)
+    finally:
+        con.close()
+
+
+def _run_query(con, query: str, duckdb) -> bool:
+    """Run one statement and print its result; on a DuckDB error print its message."""
+    try:
+        cur = con.execute(query)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        rows = cur.fetchmany(MAX_ROWS + 1) if columns else []
+    except duckdb.Error as exc:
+        err_console.print(f"[red]{type(exc).__name__}:[/red] {exc}", markup=True, highlight=False)
+        return False
+    if not columns:
+        console.print("ok")
+        return True
+    table = Table(show_header=True, header_style="bold", show_lines=False)
+    for col in columns:
+        table.add_column(str(col), overflow="ellipsis", no_wrap=True, max_width=MAX_CELL)
+    for row in rows[:MAX_ROWS]:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    more = " (more not shown)" if len(rows) > MAX_ROWS else ""
+    console.print(f"{min(len(rows), MAX_ROWS)} row(s){more}")
+    return True
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value).replace("\n", "\\n")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _repl(con, duckdb) -> None:
+    """Read statements ending in ';' until EOF or `.quit`."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print("newsflow sql - end statements with ';', `.tables` lists tables, `.quit` quits")
+    buffer: list[str] = []
+    while True:
+        prompt = "...> " if buffer else "sql> "
+        try:
+            line = input(prompt) if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        line = line.rstrip("\n")
+        if not buffer and line.strip() in (".quit", ".exit"):
+            break
+        if not buffer and line.strip() == ".tables":
+            _run_query(con, "SELECT table_name FROM information_schema.tables ORDER BY 1", duckdb)
+            continue
+        buffer.append(line)
+        statement = "\n".join(buffer).strip()
+        if statement.endswith(";"):
+            buffer.clear()
+            if statement.strip(";").strip():
+                _run_query(con, statement, duckdb)
+    leftover = "\n".join(buffer).strip()
+    if leftover:
+        _run_query(con, leftover, duckdb)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,362 @@
+"""The ``newsflow`` command, run as a subprocess of the installed entry point.
+
+The end-to-end tests run the real pipeline (decode -> layout -> tables -> validate -> store under
+Prefect's temporary server) on a temporary copy of the repository's raw/ seed page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tasks import store
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "raw" / "000_c9cd572a92cace71.txt"
+BROKEN = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+
+
+def newsflow_cmd() -> list[str]:
+    """The installed ``newsflow`` script beside this interpreter, else ``python -m flows.cli``."""
+    script = Path(sys.executable).with_name("newsflow")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "flows.cli"]
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory) -> Path:
+    """One Prefect home for the session: its SQLite database is migrated once, not per run."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+@pytest.fixture(scope="session")
+def cli_env(prefect_home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFECT_") or k in ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",)
+    }
+    env.update(
+        PREFECT_HOME=str(prefect_home),
+        COLUMNS="200",  # rich wraps tables at 80 columns when not on a terminal
+        NO_COLOR="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def newsflow(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None, timeout: int = 600):
+    return subprocess.run(
+        [*newsflow_cmd(), *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def assert_clean(result: subprocess.CompletedProcess) -> None:
+    text = output(result)
+    assert "Traceback" not in text, text
+    assert "database is locked" not in text, text
+
+
+def summary_row(stdout: str) -> dict[str, float]:
+    """The numbers of the summary table: files, articles, tokens, quarantined, seconds."""
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in re.split("[┃│]", line) if c.strip()]
+
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if "files" in line and "quarantined" in line)
+    row = next(line for line in lines[header + 1 :] if re.search(r"\d", line))
+    return {name: float(value) for name, value in zip(cells(lines[header]), cells(row))}
+
+
+# --- newsflow sql on a warehouse built by hand (does not need the pipeline) -----------------
+
+
+@pytest.fixture(scope="module")
+def small_warehouse(tmp_path_factory) -> Path:
+    wh = tmp_path_factory.mktemp("sql") / "warehouse"
+    long_title = "很长的标题" * 40
+    store.write_warehouse(
+        wh,
+        [
+            {
+                "articles": pl.DataFrame(
+                    {"article_id": ["a-000", "a-001"], "title": ["大格局谋发展", long_title]}
+                ),
+                "documents": pl.DataFrame(
+                    {"doc_id": ["a"], "issue_date": [dt.date(2019, 12, 10)]}
+                ),
+            }
+        ],
+        run_id="hand",
+    )
+    return wh
+
+
+def test_sql_prints_a_table(small_warehouse: Path, cli_env, tmp_path: Path) -> None:
+    result = newsflow(
+        "sql", "SELECT article_id, title FROM articles ORDER BY 1", "--warehouse", str(small_warehouse),
+        cwd=tmp_path, env=cli_env,
+    )
+    assert result.returncode == 0, output(result)
+    assert_clean(result)
+    assert "article_id" in result.stdout and "大格局谋发展" in result.stdout
+    assert "2 row(s)" in result.stdout
+    # the long title is cut short, not printed whole
+    assert "很长的标题" * 40 not in result.stdout
+    assert "…" in result.stdout
+
+
+def test_sql_error_prints_duckdb_message_and_exits_1(small_warehouse: Path, cli_env, tmp_path: Path) -> None:
+    result = newsflow(
+        "sql", "SELECT nope FROM articles", "--warehouse", str(small_warehouse), cwd=tmp_path, env=cli_env
+    )
+    assert result.returncode == 1
+    assert_clean(result)
+    assert "Binder Error" in output(result)
+    assert "nope" in output(result)
+
+    result = newsflow("sql", "SELEC 1", "--warehouse", str(small_warehouse), cwd=tmp_path, env=cli_env)
+    assert result.returncode == 1
+    assert_clean(result)
+    assert "Parser Error" in output(result)
+
+
+def test_sql_interactive_reads_statements_until_quit(small_warehouse: Path, cli_env, tmp_path: Path) -> None:
+    stdin = "SELECT count(*) AS n\nFROM articles;\nSELECT bad_column FROM documents;\n.quit\nSELECT 42;\n"
+    result = newsflow("sql", "--warehouse", str(small_warehouse), cwd=tmp_path, env=cli_env, stdin=stdin)
+    assert result.returncode == 0, output(result)
+    assert_clean(result)
+    assert re.search(r"[┃│]\s+n\s+[┃│]", result.stdout) and re.search(r"│\s+2\s+│", result.stdout)
+    assert "Binder Error" in output(result)  # an error in the prompt is printed, the prompt goes on
+    assert "42" not in result.stdout  # nothing after .quit runs
+
+
+def test_sql_interactive_runs_last_statement_at_eof(small_warehouse: Path, cli_env, tmp_path: Path) -> None:
+    result = newsflow(
+        "sql", "--warehouse", str(small_warehouse), cwd=tmp_path, env=cli_env,
+        stdin="SELECT 'end' || 'of' || 'input' AS x",
+    )
+    assert result.returncode == 0, output(result)
+    assert "endofinput" in result.stdout
+
+
+def test_sql_without_warehouse_says_so(cli_env, tmp_path: Path) -> None:
+    result = newsflow("sql", "SELECT 1", "--warehouse", str(tmp_path / "none"), cwd=tmp_path, env=cli_env)
+    assert result.returncode == 1
+    assert_clean(result)
+    assert "newsflow run" in output(result)
+
+
+def test_run_without_raw_dir_fails_cleanly(cli_env, tmp_path: Path) -> None:
+    result = newsflow("run", "--raw", str(tmp_path / "missing"), cwd=tmp_path, env=cli_env, timeout=120)
+    assert result.returncode != 0
+    assert_clean(result)
+    assert "raw directory not found" in output(result)
+    assert not (tmp_path / "warehouse").exists()
+
+
+# --- end to end: the real pipeline on the seed page -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project directory with raw/ = the seed page plus a broken file next to it."""
+    root = tmp_path_factory.mktemp("project")
+    (root / "raw").mkdir()
+    shutil.copy(SEED, root / "raw" / SEED.name)
+    (root / "raw" / "broken.txt").write_bytes(BROKEN)
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(project: Path, cli_env) -> subprocess.CompletedProcess:
+    # No --raw/--warehouse: the defaults are raw/ and warehouse/ below the current directory.
+    return newsflow("run", cwd=project, env=cli_env)
+
+
+def seed_doc_id() -> str:
+    from tasks.decode import doc_id_for
+
+    return doc_id_for(SEED.name)
+
+
+def test_run_exits_0_with_a_summary_and_no_traceback(first_run) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    assert_clean(first_run)
+    summary = summary_row(first_run.stdout)
+    assert summary["files"] == 2
+    assert summary["quarantined"] == 1
+    assert summary["articles"] >= 1
+    assert summary["tokens"] > 1000
+    assert summary["seconds"] > 0
+    assert "broken.txt" in first_run.stdout
+
+
+def test_run_builds_every_table(first_run, project: Path) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    wh = project / "warehouse"
+    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "sentences", "tokens"]
+    for table in store.table_names(wh):
+        assert list((wh / table).glob("part-*.parquet")), table
+    assert (wh / "newsflow.duckdb").is_file()
+    assert not [p for p in wh.iterdir() if p.name.startswith(".")]
+
+
+def test_good_file_lands_and_broken_one_is_quarantined(first_run, project: Path) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    con = store.connect(project / "warehouse")
+    docs = dict(con.execute("SELECT source_path, status FROM documents").fetchall())
+    assert docs == {SEED.name: "ok", "broken.txt": "quarantined"}
+    error = con.execute("SELECT error FROM documents WHERE source_path = 'broken.txt'").fetchone()[0]
+    assert error.startswith("cannot decode")
+    article_docs = {r[0] for r in con.execute("SELECT DISTINCT doc_id FROM articles").fetchall()}
+    assert article_docs == {seed_doc_id()}
+    titles = {r[0] for r in con.execute("SELECT title FROM articles").fetchall()}
+    assert "大格局谋发展 高质量抓落实" in titles
+    n_tokens = con.execute("SELECT count(*) FROM tokens").fetchone()[0]
+    assert n_tokens == summary_row(first_run.stdout)["tokens"]
+
+
+def test_catalog_opens_from_the_project_root(first_run, project: Path, monkeypatch) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    monkeypatch.chdir(project)
+    con = duckdb.connect("warehouse/newsflow.duckdb", read_only=True)
+    try:
+        n = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        con.close()
+    assert n == summary_row(first_run.stdout)["articles"]
+
+
+def test_tables_are_readable_through_newsflow_sql(first_run, project: Path, cli_env, tmp_path: Path) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    result = newsflow(
+        "sql",
+        "SELECT count(*) AS n_articles FROM articles",
+        "--warehouse",
+        str(project / "warehouse"),
+        cwd=tmp_path,  # any directory
+        env=cli_env,
+    )
+    assert result.returncode == 0, output(result)
+    assert_clean(result)
+    n = int(summary_row(first_run.stdout)["articles"])
+    assert f" {n} " in result.stdout
+
+    bad = newsflow("sql", "SELECT * FROM no_such_table", cwd=project, env=cli_env)
+    assert bad.returncode == 1
+    assert_clean(bad)
+    assert "Catalog Error" in output(bad) and "no_such_table" in output(bad)
+
+
+def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    wh = project / "warehouse"
+
+    def counts() -> dict[str, int]:
+        con = store.connect(wh)
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.table_names(wh)}
+
+    def files() -> list[str]:
+        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet"))
+
+    before_counts, before_files = counts(), files()
+    second = newsflow("run", cwd=project, env=cli_env)
+    assert second.returncode == 0, output(second)
+    assert_clean(second)
+    assert counts() == before_counts  # rebuilt, not appended to
+    assert files() == before_files
+    con = store.connect(wh)
+    dupes = con.execute(
+        "SELECT count(*) FROM (SELECT article_id FROM articles GROUP BY 1 HAVING count(*) > 1)"
+    ).fetchone()[0]
+    assert dupes == 0
+    run_ids = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM documents").fetchall()}
+    assert len(run_ids) == 1
+
+
+# --- the batch task's wiring, in process (no Prefect run) -----------------------------------
+
+
+def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch) -> None:
+    from flows import pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SEED, raw / "a.txt")
+    shutil.copy(SEED, raw / "b.txt")
+    real_parse_page = pipeline.parse_page
+
+    def parse_page(text: str):
+        if parse_page.calls == 1:
+            parse_page.calls += 1
+            raise RuntimeError("column boundaries not found")
+        parse_page.calls += 1
+        return real_parse_page(text)
+
+    parse_page.calls = 0
+    monkeypatch.setattr(pipeline, "parse_page", parse_page)
+    result = pipeline.process_batch(
+        3,
+        pipeline.discover(raw),
+        raw,
+        run_id="test",
+        ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    )
+    assert result.index == 3 and result.n_files == 2
+    assert result.quarantined == {"b.txt": "layout failed: RuntimeError: column boundaries not found"}
+    docs = dict(zip(result.tables["documents"]["source_path"], result.tables["documents"]["status"]))
+    assert docs == {"a.txt": "ok", "b.txt": "quarantined"}
+    assert result.tables["articles"].height >= 1
+    assert set(result.tables["articles"]["doc_id"]) == {result.tables["documents"]["doc_id"][0]}
+
+
+def test_no_files_still_gives_one_batch_of_empty_tables(tmp_path: Path) -> None:
+    from flows import pipeline
+
+    assert pipeline.make_batches([], 50) == [[]]
+    assert pipeline.make_batches([Path(f"{i}.txt") for i in range(5)], 2) == [
+        [Path("0.txt"), Path("1.txt")],
+        [Path("2.txt"), Path("3.txt")],
+        [Path("4.txt")],
+    ]
+    result = pipeline.process_batch(
+        0, [], tmp_path, run_id="empty", ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    )
+    assert sorted(result.tables) == ["articles", "documents", "paragraphs", "sentences", "tokens"]
+    assert all(df.height == 0 and df.width > 0 for df in result.tables.values())
+
+
+def test_prefect_defaults_respect_what_the_user_set() -> None:
+    from flows import configure_prefect_env
+
+    env = {"PREFECT_SERVER_ANALYTICS_ENABLED": "true", "PREFECT_API_URL": "http://127.0.0.1:4200/api"}
+    applied = configure_prefect_env(env)
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "true"  # the user's value stays
+    assert "PREFECT_HOME" not in env  # a user pointing Prefect at a server keeps their home
+    assert applied["PREFECT_SERVER_EPHEMERAL_ENABLED"] == "true"
+    env = {}
+    configure_prefect_env(env)
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["PREFECT_HOME"].endswith(".prefect")
