@@ -281,7 +281,17 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
     def files() -> list[str]:
         return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet"))
 
-    before_counts, before_files = counts(), files()
+    def ids() -> dict[str, list]:
+        con = store.connect(wh)
+        return {
+            "documents": con.execute("SELECT doc_id FROM documents ORDER BY 1").fetchall(),
+            "articles": con.execute("SELECT article_id, title FROM articles ORDER BY 1").fetchall(),
+            "paragraphs": con.execute("SELECT paragraph_id, char_start FROM paragraphs ORDER BY 1").fetchall(),
+            "sentences": con.execute("SELECT sentence_id, char_start FROM sentences ORDER BY 1").fetchall(),
+            "tokens": con.execute("SELECT sentence_id, seq, token FROM tokens ORDER BY 1, 2").fetchall(),
+        }
+
+    before_counts, before_files, before_ids = counts(), files(), ids()
     second = newsflow("run", cwd=project, env=cli_env)
     assert second.returncode == 0, output(second)
     assert_clean(second)
@@ -294,6 +304,47 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
     assert dupes == 0
     run_ids = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM documents").fetchall()}
     assert len(run_ids) == 1
+    assert ids() == before_ids  # the same input gives the same ids on every run
+
+
+def test_offsets_hold_over_the_whole_warehouse(first_run, project: Path) -> None:
+    """body[char_start:char_end] == text for every paragraph, sentence and token written."""
+    assert first_run.returncode == 0, output(first_run)
+    con = store.connect(project / "warehouse")
+    bodies = dict(con.execute("SELECT article_id, body FROM articles").fetchall())
+    checked = 0
+    for table, text_col in (("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")):
+        rows = con.execute(f"SELECT article_id, char_start, char_end, {text_col} FROM {table}").fetchall()
+        assert rows, table
+        bad = [r for r in rows if bodies[r[0]][r[1] : r[2]] != r[3]]
+        assert not bad, (table, bad[:3])
+        checked += len(rows)
+    assert checked > 3000
+    # and DuckDB's own substring agrees, so analysts can use the offsets in SQL
+    mismatched = con.execute(
+        "SELECT count(*) FROM tokens t JOIN articles a USING (article_id) "
+        "WHERE substr(a.body, t.char_start + 1, t.char_end - t.char_start) <> t.token"
+    ).fetchone()[0]
+    assert mismatched == 0
+
+
+def readme_sql() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_has_example_queries() -> None:
+    assert len(readme_sql()) >= 3
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_readme_queries_work_on_the_sample(first_run, project: Path, k: int) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    queries = readme_sql()
+    if k >= len(queries):
+        pytest.skip("fewer queries in the README")
+    rows = store.connect(project / "warehouse").execute(queries[k]).fetchall()
+    assert rows, queries[k]
 
 
 # --- the batch task's wiring, in process (no Prefect run) -----------------------------------
