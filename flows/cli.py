@@ -1,4 +1,4 @@
-"""The ``newsflow`` command: ``newsflow run`` builds the warehouse, ``newsflow sql`` queries it."""
+"""The ``newsflow`` command: ``run`` builds the warehouse, ``sql`` queries it, ``eval`` scores it."""
 
 from __future__ import annotations
 
@@ -145,6 +145,42 @@ def sql(
             _repl(con, duckdb)
     finally:
         con.close()
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[
+        Path, typer.Argument(help="A gold page (JSON) or a directory of them, e.g. ../shared/corpus/dev/gold.")
+    ],
+    warehouse: WarehouseOpt = Path("warehouse"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Score the warehouse's articles against gold pages (the metric is described in the README)."""
+    import json
+
+    from tasks import store
+    from tasks.evaluate import evaluate_warehouse
+
+    if not gold.exists():
+        err_console.print(f"[red]error:[/red] gold not found: {gold}")
+        raise typer.Exit(2)
+    if not store.table_names(warehouse):
+        err_console.print(f"[red]error:[/red] no tables in {warehouse} - run `newsflow run` first")
+        raise typer.Exit(1)
+    try:
+        figures = evaluate_warehouse(gold, warehouse).as_dict()
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(figures))
+        return
+    table = Table(title="newsflow eval")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
 
 
 def _run_query(con, query: str, duckdb) -> bool:

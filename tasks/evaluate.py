@@ -18,6 +18,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MATCH_THRESHOLD = 0.98
@@ -165,3 +166,82 @@ def score_pages(pages: Iterable[tuple[str, Sequence[Mapping[str, Any]], Sequence
     for page, pred, gold in pages:
         total.add(score_page(pred, gold, page=page))
     return total
+
+
+# ---------------------------------------------------------------------------------------------
+# gold files and the warehouse
+
+
+def load_gold(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Gold pages from one JSON file or a directory of them: ``[(file, page), ...]``.
+
+    ``file`` is the gold's ``file`` field (the raw file's path), else the JSON's own name.
+    """
+    import json
+
+    path = Path(path)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    out = []
+    for f in files:
+        page = json.loads(f.read_text(encoding="utf-8"))
+        if "articles" not in page:
+            raise ValueError(f"{f}: not a gold page (no 'articles')")
+        out.append((str(page.get("file") or f.name), page))
+    return out
+
+
+def _match_source(gold_file: str, sources: Sequence[str]) -> str | None:
+    """The warehouse source_path that names the same raw file as the gold's ``file``.
+
+    Gold files name the raw file relative to their corpus (``raw/人民日报/2020-02-01/02.txt``),
+    the warehouse relative to the raw root (``人民日报/2020-02-01/02.txt``): the longest common
+    path suffix decides, and it must at least include the file name.
+    """
+    gparts = gold_file.replace("\\", "/").split("/")
+    best, best_len = None, 0
+    for src in sources:
+        sparts = src.split("/")
+        n = 0
+        while n < min(len(gparts), len(sparts)) and gparts[-1 - n] == sparts[-1 - n]:
+            n += 1
+        if n > best_len:
+            best, best_len = src, n
+    return best
+
+
+def predicted_articles(warehouse: Path) -> dict[str, list[dict[str, Any]]]:
+    """The articles of a warehouse by source_path, as the mappings :func:`score_page` takes."""
+    import polars as pl
+
+    wh = Path(warehouse)
+
+    def read(table: str, columns: list[str]) -> pl.DataFrame:
+        return pl.read_parquet(wh / table / "**" / "*.parquet", columns=columns)
+
+    docs = read("documents", ["doc_id", "source_path"])
+    arts = read("articles", ["article_id", "doc_id", "seq", "title", "kicker", "subtitle", "reporters",
+                             "dateline", "continued_from_page", "continues_to_page"])
+    paras = read("paragraphs", ["article_id", "seq", "text"]).sort("article_id", "seq")
+    texts = paras.group_by("article_id", maintain_order=True).agg(pl.col("text").alias("paragraphs"))
+    arts = arts.join(texts, on="article_id", how="left").join(docs, on="doc_id").sort("doc_id", "seq")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in arts.iter_rows(named=True):
+        row["paragraphs"] = row["paragraphs"] or []
+        out.setdefault(row["source_path"], []).append(row)
+    for src in docs["source_path"]:
+        out.setdefault(src, [])
+    return out
+
+
+def evaluate_warehouse(gold: Path, warehouse: Path) -> Score:
+    """Score every gold page against the articles the warehouse holds for the same raw file.
+
+    A gold page whose raw file is not in the warehouse counts as all of its articles missed.
+    """
+    pred = predicted_articles(warehouse)
+    sources = list(pred)
+    triples = []
+    for gold_file, page in load_gold(gold):
+        src = _match_source(gold_file, sources)
+        triples.append((gold_file, pred.get(src, []) if src else [], page["articles"]))
+    return score_pages(triples)

@@ -411,3 +411,20 @@ def test_prefect_defaults_respect_what_the_user_set() -> None:
     configure_prefect_env(env)
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert env["PREFECT_HOME"].endswith(".prefect")
+
+
+def test_eval_scores_the_seed_page_perfectly(first_run, project: Path, cli_env) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    import json
+
+    gold = REPO / "tests" / "fixtures" / "seed_gold.json"
+    result = newsflow("eval", str(gold), "--warehouse", str(project / "warehouse"), "--json",
+                      cwd=project, env=cli_env)
+    assert result.returncode == 0, output(result)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["gold_articles"] == figures["found_articles"] == 3
+    for name, value in figures.items():
+        if name.endswith(("_f1", "_accuracy", "_precision", "_recall")):
+            assert value == 1.0, name
+    table = newsflow("eval", str(gold), "--warehouse", str(project / "warehouse"), cwd=project, env=cli_env)
+    assert "article_f1" in table.stdout and "1.0000" in table.stdout
