@@ -233,9 +233,26 @@ def items_of(text: str) -> tuple[str | None, list[Item], int]:
         if not buf:
             return
         groups = _group_lines(buf, width)
-        for gi, (kind, lines) in enumerate(groups):
+        for kind, lines in groups:
             text = _join([ln.text for ln in lines])
-            it = Item(kind=kind, text=text, blank_before=lines[0].blank_before)
+            blank = lines[0].blank_before
+            if kind == "P" and MARKER_RE.search(text):
+                # a marker the column wrapped over two lines: （下转第 5 / 版）
+                pos = 0
+                for m in MARKER_RE.finditer(text):
+                    before = text[pos : m.start()].strip()
+                    if before:
+                        items.append(Item(kind="P", text=before, blank_before=blank))
+                        blank = False
+                    mk = "from" if m.group("kind") in ("上接", "接") else "to"
+                    items.append(Item(kind="M", marker=mk, page=_page_number(m.group("page")),
+                                      glued=bool(before), blank_before=blank))
+                    blank = False
+                    pos = m.end()
+                text = text[pos:].strip()
+                if not text:
+                    continue
+            it = Item(kind=kind, text=text, blank_before=blank)
             if kind == "S":
                 it.long = any(ln.n > width + 2 for ln in lines)
             items.append(it)
@@ -298,7 +315,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             return True
         return (
             ln.force_break_before
-            or indent_like(ln)
+            or (indent_like(ln) and not _ends_sentence(ln.text))  # else: a paragraph's last line
             or ln.bullet
             or bool(DATELINE_RE.match(ln.text))
             or (ln.blank_before and not full(ln))
