@@ -205,7 +205,10 @@ def _explode(raw_lines: list[str]) -> tuple[str | None, list[tuple[str, object, 
             first = False
             pos = m.end()
         rest = line[pos:].strip()
-        if rest:
+        bm = BYLINE_RE.match(rest) if pos else None
+        if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
+            pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), False))
+        elif rest:
             gm = GLUED_BYLINE_RE.match(rest)
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
@@ -405,14 +408,15 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
-W_ARTICLE = 4.0      # cost of one more article
+W_ARTICLE = 3.0      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
-W_HEADLIKE_SUB = 1.5  # a headline-looking line used as subheading
+W_HEADLIKE = 0.5      # per unit of log-odds that the headline lines are headlines
+W_HEADLIKE_SUB = 1.0  # per unit of log-odds that a subheading is a headline
 W_TOPIC = 20.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
@@ -420,32 +424,70 @@ W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）)
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
-def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
-    """How much standalone line ``k`` looks like a headline rather than a subheading (0..1+)."""
+def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str, float]:
+    """What tells a headline line from a subheading: the features of standalone line ``k``."""
     it = items[k]
-    score = 0.0
-    if it.long:
-        score += 1.0
-    if it.blank_before and it.blank_after and not gaps_common:
-        score += 0.5
-    if it.text.startswith("——"):
-        score += 0.5
-    n = len(it.text)
-    if n >= 16:
-        score += 0.5  # headlines run longer than subheadings
-    elif n <= 6:
-        score -= 0.5
-    if _COLUMN_TAG.search(it.text):
-        score += 1.0  # a column tag: 经济发展的里程碑成就（新论）
-    if k > 0 and items[k - 1].kind == "P" and SIGNATURE_RE.match(items[k - 1].text):
-        score += 1.0
-    for d in (-1, 1):
-        j = k + d
-        if 0 <= j < len(items) and items[j].kind in ("S", "B", "M"):
-            score += 0.5
-    if k + 1 < len(items) and items[k + 1].kind == "P" and DATELINE_RE.match(items[k + 1].text):
-        score += 0.5
-    return score
+    n = len(it.text.replace(" ", ""))
+    prev = items[k - 1] if k > 0 else None
+    nxt = items[k + 1] if k + 1 < len(items) else None
+    both = it.blank_before and it.blank_after
+    return {
+        "long_line": float(it.long),
+        "len_ge_16": float(n >= 16),
+        "len_12_15": float(12 <= n < 16),
+        "len_le_7": float(n <= 7),
+        "column_tag": float(bool(_COLUMN_TAG.search(it.text))),
+        "subtitle_dash": float(it.text.startswith("——")),
+        "label_end": float(it.text.endswith(("——", "：", ":"))),
+        "inner_space": float(" " in it.text.strip()),
+        "gaps_both_sparse_page": float(both and not gaps_common),
+        "gaps_both_spaced_page": float(both and gaps_common),
+        "no_gap_before": float(not it.blank_before),
+        "page_start": float(prev is None),
+        "page_end": float(nxt is None),
+        "prev_standalone": float(prev is not None and prev.kind == "S"),
+        "next_standalone": float(nxt is not None and nxt.kind == "S"),
+        "prev_byline": float(prev is not None and prev.kind == "B"),
+        "next_byline": float(nxt is not None and nxt.kind == "B"),
+        "prev_marker": float(prev is not None and prev.kind == "M"),
+        "prev_signature": float(prev is not None and prev.kind == "P" and bool(SIGNATURE_RE.match(prev.text))),
+        "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
+        "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
+    }
+
+
+# Log-odds weights of "headline rather than subheading" for the features above, fitted by
+# `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
+HEADLINE_BIAS = -2.299
+HEADLINE_WEIGHTS: dict[str, float] = {
+    "column_tag": 1.473,
+    "gaps_both_spaced_page": -0.302,
+    "gaps_both_sparse_page": 2.471,
+    "inner_space": -0.656,
+    "label_end": 0.219,
+    "len_12_15": 0.340,
+    "len_ge_16": 1.556,
+    "len_le_7": -0.623,
+    "long_line": 2.847,
+    "next_byline": 2.661,
+    "next_dateline": 3.738,
+    "next_standalone": 2.233,
+    "no_gap_before": -1.725,
+    "page_end": 2.604,
+    "page_start": 1.883,
+    "prev_byline": 1.175,
+    "prev_marker": 0.905,
+    "prev_signature": 2.029,
+    "prev_standalone": 0.950,
+    "prev_unfinished": -0.084,
+    "subtitle_dash": 0.639,
+}
+
+
+def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
+    """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
+    feats = headline_features(items, k, gaps_common)
+    return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
 @dataclass
@@ -482,7 +524,7 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
         score -= W_BOTHHEADS  # a continued article carries no headline of its own
     if heads:
         ov = sum(_overlap(items[k].text, body_grams) for k in heads) / len(heads)
-        score += W_CONTENT * ov + sum(headlike[k] for k in heads) / len(heads) * 0.5
+        score += W_CONTENT * ov + W_HEADLIKE * sum(headlike[k] for k in heads) / len(heads)
         # a subtitle (——…) closes its headline group
         if any(items[k].text.startswith("——") for k in heads[:-1]):
             score -= W_BOTHHEADS
@@ -500,7 +542,7 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
             if not (it.marker == "from" and k == span.body[0]):
                 score -= W_MARKER_MID
         elif it.kind == "S":
-            score -= W_HEADLIKE_SUB * headlike[k]
+            score -= W_HEADLIKE_SUB * headlike[k]  # a headline-looking line used as subheading
             # a subheading continues its article's topic; a change of topic marks a new article
             before = frozenset().union(*(grams[x] for x in span.body if x < k))
             after = frozenset().union(*(grams[x] for x in span.body if x > k))
