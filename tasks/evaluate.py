@@ -6,7 +6,9 @@ leading ``本报讯`` and continuation markers removed; each predicted article m
 gold article (greedy, best ratio first). Over found articles: headline accuracy (the set of
 non-empty title/kicker/subtitle strings, white space removed, equals gold's), reporters accuracy
 (same set of names), dateline accuracy, continuation accuracy (both page numbers right) and
-paragraph-boundary F1 (boundaries as character offsets into the white-space-free body).
+paragraph-boundary F1 (boundaries as character offsets into the white-space-free gold body; a
+predicted boundary is carried there through the character alignment of the two bodies, so a
+small difference of text does not shift every later boundary).
 
 Pure functions over plain dicts, so the scorer can be tested on hand-made cases and fed from
 either the layout step directly or the warehouse.
@@ -46,6 +48,29 @@ def _boundaries(paragraphs: Sequence[str]) -> set[int]:
         pos += len(norm)
         if i < len(paragraphs) - 1 and norm:
             out.add(pos)
+    return out
+
+
+def _map_boundaries(bounds: set[int], pred_body: str, gold_body: str) -> set[int]:
+    """Carry predicted boundary offsets into the gold body's coordinates.
+
+    A found body may differ from gold by a few characters (a caption kept, a word lost); an
+    offset alone would then shift every later boundary. The character alignment of the two
+    bodies maps each predicted boundary to the gold position it stands at; a boundary inside
+    text gold does not have is kept as a position no gold boundary can match (-1 - offset).
+    """
+    if pred_body == gold_body or not bounds:
+        return set(bounds)
+    sm = difflib.SequenceMatcher(None, gold_body, pred_body, autojunk=False)
+    out: set[int] = set()
+    blocks = sm.get_matching_blocks()
+    for b in bounds:
+        mapped = -1 - b
+        for gs, ps, size in blocks:
+            if ps <= b <= ps + size and size:
+                mapped = gs + (b - ps)
+                break
+        out.add(mapped)
     return out
 
 
@@ -145,7 +170,8 @@ def score_page(predicted: Sequence[Mapping[str, Any]], gold: Sequence[Mapping[st
         s.reporters_ok += checks["reporters"]
         s.dateline_ok += checks["dateline"]
         s.continuation_ok += checks["continuation"]
-        gb, pb = _boundaries(g["paragraphs"]), _boundaries(p["paragraphs"])
+        gb = _boundaries(g["paragraphs"])
+        pb = _map_boundaries(_boundaries(p["paragraphs"]), pbodies[pi], gbodies[gi])
         s.para_tp += len(gb & pb)
         s.para_fp += len(pb - gb)
         s.para_fn += len(gb - pb)

@@ -76,3 +76,15 @@ def test_gold_files_and_source_paths(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"pages": []}))
     with pytest.raises(ValueError, match="not a gold page"):
         load_gold(tmp_path / "c.json")
+
+
+def test_paragraph_boundaries_survive_a_small_text_difference():
+    """A caption kept in the first paragraph must not shift every later boundary."""
+    paras = P1 + P2
+    gold = [art(paras)]
+    pred = [art([paras[0] + "图为现场", *paras[1:]])]
+    d = score_page(pred, gold).as_dict()
+    assert d["found_articles"] == 1
+    assert d["paragraph_f1"] == 1.0
+    pred = [art([paras[0] + "图为现场" + paras[1], *paras[2:]])]  # and a boundary really lost
+    assert score_page(pred, gold).as_dict()["paragraph_f1"] == pytest.approx(0.8)
