@@ -408,7 +408,7 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
-W_ARTICLE = 3.0      # cost of one more article
+W_ARTICLE = 2.0      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
@@ -453,34 +453,64 @@ def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str,
         "prev_signature": float(prev is not None and prev.kind == "P" and bool(SIGNATURE_RE.match(prev.text))),
         "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
+        **_topic_features(items, k),
+    }
+
+
+def _window(items: list[Item], k: int, step: int, size: int = 3) -> frozenset[str]:
+    """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
+    stopping at a byline or marker (they bound an article)."""
+    grams: set[str] = set()
+    j, found = k + step, 0
+    while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
+        if items[j].kind == "P":
+            grams |= _bigrams(items[j].text)
+            found += 1
+        j += step
+    return frozenset(grams)
+
+
+def _topic_features(items: list[Item], k: int) -> dict[str, float]:
+    """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
+    before, after = _window(items, k, -1), _window(items, k, 1)
+    shared = len(before & after) / min(len(before), len(after)) if before and after else 0.0
+    return {
+        "topic_continues": shared,
+        "topic_shift": float(bool(before and after) and shared < 0.1),
+        "echo_after": _overlap(items[k].text, after),
+        "echo_before": _overlap(items[k].text, before),
     }
 
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -2.299
+HEADLINE_BIAS = -2.510
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 1.473,
-    "gaps_both_spaced_page": -0.302,
-    "gaps_both_sparse_page": 2.471,
-    "inner_space": -0.656,
-    "label_end": 0.219,
-    "len_12_15": 0.340,
-    "len_ge_16": 1.556,
-    "len_le_7": -0.623,
-    "long_line": 2.847,
-    "next_byline": 2.661,
-    "next_dateline": 3.738,
-    "next_standalone": 2.233,
-    "no_gap_before": -1.725,
-    "page_end": 2.604,
-    "page_start": 1.883,
-    "prev_byline": 1.175,
-    "prev_marker": 0.905,
-    "prev_signature": 2.029,
-    "prev_standalone": 0.950,
-    "prev_unfinished": -0.084,
-    "subtitle_dash": 0.639,
+    "column_tag": 1.608,
+    "echo_after": 0.172,
+    "echo_before": 2.021,
+    "gaps_both_spaced_page": -0.138,
+    "gaps_both_sparse_page": 2.555,
+    "inner_space": -0.527,
+    "label_end": 0.129,
+    "len_12_15": 0.296,
+    "len_ge_16": 1.517,
+    "len_le_7": -0.536,
+    "long_line": 2.811,
+    "next_byline": 2.431,
+    "next_dateline": 3.715,
+    "next_standalone": 2.098,
+    "no_gap_before": -1.659,
+    "page_end": 2.106,
+    "page_start": 1.923,
+    "prev_byline": 1.279,
+    "prev_marker": 1.176,
+    "prev_signature": 2.004,
+    "prev_standalone": 1.062,
+    "prev_unfinished": 0.046,
+    "subtitle_dash": 0.666,
+    "topic_continues": -3.613,
+    "topic_shift": -0.165,
 }
 
 
