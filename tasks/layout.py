@@ -22,6 +22,7 @@ Everything here is pure and deterministic: the same text always gives the same a
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -408,6 +409,7 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
+MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
 W_ARTICLE = 2.0      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
@@ -520,6 +522,50 @@ def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
+class _PageGrams:
+    """Character bigrams of the page's paragraphs as bit masks over one page vocabulary, so the
+    unions and intersections the segmentation asks for thousands of times are integer ORs and
+    ANDs, and unions over a range of items are computed once."""
+
+    def __init__(self, items: list[Item]) -> None:
+        vocab: dict[str, int] = {}
+
+        def mask(grams: frozenset[str]) -> int:
+            m = 0
+            for g in grams:
+                m |= 1 << vocab.setdefault(g, len(vocab))
+            return m
+
+        self.para = [mask(_bigrams(it.text)) if it.kind == "P" else 0 for it in items]
+        self.head = [mask(_bigrams(it.text)) if it.kind == "S" else 0 for it in items]
+        self._ranges: dict[tuple[int, int], int] = {}
+
+    def span(self, lo: int, hi: int) -> int:
+        """Bigrams of the paragraphs ``lo..hi`` (inclusive); 0 when the range is empty."""
+        if hi < lo:
+            return 0
+        m = self._ranges.get((lo, hi))
+        if m is not None:
+            return m
+        x, m = hi - 1, 0  # extend the longest range from lo already known
+        while x >= lo:
+            known = self._ranges.get((lo, x))
+            if known is not None:
+                m = known
+                break
+            x -= 1
+        for y in range(x + 1, hi + 1):
+            m |= self.para[y]
+            self._ranges[(lo, y)] = m
+        return m
+
+    def overlap(self, k: int, body: int) -> float:
+        """Share of standalone line ``k``'s bigrams that the body repeats."""
+        h = self.head[k]
+        n = h.bit_count()
+        return (h & body).bit_count() / n if n else 0.0
+
+
 @dataclass
 class _Span:
     head: list[int]
@@ -536,13 +582,13 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
     return _Span(list(range(i, first)), list(range(first, last + 1)), list(range(last + 1, j)))
 
 
-def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]],
+def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
                    headlike: list[float]) -> float:
     span = _split_span(items, i, j)
     if span is None:
         return float("-inf")
     score = -W_ARTICLE
-    body_grams: frozenset[str] = frozenset().union(*(grams[k] for k in span.body if items[k].kind == "P"))
+    body_grams = grams.span(span.body[0], span.body[-1])
     head_s = [k for k in span.head if items[k].kind == "S"]
     tail_s = [k for k in span.tail if items[k].kind == "S"]
     if head_s and tail_s:
@@ -553,7 +599,7 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
     if starts_with_from and head_s:
         score -= W_BOTHHEADS  # a continued article carries no headline of its own
     if heads:
-        ov = sum(_overlap(items[k].text, body_grams) for k in heads) / len(heads)
+        ov = sum(grams.overlap(k, body_grams) for k in heads) / len(heads)
         score += W_CONTENT * ov + W_HEADLIKE * sum(headlike[k] for k in heads) / len(heads)
         # a subtitle (——…) closes its headline group
         if any(items[k].text.startswith("——") for k in heads[:-1]):
@@ -574,10 +620,10 @@ def _article_score(items: list[Item], i: int, j: int, grams: list[frozenset[str]
         elif it.kind == "S":
             score -= W_HEADLIKE_SUB * headlike[k]  # a headline-looking line used as subheading
             # a subheading continues its article's topic; a change of topic marks a new article
-            before = frozenset().union(*(grams[x] for x in span.body if x < k))
-            after = frozenset().union(*(grams[x] for x in span.body if x > k))
+            before = grams.span(span.body[0], k - 1)
+            after = grams.span(k + 1, span.body[-1])
             if before and after:
-                shared = len(before & after) / min(len(before), len(after))
+                shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
                 score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
         elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
             score -= W_DATELINE_MID
@@ -599,7 +645,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     n = len(items)
     if n == 0:
         return []
-    grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
+    grams = _PageGrams(items)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line
     paras = [it for it in items if it.kind == "P"]
     gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
@@ -613,11 +659,11 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
             cuts.add(k)
     order = sorted(cuts)
     best = {0: (0.0, -1)}
-    for b in order[1:]:
+    for bi, b in enumerate(order[1:], start=1):
         cand = (float("-inf"), -1)
-        for a in order:
-            if a >= b:
-                break
+        # an article spans at most MAX_ITEMS items: keeps a huge page linear, not quadratic
+        lo = bisect.bisect_left(order, b - MAX_ITEMS, 0, bi)
+        for a in order[lo:bi]:
             if a not in best or best[a][0] == float("-inf"):
                 continue
             s = best[a][0] + _article_score(items, a, b, grams, headlike)
@@ -629,7 +675,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     while b > 0:
         a = best[b][1]
         if a < 0:  # nothing scored: one article of everything
-            return [(0, n)]
+            return [(0, n)] if n <= MAX_ITEMS else [(k, min(n, k + MAX_ITEMS)) for k in range(0, n, MAX_ITEMS)]
         spans.append((a, b))
         b = a
     return spans[::-1]

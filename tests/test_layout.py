@@ -158,3 +158,13 @@ def test_empty_and_junk_pages_do_not_crash():
     assert parse_page("\n\n   \n").articles == []
     page = parse_page("只有一行字")
     assert sum(len(a.paragraphs) for a in page.articles) == 1
+
+
+def test_a_long_file_of_many_pages_keeps_every_article():
+    """Twenty seed pages in one file: the search stays bounded and no article is lost or merged."""
+    text = SEED.read_text(encoding="utf-8")
+    page = parse_page("\n\n".join([text] * 20))
+    assert len(page.articles) == 60
+    gold_bodies = [_nows("".join(a["paragraphs"])) for a in GOLD["articles"]]
+    got = [_nows("".join(p.text for p in a.paragraphs)) for a in page.articles]
+    assert got == gold_bodies * 20
