@@ -22,7 +22,10 @@ class ArticlesModel(pa.DataFrameModel):
     subtitle: str = pa.Field(
         nullable=True, description="Line below the headline (副题), e.g. starting with ——."
     )
-    reporters: pl.List(pl.Utf8) = pa.Field(description="Reporter names in byline order; empty if none.")
+    reporters: pl.List(pl.Utf8) = pa.Field(description="Reporter (记者) names in byline order; empty if none.")
+    contributors: pl.List(pl.Utf8) = pa.Field(
+        description="Correspondents (通讯员), special and intern reporters named in the lead; empty if none."
+    )
     dateline: str = pa.Field(
         nullable=True, description="Dateline/source tag such as 本报讯 or 新华社北京1月31日电."
     )
@@ -35,6 +38,9 @@ class ArticlesModel(pa.DataFrameModel):
         nullable=True, gt=0, description="Page the article continues on (下转第N版), if it jumps."
     )
     subheadings: pl.List(pl.Utf8) = pa.Field(description="Texts of the subheading paragraphs, in order.")
+    captions: pl.List(pl.Utf8) = pa.Field(
+        description="Photo captions with their credit (…摄), kept out of the body; empty if none."
+    )
     body: str = pa.Field(description="Paragraph texts joined by '\\n'.")
     n_paragraphs: pl.Int32 = pa.Field(ge=0, description="Number of paragraphs (rows in paragraphs).")
     n_sentences: pl.Int32 = pa.Field(ge=0, description="Number of sentences (rows in sentences).")

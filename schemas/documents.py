@@ -24,10 +24,17 @@ class DocumentsModel(pa.DataFrameModel):
         nullable=True, description="Text encoding the file was decoded with; null if it could not be decoded."
     )
     publication: str = pa.Field(nullable=True, description="Newspaper title, when known.")
-    issue_date: pl.Date = pa.Field(nullable=True, description="Date of the issue, when known.")
-    page_no: pl.Int32 = pa.Field(nullable=True, gt=0, description="Page number in the issue, when known.")
+    issue_date: pl.Date = pa.Field(
+        nullable=True, description="Date of the issue: from the path or sidecar, else the page header; null if unknown."
+    )
+    page_no: pl.Int32 = pa.Field(
+        nullable=True, gt=0, description="Page number: from the path or sidecar, else the page header; null if unknown."
+    )
     section: str = pa.Field(
         nullable=True, description="Page section/banner recovered by layout (e.g. 要闻·综合)."
+    )
+    imprint: pl.List(pl.Utf8) = pa.Field(
+        description="Masthead and imprint lines of the page (值班副总编, 责任编辑, 出版物号…), not article text."
     )
     n_chars: pl.Int32 = pa.Field(
         nullable=True, ge=0, description="Characters of decoded text; null if the file was not decoded."

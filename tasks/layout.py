@@ -23,6 +23,7 @@ Everything here is pure and deterministic: the same text always gives the same a
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,6 +59,21 @@ GLUED_BYLINE_RE = re.compile(
 )
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
+)
+PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+PAGE_NO_RE = re.compile(rf"第({_NUM})版")
+# masthead and imprint lines: 本期值班副总编 / 姜啸啸 责任编辑 / …, 国内统一连续出版物号…
+IMPRINT_RE = re.compile(
+    r"^(?:本期)?(?:值班副?总编|值班编委|责任编辑|版式设计|美术编辑|图片编辑|责任校对|国内统一连续出版物号|"
+    r"国内统一刊号|邮发代号|广告经营许可证|广告许可证)\s*[/／：:\s]"
+)
+# a photo credit closing a caption: 本报记者 刘梦涛 摄 / 李晓红摄（人民视觉） / 摄影报道
+PHOTO_CREDIT_RE = re.compile(r"(?:摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$")
+CAPTION_START_RE = re.compile(r"^(?:图为|上图|下图|左图|右图|图[①-⑩0-9一二三四五六]|图片说明)")
+# reporters inside the lead: 本报讯 （记者徐昕联 通讯员 田明 宋宗泽 姜山） 10月14日，…
+LEAD_BYLINE_RE = re.compile(
+    rf"^本报讯\s*[（(](?P<inner>(?:记者|通讯员|特约记者|实习生|见习记者)[{_CJK}·、，, \u3000]+)[）)](?P<rest>.*)$",
+    re.S,
 )
 # photo, design and editing credits: lines of the page, never headlines
 CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$")
@@ -168,12 +184,45 @@ def _estimate_width(lengths: list[int]) -> int:
     return width if count >= 3 else 16
 
 
-def _explode(raw_lines: list[str]) -> tuple[str | None, list[tuple[str, object, bool]]]:
+@dataclass
+class _PageFacts:
+    """What the page says about itself rather than its articles."""
+
+    section: str | None = None
+    issue_date: dt.date | None = None
+    page_no: int | None = None
+    imprint: list[str] = field(default_factory=list)
+
+
+def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
+    """Issue date and page number of a page-header line (``2019年12月10日 星期二 第2版``)."""
+    flat = line.replace(" ", "").replace("\u3000", "")
+    if len(flat) > 40 or MARKER_RE.search(line) or re.search(r"[（(](?:上接|下转|接|转)", flat):
+        return None
+    dm = PAGE_DATE_RE.search(flat)
+    pm = PAGE_NO_RE.search(flat)
+    if not pm and not (dm and "星期" in flat):
+        return None
+    date = None
+    if dm:
+        try:
+            date = dt.date(int(dm.group(1)), int(dm.group(2)), int(dm.group(3)))
+        except ValueError:
+            date = None
+    rest = PAGE_NO_RE.sub("", PAGE_DATE_RE.sub("", flat))
+    rest = re.sub(r"星期[一二三四五六日天]", "", rest)
+    if len(rest) > 16 or _ends_sentence(rest) or "，" in rest:
+        return None  # a sentence that mentions a date, not a header
+    return date, _page_number(pm.group(1)) if pm else None
+
+
+def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, bool]]]:
     """Split raw lines into ``(kind, payload, blank_before)`` pieces: text, byline, marker.
 
-    Markers and bylines glued to text are cut out here, so later passes see them on their own.
+    Markers and bylines glued to text are cut out here, so later passes see them on their own;
+    the page header, the section banner and masthead/imprint lines go to the page's facts.
     """
-    section: str | None = None
+    facts = _PageFacts()
     pieces: list[tuple[str, object, bool]] = []
     blank = False
     seen_text = False
@@ -181,14 +230,22 @@ def _explode(raw_lines: list[str]) -> tuple[str | None, list[tuple[str, object, 
         if not raw.strip():
             blank = True
             continue
+        line = raw.strip()
+        header = _page_header(line)
+        if header is not None:
+            facts.issue_date = facts.issue_date or header[0]
+            facts.page_no = facts.page_no or header[1]
+            continue
+        if IMPRINT_RE.match(line):
+            facts.imprint.append(_compact(line))
+            continue
         if not seen_text:
             seen_text = True
-            # the page header: an indented short first line (" 要闻·综合")
-            if raw[:1].isspace() and len(raw.strip()) <= 12 and not _ends_sentence(raw):
-                section = _compact(raw)
+            # the section banner: an indented short first line (" 要闻·综合")
+            if raw[:1].isspace() and len(line) <= 12 and not _ends_sentence(raw):
+                facts.section = _compact(raw)
                 blank = False
                 continue
-        line = raw.strip()
         bm = BYLINE_RE.match(line)
         if bm and not line.rstrip().endswith("摄"):
             pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), blank))
@@ -220,12 +277,12 @@ def _explode(raw_lines: list[str]) -> tuple[str | None, list[tuple[str, object, 
             else:
                 pieces.append(("T", (rest, False), blank if first else False))
         blank = False
-    return section, pieces
+    return facts, pieces
 
 
-def items_of(text: str) -> tuple[str | None, list[Item], int]:
-    """Pass 1: the page's section header, its items, and the column width used."""
-    section, pieces = _explode(text.split("\n"))
+def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
+    """Pass 1: what the page says of itself, its items, and the column width used."""
+    facts, pieces = _explode(text.split("\n"))
     lines_n = [_width(_compact(p[1][0])) for p in pieces if p[0] == "T"]  # type: ignore[index]
     width = _estimate_width(lines_n)
 
@@ -289,7 +346,7 @@ def items_of(text: str) -> tuple[str | None, list[Item], int]:
     flush_text(False)
     for a, b in zip(items, items[1:]):
         a.blank_after = a.blank_after or b.blank_before
-    return section, items, width
+    return facts, items, width
 
 
 def _join(parts: list[str]) -> str:
@@ -375,6 +432,9 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
+        elif CAPTION_START_RE.match(nxt.text) or PHOTO_CREDIT_RE.search(ln.text) or (
+                PHOTO_CREDIT_RE.search(nxt.text) and nxt.n < width - 2):
+            end = True  # a photo caption or its credit stands apart from the text
         elif cur[0].bullet and not _ends_sentence(ln.text) and not full(ln, first):
             end = True  # a bullet point ends at its short last line
         elif _ends_sentence(ln.text):
@@ -725,14 +785,54 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
     # a headline group left over on the other side (both before and after) is kept as text
     if head_s and tail_s:
         art.paragraphs.extend(Paragraph(t, "subheading") for t in tail_s)
+    _take_captions(art)
     if art.paragraphs and art.paragraphs[0].text.startswith("本报讯"):
         art.dateline = "本报讯"
+        _take_lead_byline(art)
     return art
+
+
+def _take_captions(art: Article) -> None:
+    """Move photo captions out of the body: a credit line (``本报记者 刘梦涛 摄``) and the
+    caption it closes (``图为…``) become one entry of ``art.captions``. A photo story, whose
+    only text is its caption, keeps that text as its body too."""
+    kept: list[Paragraph] = []
+    if not any(PHOTO_CREDIT_RE.search(p.text) for p in art.paragraphs):
+        return
+    for para in art.paragraphs:
+        if PHOTO_CREDIT_RE.search(para.text):
+            caption = para.text
+            if kept and CAPTION_START_RE.match(kept[-1].text):
+                caption = kept.pop().text + " " + caption
+            art.captions.append(caption)
+        else:
+            kept.append(para)
+    if any(p.kind == "body" for p in kept):
+        art.paragraphs = kept
+
+
+def _take_lead_byline(art: Article) -> None:
+    """``本报讯 （记者徐昕联 通讯员 田明 宋宗泽） 10月14日，…``: reporters and contributors
+    come out of the lead, and the parenthesis leaves the body."""
+    lead = art.paragraphs[0]
+    m = LEAD_BYLINE_RE.match(lead.text)
+    if not m:
+        return
+    role = "记者"
+    for part in re.split(r"(记者|通讯员|特约记者|实习生|见习记者)", m.group("inner")):
+        if part in ("记者", "通讯员", "特约记者", "实习生", "见习记者"):
+            role = part
+            continue
+        names = [n for n in re.split(r"[ \u3000、，,]+", part.strip()) if n]
+        target = art.reporters if role in ("记者", "见习记者") else art.contributors
+        target.extend(n for n in names if n not in target)
+    art.paragraphs[0] = Paragraph("本报讯" + m.group("rest").lstrip(), lead.kind)
 
 
 def parse_page(text: str) -> Page:
     """Reconstruct the articles of one page of extracted newspaper text."""
-    section, items, _ = items_of(text)
+    facts, items, _ = items_of(text)
     spans = _segment(items)
     articles = [_build_article(items, i, j) for i, j in spans]
-    return Page(section=section, articles=[a for a in articles if a.paragraphs])
+    return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],
+                issue_date=facts.issue_date, page_no=facts.page_no, imprint=facts.imprint)

@@ -33,10 +33,12 @@ class Article:
     kicker: str | None = None
     subtitle: str | None = None
     reporters: list[str] = field(default_factory=list)
+    contributors: list[str] = field(default_factory=list)  # 通讯员, 特约记者, 实习生 of the lead
     dateline: str | None = None
     continued_from_page: int | None = None
     continues_to_page: int | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)  # photo captions and credits, not body text
 
     @property
     def body(self) -> str:
@@ -54,6 +56,9 @@ class Page:
 
     section: str | None = None
     articles: list[Article] = field(default_factory=list)
+    issue_date: dt.date | None = None  # from a page header line, when the page states it
+    page_no: int | None = None
+    imprint: list[str] = field(default_factory=list)  # masthead/imprint lines, not article text
 
 
 @dataclass

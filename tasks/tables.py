@@ -35,6 +35,7 @@ DOCUMENTS_SCHEMA = pl.Schema(
         "issue_date": pl.Date,
         "page_no": pl.Int32,
         "section": pl.Utf8,
+        "imprint": pl.List(pl.Utf8),
         "n_chars": pl.Int32,
         "n_articles": pl.Int32,
         "status": pl.Utf8,
@@ -57,10 +58,12 @@ ARTICLES_SCHEMA = pl.Schema(
         "kicker": pl.Utf8,
         "subtitle": pl.Utf8,
         "reporters": pl.List(pl.Utf8),
+        "contributors": pl.List(pl.Utf8),
         "dateline": pl.Utf8,
         "continued_from_page": pl.Int32,
         "continues_to_page": pl.Int32,
         "subheadings": pl.List(pl.Utf8),
+        "captions": pl.List(pl.Utf8),
         "body": pl.Utf8,
         "n_paragraphs": pl.Int32,
         "n_sentences": pl.Int32,
@@ -174,9 +177,13 @@ def build_tables(
         d["bytes"].append(doc.n_bytes)
         d["encoding"].append(doc.encoding)
         d["publication"].append(doc.publication)
-        d["issue_date"].append(doc.issue_date)
-        d["page_no"].append(doc.page_no)
+        # the path or sidecar wins; else what the page header states
+        issue_date = doc.issue_date or (page.issue_date if keep and page is not None else None)
+        page_no = doc.page_no or (page.page_no if keep and page is not None else None)
+        d["issue_date"].append(issue_date)
+        d["page_no"].append(page_no)
         d["section"].append(page.section if keep and page is not None else None)
+        d["imprint"].append(list(page.imprint) if keep and page is not None else [])
         d["n_chars"].append(len(doc.text) if doc.text is not None else None)
         d["n_articles"].append(len(page.articles) if keep and page is not None else 0)
         d["status"].append(status)
@@ -241,17 +248,19 @@ def build_tables(
             a["doc_id"].append(doc.doc_id)
             a["seq"].append(a_seq)
             a["publication"].append(doc.publication)
-            a["issue_date"].append(doc.issue_date)
-            a["page_no"].append(doc.page_no)
+            a["issue_date"].append(issue_date)
+            a["page_no"].append(page_no)
             a["section"].append(page.section)
             a["title"].append(art.title)
             a["kicker"].append(art.kicker)
             a["subtitle"].append(art.subtitle)
             a["reporters"].append(list(art.reporters))
+            a["contributors"].append(list(art.contributors))
             a["dateline"].append(art.dateline)
             a["continued_from_page"].append(art.continued_from_page)
             a["continues_to_page"].append(art.continues_to_page)
             a["subheadings"].append(art.subheadings)
+            a["captions"].append(list(art.captions))
             a["body"].append(body)
             a["n_paragraphs"].append(len(art.paragraphs))
             a["n_sentences"].append(n_sent_art)

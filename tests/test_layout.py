@@ -79,13 +79,15 @@ HEAD_B = "五角场街道打造商圈新热点"
 
 
 def wrap(paragraph: str, width: int) -> list[str]:
-    """Lay a paragraph out as a PDF column does: first line two characters short (indent lost)."""
-    lines, cur, limit = [], "", width - 2
+    """Lay a paragraph out as a PDF column does: first line two characters short (indent lost),
+    Latin letters and digits half as wide as Chinese characters."""
+    lines, cur, used, limit = [], "", 0.0, width - 2
     for ch in paragraph:
         cur += ch
-        if len(cur) >= limit:
+        used += 0.5 if ch.isascii() else 1.0
+        if used >= limit:
             lines.append(cur)
-            cur, limit = "", width
+            cur, used, limit = "", 0.0, width
     if cur:
         lines.append(cur)
     return lines
