@@ -197,3 +197,22 @@ def test_naive_ingested_at_is_refused(seed_page, make_doc, segmenter):
         build_tables(
             [(make_doc("d1"), seed_page)], segmenter, run_id=RUN, ingested_at=dt.datetime(2024, 1, 1)
         )
+
+
+def test_page_facts_fill_documents_and_captions_stay_out_of_the_body(make_doc, segmenter, ingested_at):
+    from tasks.model import Article, Page, Paragraph
+
+    art = Article(title="标题", reporters=["徐昕联"], contributors=["田明"],
+                  paragraphs=[Paragraph("本报讯区委召开会议。")], captions=["图为会议现场。 本报记者 刘梦涛 摄"])
+    page = Page(section="要闻", articles=[art], issue_date=dt.date(2019, 12, 10), page_no=2,
+                imprint=["责任编辑 / 王瑾"])
+    unknown = make_doc("u", issue_date=None, page_no=None)
+    known = make_doc("k")  # the path said 2019-12-10, page 1: the path wins over the page header
+    out = _build([(unknown, page), (known, page)], segmenter, ingested_at)
+    docs = out["documents"].rows_by_key("doc_id", named=True, unique=True)
+    assert (docs["u"]["issue_date"], docs["u"]["page_no"]) == (dt.date(2019, 12, 10), 2)
+    assert docs["k"]["page_no"] == 1
+    assert docs["u"]["imprint"] == ["责任编辑 / 王瑾"]
+    row = out["articles"].filter(pl.col("doc_id") == "u").row(0, named=True)
+    assert row["contributors"] == ["田明"] and row["captions"] == ["图为会议现场。 本报记者 刘梦涛 摄"]
+    assert "摄" not in row["body"] and row["page_no"] == 2
