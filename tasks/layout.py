@@ -469,6 +469,7 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
+COMMON_SHARE = 0.15  # a bigram in this share of a page's paragraphs is common wording
 MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
 W_ARTICLE = 2.0      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
@@ -589,14 +590,21 @@ class _PageGrams:
 
     def __init__(self, items: list[Item]) -> None:
         vocab: dict[str, int] = {}
+        para_grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
+        # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
+        # about which article a line belongs to: leave it out
+        df = Counter(g for gs in para_grams for g in gs)
+        n_paras = sum(1 for it in items if it.kind == "P")
+        common = {g for g, c in df.items() if c >= max(3, COMMON_SHARE * n_paras)}
 
         def mask(grams: frozenset[str]) -> int:
             m = 0
             for g in grams:
-                m |= 1 << vocab.setdefault(g, len(vocab))
+                if g not in common:
+                    m |= 1 << vocab.setdefault(g, len(vocab))
             return m
 
-        self.para = [mask(_bigrams(it.text)) if it.kind == "P" else 0 for it in items]
+        self.para = [mask(g) for g in para_grams]
         self.head = [mask(_bigrams(it.text)) if it.kind == "S" else 0 for it in items]
         self._ranges: dict[tuple[int, int], int] = {}
 
@@ -661,6 +669,9 @@ def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
     if heads:
         ov = sum(grams.overlap(k, body_grams) for k in heads) / len(heads)
         score += W_CONTENT * ov + W_HEADLIKE * sum(headlike[k] for k in heads) / len(heads)
+        # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
+        if len(heads) and items[heads[-1]].text.endswith(("——", "：", ":")):
+            score -= W_BOTHHEADS
         # a subtitle (——…) closes its headline group
         if any(items[k].text.startswith("——") for k in heads[:-1]):
             score -= W_BOTHHEADS
