@@ -60,6 +60,8 @@ GLUED_BYLINE_RE = re.compile(
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
 )
+# labels of boxes inside an article, printed on a line of their own: text, not headlines
+BOX_LABELS = frozenset({"核心阅读", "阅读提示", "编者按", "本报评论员"})
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 PAGE_NO_RE = re.compile(rf"第({_NUM})版")
 # masthead and imprint lines: 本期值班副总编 / 姜啸啸 责任编辑 / …, 国内统一连续出版物号…
@@ -386,11 +388,17 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         """Line ``k`` stands alone: a headline, kicker, subtitle or subheading."""
         ln = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text)
+        if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
                 or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
+        after = lines[k + 2] if k + 2 < len(lines) else None
+        if (isolated and indent_like(ln) and nxt is not None and width - 1 <= nxt.n <= width + 1
+                and not nxt.force_break_before and not DATELINE_RE.match(nxt.text)
+                and not _COLUMN_TAG.search(ln.text) and after is not None and not after.blank_before):
+            # a paragraph's first line, a column break, then the full lines of that paragraph
+            isolated = False
         if _ends_sentence(ln.text):
             # only an exclamation or question standing between gaps: “我们一定会胜利!”
             t = ln.text.rstrip(CLOSERS)
@@ -547,33 +555,33 @@ def _topic_features(items: list[Item], k: int) -> dict[str, float]:
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -2.510
+HEADLINE_BIAS = -2.285
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 1.608,
-    "echo_after": 0.172,
-    "echo_before": 2.021,
-    "gaps_both_spaced_page": -0.138,
-    "gaps_both_sparse_page": 2.555,
-    "inner_space": -0.527,
-    "label_end": 0.129,
-    "len_12_15": 0.296,
-    "len_ge_16": 1.517,
-    "len_le_7": -0.536,
-    "long_line": 2.811,
-    "next_byline": 2.431,
-    "next_dateline": 3.715,
-    "next_standalone": 2.098,
-    "no_gap_before": -1.659,
-    "page_end": 2.106,
-    "page_start": 1.923,
-    "prev_byline": 1.279,
-    "prev_marker": 1.176,
-    "prev_signature": 2.004,
-    "prev_standalone": 1.062,
-    "prev_unfinished": 0.046,
-    "subtitle_dash": 0.666,
-    "topic_continues": -3.613,
-    "topic_shift": -0.165,
+    "column_tag": 1.475,
+    "echo_after": 0.048,
+    "echo_before": 2.096,
+    "gaps_both_spaced_page": 0.007,
+    "gaps_both_sparse_page": 2.718,
+    "inner_space": -0.568,
+    "label_end": 0.089,
+    "len_12_15": 0.450,
+    "len_ge_16": 1.573,
+    "len_le_7": -0.478,
+    "long_line": 2.746,
+    "next_byline": 2.104,
+    "next_dateline": 3.465,
+    "next_standalone": 1.803,
+    "no_gap_before": -1.706,
+    "page_end": 1.859,
+    "page_start": 2.154,
+    "prev_byline": 1.189,
+    "prev_marker": 1.131,
+    "prev_signature": 2.055,
+    "prev_standalone": 0.975,
+    "prev_unfinished": -0.112,
+    "subtitle_dash": 0.562,
+    "topic_continues": -3.576,
+    "topic_shift": -0.233,
 }
 
 
