@@ -124,7 +124,7 @@ def _width(text: str) -> int:
         w += 0.5 if ch.isascii() else 1.0
     if text[-1:] in _HANGING:
         w -= 1
-    return int(w + 0.5)
+    return int(w)
 
 
 def _ends_sentence(text: str) -> bool:
@@ -477,6 +477,7 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
     return len(g & body_grams) / len(g)
 
 
+PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
 COMMON_SHARE = 0.15  # a bigram in this share of a page's paragraphs is common wording
 MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
 W_ARTICLE = 2.0      # cost of one more article
@@ -814,7 +815,7 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
 def _take_captions(art: Article) -> None:
     """Move photo captions out of the body: a credit line (``本报记者 刘梦涛 摄``) and the
     caption it closes (``图为…``) become one entry of ``art.captions``. A photo story, whose
-    only text is its caption, keeps that text as its body too."""
+    text is little more than its caption, keeps that text as its body too."""
     kept: list[Paragraph] = []
     if not any(PHOTO_CREDIT_RE.search(p.text) for p in art.paragraphs):
         return
@@ -826,7 +827,8 @@ def _take_captions(art: Article) -> None:
             art.captions.append(caption)
         else:
             kept.append(para)
-    if any(p.kind == "body" for p in kept):
+    # a photo story (图片新闻) is its caption: its text stays the body, the caption is listed too
+    if sum(len(p.text) for p in kept if p.kind == "body") >= PHOTO_STORY_CHARS:
         art.paragraphs = kept
 
 

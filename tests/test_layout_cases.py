@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from tasks.layout import parse_page
-from tests.test_layout import wrap
+from tests.test_layout import GOLD, wrap
 
 
 def nows(s: str) -> str:
@@ -46,10 +46,13 @@ def test_two_reporters_in_the_lead():
     assert art.reporters == ["张三", "李四"] and art.contributors == []
 
 
+MORE = [SECOND] + GOLD["articles"][0]["paragraphs"][3:5]  # a report of some length, real sentences
+
+
 def test_captions_masthead_and_page_header_are_not_article_text():
     page_text = "\n".join(
         ["2019年12月10日 星期二 第 2 版", " 要闻·综合", "", HEAD, "", "■记者 杨晓梅", ""]
-        + wrap(LEAD, 16) + wrap(SECOND, 16)
+        + wrap(LEAD, 16) + [line for p in MORE for line in wrap(p, 16)]
         + ["图为学习会现场。", "本报记者 刘梦涛 摄", ""]
         + ["本期值班副总编 / 姜啸啸 责任编辑 / 王 瑾", "国内统一连续出版物号 CN31-0001"]
     )
@@ -59,7 +62,7 @@ def test_captions_masthead_and_page_header_are_not_article_text():
     assert len(page.imprint) == 2 and page.imprint[0].startswith("本期值班副总编")
     assert len(page.articles) == 1
     art = page.articles[0]
-    assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD), nows(SECOND)]
+    assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD)] + [nows(p) for p in MORE]
     assert art.captions == ["图为学习会现场。 本报记者 刘梦涛 摄"]
     assert art.reporters == ["杨晓梅"]
     for junk in ("摄", "值班", "出版物号", "星期二"):
@@ -87,3 +90,13 @@ def test_marker_wrapped_over_two_lines():
     art = parse_page("\n".join(lines)).articles[0]
     assert art.continues_to_page == 12
     assert nows(art.body) == nows(LEAD + "\n" + SECOND)
+
+
+def test_a_photo_story_keeps_its_caption_as_text():
+    """图片新闻: the caption is the story. Its text stays the body and is listed as a caption."""
+    story = "近日，区绿化市容局组织志愿者在五角场街道开展垃圾分类宣传，居民踊跃参与。"
+    lines = ["垃圾分类进社区", ""] + wrap(story, 16) + ["本报记者 刘梦涛 摄"]
+    art = parse_page("\n".join(lines)).articles[0]
+    assert art.title == "垃圾分类进社区"
+    assert nows(art.body) == nows(story + "本报记者刘梦涛摄")
+    assert art.captions == ["本报记者 刘梦涛 摄"]
