@@ -80,7 +80,9 @@ LEAD_BYLINE_RE = re.compile(
 # photo, design and editing credits: lines of the page, never headlines
 CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$")
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
-SIGNATURE_RE = re.compile(r"^[（(](?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*[）)]$")
+SIGNATURE_RE = re.compile(
+    r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
+)
 _SPACE_RE = re.compile(r"[ \u3000\t]+")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 
