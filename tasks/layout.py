@@ -480,18 +480,19 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
 
 
 PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
+W_LINE = 2.0          # cost of each headline line: it must earn its place by echo or looks
 COMMON_SHARE = 0.15  # a bigram in this share of a page's paragraphs is common wording
 MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
-W_ARTICLE = 2.0      # cost of one more article
+W_ARTICLE = 0.5      # cost of one more article
 W_CONTENT = 4.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
-W_HEADLIKE = 0.5      # per unit of log-odds that the headline lines are headlines
+W_HEADLIKE = 1.0      # per unit of log-odds that the headline lines are headlines
 W_HEADLIKE_SUB = 1.0  # per unit of log-odds that a subheading is a headline
-W_TOPIC = 20.0       # per unit of missing shared wording across a subheading
+W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
 
@@ -678,8 +679,9 @@ def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
     if starts_with_from and head_s:
         score -= W_BOTHHEADS  # a continued article carries no headline of its own
     if heads:
-        ov = sum(grams.overlap(k, body_grams) for k in heads) / len(heads)
-        score += W_CONTENT * ov + W_HEADLIKE * sum(headlike[k] for k in heads) / len(heads)
+        # each headline line goes where its wording is echoed and it looks most like a headline
+        score += sum(W_CONTENT * grams.overlap(k, body_grams) + W_HEADLIKE * headlike[k] - W_LINE
+                     for k in heads)
         # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
         if len(heads) and items[heads[-1]].text.endswith(("——", "：", ":")):
             score -= W_BOTHHEADS
