@@ -62,6 +62,9 @@ DATELINE_RE = re.compile(
 )
 # labels of boxes inside an article, printed on a line of their own: text, not headlines
 BOX_LABELS = frozenset({"核心阅读", "阅读提示", "编者按", "本报评论员"})
+# a chapter or section heading of a document (第一章 总则), and a clause that opens a paragraph
+NUMBERED_HEADING_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+[章节编部分篇]|^[一二三四五六七八九十]+、|^[（(][一二三四五六七八九十]+[）)]")
+CLAUSE_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+条")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 PAGE_NO_RE = re.compile(rf"第({_NUM})版")
 # masthead and imprint lines: 本期值班副总编 / 姜啸啸 责任编辑 / …, 国内统一连续出版物号…
@@ -391,6 +394,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else None
         if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
+                or CLAUSE_RE.match(ln.text)
                 or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
@@ -529,6 +533,7 @@ def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str,
         "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
+        "numbered_heading": float(bool(NUMBERED_HEADING_RE.match(it.text))),
         **_topic_features(items, k),
     }
 
@@ -560,34 +565,35 @@ def _topic_features(items: list[Item], k: int) -> dict[str, float]:
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -2.375
+HEADLINE_BIAS = -2.256
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 2.341,
-    "echo_after": 0.034,
-    "echo_before": 2.054,
-    "gaps_both_spaced_page": 0.094,
-    "gaps_both_sparse_page": 2.782,
-    "inner_space": -0.513,
-    "label_end": 0.059,
-    "len_12_15": 0.402,
-    "len_ge_16": 1.416,
-    "len_le_7": -0.289,
-    "long_line": 2.781,
+    "column_tag": 2.304,
+    "echo_after": 0.027,
+    "echo_before": 2.047,
+    "gaps_both_spaced_page": -0.001,
+    "gaps_both_sparse_page": 2.696,
+    "inner_space": -0.440,
+    "label_end": 0.023,
+    "len_12_15": 0.399,
+    "len_ge_16": 1.408,
+    "len_le_7": -0.263,
+    "long_line": 2.766,
     "next_box_label": 0.501,
-    "next_byline": 2.173,
-    "next_dateline": 3.597,
-    "next_standalone": 1.879,
-    "no_gap_before": -1.763,
-    "page_end": 2.145,
-    "page_start": 2.069,
-    "prev_byline": 1.027,
-    "prev_marker": 0.994,
-    "prev_signature": 1.690,
-    "prev_standalone": 0.929,
-    "prev_unfinished": -0.241,
-    "subtitle_dash": 0.510,
-    "topic_continues": -3.578,
-    "topic_shift": -0.283,
+    "next_byline": 2.140,
+    "next_dateline": 3.564,
+    "next_standalone": 1.891,
+    "no_gap_before": -1.757,
+    "numbered_heading": -1.718,
+    "page_end": 2.037,
+    "page_start": 2.044,
+    "prev_byline": 0.991,
+    "prev_marker": 0.964,
+    "prev_signature": 1.676,
+    "prev_standalone": 0.924,
+    "prev_unfinished": -0.259,
+    "subtitle_dash": 0.462,
+    "topic_continues": -3.485,
+    "topic_shift": -0.279,
 }
 
 
