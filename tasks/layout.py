@@ -61,10 +61,15 @@ DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
 )
 # labels of boxes inside an article, printed on a line of their own: text, not headlines
-BOX_LABELS = frozenset({"核心阅读", "阅读提示", "编者按", "本报评论员"})
+BOX_LABELS = frozenset({"核心阅读", "阅读提示", "内容提要", "编者按", "编者的话", "开栏的话", "引子",
+                        "本报评论员"})
 # a chapter or section heading of a document (第一章 总则), and a clause that opens a paragraph
 NUMBERED_HEADING_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+[章节编部分篇]|^[一二三四五六七八九十]+、|^[（(][一二三四五六七八九十]+[）)]")
 CLAUSE_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+条")
+# a line wholly in parentheses: a note or signature (（执笔：王公龙）, （摘编自…）), never a headline
+_PARENTHESISED = re.compile(r"^[（(][^（）()]*[）)]$")
+# a wire or paper source opening a lead: 据新华社电, 新华社北京2月3日电, 本报北京电
+WIRE_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)[\u4e00-\u9fff0-9]{0,12}电")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 PAGE_NO_RE = re.compile(rf"第({_NUM})版")
 # masthead and imprint lines: 本期值班副总编 / 姜啸啸 责任编辑 / …, 国内统一连续出版物号…
@@ -394,7 +399,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else None
         if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
-                or CLAUSE_RE.match(ln.text)
+                or CLAUSE_RE.match(ln.text) or _PARENTHESISED.match(ln.text)
                 or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
@@ -419,6 +424,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 
     def heading_tail(ln: _Line) -> bool:
         """The second line of a heading wrapped over two lines."""
+        if ln.text in BOX_LABELS or WIRE_RE.match(ln.text) or "（记者" in ln.text or _PARENTHESISED.match(ln.text):
+            return False
         return (not ln.blank_before and not ln.force_break_before and ln.n < width - 1
                 and not _ends_sentence(ln.text) and ln.text[-1:] not in "，、：:；,"
                 and not ln.text.startswith("——") and not ln.bullet)
@@ -565,35 +572,35 @@ def _topic_features(items: list[Item], k: int) -> dict[str, float]:
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -2.256
+HEADLINE_BIAS = -2.044
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 2.304,
-    "echo_after": 0.027,
-    "echo_before": 2.047,
-    "gaps_both_spaced_page": -0.001,
-    "gaps_both_sparse_page": 2.696,
-    "inner_space": -0.440,
-    "label_end": 0.023,
-    "len_12_15": 0.399,
-    "len_ge_16": 1.408,
-    "len_le_7": -0.263,
-    "long_line": 2.766,
-    "next_box_label": 0.501,
-    "next_byline": 2.140,
-    "next_dateline": 3.564,
-    "next_standalone": 1.891,
-    "no_gap_before": -1.757,
-    "numbered_heading": -1.718,
-    "page_end": 2.037,
-    "page_start": 2.044,
-    "prev_byline": 0.991,
-    "prev_marker": 0.964,
-    "prev_signature": 1.676,
-    "prev_standalone": 0.924,
-    "prev_unfinished": -0.259,
-    "subtitle_dash": 0.462,
-    "topic_continues": -3.485,
-    "topic_shift": -0.279,
+    "column_tag": 2.826,
+    "echo_after": -0.002,
+    "echo_before": 1.969,
+    "gaps_both_spaced_page": -0.125,
+    "gaps_both_sparse_page": 2.599,
+    "inner_space": -0.413,
+    "label_end": -0.001,
+    "len_12_15": 0.308,
+    "len_ge_16": 1.290,
+    "len_le_7": -0.303,
+    "long_line": 2.807,
+    "next_box_label": 0.498,
+    "next_byline": 2.171,
+    "next_dateline": 3.660,
+    "next_standalone": 1.934,
+    "no_gap_before": -1.538,
+    "numbered_heading": -1.746,
+    "page_end": 1.998,
+    "page_start": 2.163,
+    "prev_byline": 0.924,
+    "prev_marker": 0.938,
+    "prev_signature": 1.646,
+    "prev_standalone": 0.854,
+    "prev_unfinished": -0.296,
+    "subtitle_dash": 0.465,
+    "topic_continues": -3.560,
+    "topic_shift": -0.307,
 }
 
 
