@@ -68,6 +68,13 @@ NUMBERED_HEADING_RE = re.compile(r"^第[一二三四五六七八九十百零〇0
 CLAUSE_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+条")
 # a line wholly in parentheses: a note or signature (（执笔：王公龙）, （摘编自…）), never a headline
 _PARENTHESISED = re.compile(r"^[（(][^（）()]*[）)]$")
+
+
+def _is_signature(text: str) -> bool:
+    """A closing note of an article: （作者…）, （本报记者…）, （执笔：…）, （谷业凯）."""
+    return bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
+
+
 # a wire or paper source opening a lead: 据新华社电, 新华社北京2月3日电, 本报北京电
 WIRE_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)[\u4e00-\u9fff0-9]{0,12}电")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -453,6 +460,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
+        elif _PARENTHESISED.match(nxt.text) or (_PARENTHESISED.match(ln.text) and first):
+            end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
         elif CAPTION_START_RE.match(nxt.text) or PHOTO_CREDIT_RE.search(ln.text) or (
                 PHOTO_CREDIT_RE.search(nxt.text) and nxt.n < width - 2):
             end = True  # a photo caption or its credit stands apart from the text
@@ -536,7 +545,7 @@ def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str,
         "prev_byline": float(prev is not None and prev.kind == "B"),
         "next_byline": float(nxt is not None and nxt.kind == "B"),
         "prev_marker": float(prev is not None and prev.kind == "M"),
-        "prev_signature": float(prev is not None and prev.kind == "P" and bool(SIGNATURE_RE.match(prev.text))),
+        "prev_signature": float(prev is not None and prev.kind == "P" and bool(_is_signature(prev.text))),
         "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
@@ -572,35 +581,35 @@ def _topic_features(items: list[Item], k: int) -> dict[str, float]:
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -2.044
+HEADLINE_BIAS = -2.052
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 2.826,
-    "echo_after": -0.002,
-    "echo_before": 1.969,
-    "gaps_both_spaced_page": -0.125,
-    "gaps_both_sparse_page": 2.599,
-    "inner_space": -0.413,
-    "label_end": -0.001,
-    "len_12_15": 0.308,
-    "len_ge_16": 1.290,
-    "len_le_7": -0.303,
-    "long_line": 2.807,
-    "next_box_label": 0.498,
-    "next_byline": 2.171,
-    "next_dateline": 3.660,
-    "next_standalone": 1.934,
-    "no_gap_before": -1.538,
-    "numbered_heading": -1.746,
-    "page_end": 1.998,
-    "page_start": 2.163,
-    "prev_byline": 0.924,
-    "prev_marker": 0.938,
-    "prev_signature": 1.646,
-    "prev_standalone": 0.854,
-    "prev_unfinished": -0.296,
-    "subtitle_dash": 0.465,
-    "topic_continues": -3.560,
-    "topic_shift": -0.307,
+    "column_tag": 2.802,
+    "echo_after": -0.011,
+    "echo_before": 1.980,
+    "gaps_both_spaced_page": -0.129,
+    "gaps_both_sparse_page": 2.604,
+    "inner_space": -0.404,
+    "label_end": 0.005,
+    "len_12_15": 0.317,
+    "len_ge_16": 1.292,
+    "len_le_7": -0.304,
+    "long_line": 2.797,
+    "next_box_label": 0.500,
+    "next_byline": 2.194,
+    "next_dateline": 3.664,
+    "next_standalone": 1.926,
+    "no_gap_before": -1.541,
+    "numbered_heading": -1.748,
+    "page_end": 2.003,
+    "page_start": 2.169,
+    "prev_byline": 0.934,
+    "prev_marker": 0.942,
+    "prev_signature": 1.810,
+    "prev_standalone": 0.855,
+    "prev_unfinished": -0.401,
+    "subtitle_dash": 0.468,
+    "topic_continues": -3.524,
+    "topic_shift": -0.300,
 }
 
 
@@ -726,7 +735,7 @@ def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
                 score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
         elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
             score -= W_DATELINE_MID
-        elif it.kind == "P" and k != span.body[-1] and SIGNATURE_RE.match(it.text):
+        elif it.kind == "P" and k != span.body[-1] and _is_signature(it.text):
             score -= W_SIGNATURE_MID
     for k in span.head:
         if items[k].kind == "M" and items[k].marker == "to":

@@ -100,3 +100,13 @@ def test_a_photo_story_keeps_its_caption_as_text():
     assert art.title == "垃圾分类进社区"
     assert nows(art.body) == nows(story + "本报记者刘梦涛摄")
     assert art.captions == ["本报记者 刘梦涛 摄"]
+
+
+def test_notes_in_parentheses_and_box_labels_are_text_not_headlines():
+    lines = ([HEAD, "", "核心阅读", ""] + wrap(LEAD, 16) + wrap(SECOND, 16)
+             + ["（执笔：王公龙）", "", "区发改委打造创新创业样板间", ""] + wrap(MORE[1], 16))
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [HEAD, "区发改委打造创新创业样板间"]
+    first = page.articles[0]
+    assert first.paragraphs[0].text == "核心阅读"
+    assert first.paragraphs[-1].text == "（执笔：王公龙）"
