@@ -45,8 +45,9 @@ _NUM = r"[0-9０-９]+|[零〇一二三四五六七八九十百]+"
 MARKER_RE = re.compile(
     rf"[（(]\s*(?P<kind>上接|下转|接|转)\s*第?\s*(?P<page>{_NUM})\s*版\s*[）)]"
 )
-_NAME = rf"[{_CJK}·]{{2,5}}"
-_NAMES = rf"{_NAME}(?:[ \u3000、，,]+{_NAME})*"
+# a name, not a credit: 王云娜整理, 刘梦涛摄 are not reporters of a byline
+_NAME = rf"(?![{_CJK}·]*(?:整理|摄|报道|供图)(?:\s|$))[{_CJK}·]{{2,5}}"
+_NAMES = rf"{_NAME}(?:[ \u3000、]+{_NAME})*"
 # a whole line that is a byline: ■记者 杨晓梅 / 本报记者 杨明 刘济民 / □ 何承天 / 记者 X
 BYLINE_RE = re.compile(
     rf"^\s*(?:[■□◆●]\s*)?(?:本报|新华社)?(?:特约)?记者[ \u3000：:]*(?P<names>{_NAMES})\s*$"
@@ -55,7 +56,7 @@ BYLINE_RE = re.compile(
 # a byline glued to the end of a body line: "...参加。 ■记者 毛信慧 成佳佳"
 GLUED_BYLINE_RE = re.compile(
     rf"^(?P<body>.*\S)\s+(?P<byline>[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*{_NAMES})\s*$"
-    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
+    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}日])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
 )
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
@@ -256,7 +257,12 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             facts.page_no = facts.page_no or header[1]
             continue
         if IMPRINT_RE.match(line):
-            facts.imprint.append(_compact(line))
+            gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
+            if gm and gm.group("byline"):
+                facts.imprint.append(_compact(gm.group("body")))
+                pieces.append(("B", _split_names(re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*", "", gm.group("byline"))), False))
+            else:
+                facts.imprint.append(_compact(line))
             continue
         if not seen_text:
             seen_text = True

@@ -110,3 +110,20 @@ def test_notes_in_parentheses_and_box_labels_are_text_not_headlines():
     first = page.articles[0]
     assert first.paragraphs[0].text == "核心阅读"
     assert first.paragraphs[-1].text == "（执笔：王公龙）"
+
+
+def test_credits_and_sentences_are_not_bylines():
+    body = wrap(LEAD, 16) + ["记者看到，在办事大厅，", "还摆放着宣传资料。"] + wrap(SECOND, 16)
+    lines = [HEAD, "", "本报记者 王云娜整理", ""] + body + ["", "版式设计：蔡华伟 □ 吴基传"]
+    page = parse_page("\n".join(lines))
+    art = page.articles[0]
+    assert art.reporters == ["吴基传"]  # the byline glued to the design credit, nothing else
+    assert "记者看到，在办事大厅，还摆放着宣传资料。" in art.body
+    assert "本报记者 王云娜整理" in art.body or "本报记者王云娜整理" in art.body
+    assert page.imprint == ["版式设计：蔡华伟"]
+
+
+def test_byline_after_a_date_line():
+    lines = [HEAD, ""] + wrap(LEAD, 16) + wrap(SECOND, 16) + ["2020 年 2 月 12 日 本报记者 陈绍瑜"]
+    art = parse_page("\n".join(lines)).articles[0]
+    assert art.reporters == ["陈绍瑜"]
