@@ -76,6 +76,10 @@ def _is_signature(text: str) -> bool:
     return bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
 
 
+# the start of a wire lead, even when the column cut it short: 据新华社电（…, 本报北京2月5
+WIRE_START_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)(?:[\u4e00-\u9fff]{0,8}(?:\d|电)|电)")
+# a year in a dated note under a document's title: （2019年12月28日…通过）
+_YEAR = re.compile(r"\d{4}年")
 # a wire or paper source opening a lead: 据新华社电, 新华社北京2月3日电, 本报北京电
 WIRE_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)[\u4e00-\u9fff0-9]{0,12}电")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -412,7 +416,9 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else None
         if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
-                or CLAUSE_RE.match(ln.text) or _PARENTHESISED.match(ln.text)
+                or CLAUSE_RE.match(ln.text) or WIRE_START_RE.match(ln.text)
+                or (_PARENTHESISED.match(ln.text) and not _YEAR.search(ln.text))
+                or (ln.text.startswith(("（", "(")) and not ln.text.endswith(("）", ")")))
                 or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
