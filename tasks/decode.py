@@ -57,18 +57,23 @@ def read_document(path: Path, raw_root: Path) -> Document:
     source_path = _source_path(path, raw_root)
     doc_id = doc_id_for(source_path)
 
-    def quarantined(data: bytes, error: str, encoding: str | None = None, **meta: Any) -> Document:
+    def document(data: bytes, encoding: str | None, text: str | None = None, error: str | None = None,
+                 **meta: Any) -> Document:
+        """The document of these bytes: ``ok`` with its text, or quarantined with ``error``."""
         return Document(
             doc_id=doc_id,
             source_path=source_path,
             sha256=hashlib.sha256(data).hexdigest(),
             n_bytes=len(data),
             encoding=encoding,
-            text=None,
-            status="quarantined",
+            text=None if error else text,
+            status="quarantined" if error else "ok",
             error=error,
             **meta,
         )
+
+    def quarantined(data: bytes, error: str, encoding: str | None = None, **meta: Any) -> Document:
+        return document(data, encoding, error=error, **meta)
 
     try:
         data = path.read_bytes()
@@ -89,15 +94,7 @@ def read_document(path: Path, raw_root: Path) -> Document:
     if not text.strip():
         return quarantined(data, "empty file", encoding, **meta)
 
-    return Document(
-        doc_id=doc_id,
-        source_path=source_path,
-        sha256=hashlib.sha256(data).hexdigest(),
-        n_bytes=len(data),
-        encoding=encoding,
-        text=text,
-        **meta,
-    )
+    return document(data, encoding, text, **meta)
 
 
 def decode_bytes(data: bytes) -> tuple[str | None, str | None, str | None]:
