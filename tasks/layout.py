@@ -512,18 +512,18 @@ def _overlap(head: str, body_grams: frozenset[str]) -> float:
 
 
 PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
-W_LINE = 2.0          # cost of each headline line: it must earn its place by echo or looks
+W_LINE = 1.5          # cost of each headline line: it must earn its place by echo or looks
 COMMON_SHARE = 0.15  # a bigram in this share of a page's paragraphs is common wording
 MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
-W_ARTICLE = 0.5      # cost of one more article
-W_CONTENT = 4.0      # reward for headline wording repeated in the body
+W_ARTICLE = 1.5      # cost of one more article
+W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
 W_HEADLIKE = 1.0      # per unit of log-odds that the headline lines are headlines
-W_HEADLIKE_SUB = 1.0  # per unit of log-odds that a subheading is a headline
+W_HEADLIKE_SUB = 0.5  # per unit of log-odds that a subheading is a headline
 W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
