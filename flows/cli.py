@@ -147,6 +147,43 @@ def sql(
         con.close()
 
 
+@app.command()
+def quarantine(
+    warehouse: WarehouseOpt = Path("warehouse"),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")] = False,
+) -> None:
+    """List the files the last run set aside, and why (documents with status 'quarantined')."""
+    import json
+
+    from tasks import store
+
+    if not store.table_names(warehouse):
+        err_console.print(f"[red]error:[/red] no tables in {warehouse} - run `newsflow run` first")
+        raise typer.Exit(1)
+    con = store.connect(warehouse)
+    try:
+        rows = con.execute(
+            "SELECT source_path, error, bytes, encoding, sha256, run_id FROM documents "
+            "WHERE status = 'quarantined' ORDER BY source_path"
+        ).fetchall()
+    finally:
+        con.close()
+    if as_json:
+        for r in rows:
+            print(json.dumps(dict(zip(("source_path", "error", "bytes", "encoding", "sha256", "run_id"), r)),
+                             ensure_ascii=False))
+        return
+    if not rows:
+        console.print("no quarantined files")
+        return
+    table = Table(title=f"{len(rows)} quarantined file(s)")
+    for col in ("source_path", "error", "bytes"):
+        table.add_column(col, overflow="fold")
+    for source_path, error, size, *_ in rows:
+        table.add_row(source_path, error or "", str(size))
+    console.print(table)
+
+
 @app.command("eval")
 def eval_(
     gold: Annotated[

@@ -16,6 +16,7 @@ import codecs
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -31,6 +32,8 @@ _PAGE_STEM = re.compile(r"^\d{1,4}$")
 # Characters that never occur in newspaper text; many of them mean we decoded binary as text.
 _ALLOWED_CONTROLS = {"\n", "\r", "\t", "\f"}
 _MAX_CONTROL_RATIO = 0.01
+# a page of a newspaper is tens of kilobytes; a file past this is quarantined unread
+MAX_PAGE_BYTES = int(float(os.environ.get("NEWSFLOW_MAX_PAGE_MB", "8")) * 1e6)
 
 
 def doc_id_for(source_path: str) -> str:
@@ -51,8 +54,12 @@ def discover(raw_root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(raw_root).as_posix())
 
 
-def read_document(path: Path, raw_root: Path) -> Document:
-    """Read and decode one raw file. Never raises for a bad file: it is quarantined instead."""
+def read_document(path: Path, raw_root: Path, max_bytes: int = MAX_PAGE_BYTES) -> Document:
+    """Read and decode one raw file. Never raises for a bad file: it is quarantined instead.
+
+    A file larger than ``max_bytes`` is no page of a newspaper (a page is tens of kilobytes):
+    it is quarantined unread rather than holding a worker for minutes.
+    """
     path, raw_root = Path(path), Path(raw_root)
     source_path = _source_path(path, raw_root)
     doc_id = doc_id_for(source_path)
@@ -76,6 +83,9 @@ def read_document(path: Path, raw_root: Path) -> Document:
         return document(data, encoding, error=error, **meta)
 
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return _too_large(path, size, max_bytes, quarantined)
         data = path.read_bytes()
     except OSError as exc:
         return quarantined(b"", f"cannot read file: {exc.strerror or exc}")
@@ -97,6 +107,34 @@ def read_document(path: Path, raw_root: Path) -> Document:
     return document(data, encoding, text, **meta)
 
 
+def _too_large(path: Path, size: int, max_bytes: int, quarantined: Any) -> Document:
+    """Quarantine an oversized file, hashing it in chunks (its hash still identifies it)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    doc = quarantined(b"", f"too large for a page: {size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB "
+                           f"(set NEWSFLOW_MAX_PAGE_MB to raise the limit)")
+    doc.sha256, doc.n_bytes = digest.hexdigest(), size
+    return doc
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a BOM: NUL bytes on every other position, plausible text once decoded."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+        han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+        if printable > 0.98 * len(text) and han + sum(ch.isascii() for ch in text) > 0.9 * len(text):
+            return text
+    return None
+
+
 def decode_bytes(data: bytes) -> tuple[str | None, str | None, str | None]:
     """Decode file bytes. Returns ``(text, encoding, error)``; exactly one of text/error is set."""
     if not data:
@@ -116,14 +154,30 @@ def decode_bytes(data: bytes) -> tuple[str | None, str | None, str | None]:
         except UnicodeDecodeError as exc:
             return None, None, f"cannot decode: UTF-16 BOM but invalid UTF-16 at byte {exc.start}"
     if b"\x00" in data:
+        text16 = _utf16_without_bom(data)
+        if text16 is not None:
+            return _checked(text16, "utf-16")
         return None, None, "cannot decode: binary file (contains NUL bytes)"
 
     from charset_normalizer import from_bytes  # imported here: only needed for non-UTF-8 files
 
     best = from_bytes(data).best()
     if best is None:
-        return None, None, "cannot decode: not UTF-8 and no plausible text encoding found"
+        return None, None, _not_utf8_reason(data)
     return _checked(str(best), best.encoding)
+
+
+def _not_utf8_reason(data: bytes) -> str:
+    """Say where UTF-8 broke when the file is mostly UTF-8 (a damaged file, not another encoding)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad and bad <= 0.01 * len(text):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (f"cannot decode: invalid UTF-8 at byte {exc.start} ({bad} bad sequence(s) in "
+                    f"{len(data)} bytes); not decoded, to lose nothing silently")
+    return "cannot decode: not UTF-8 and no plausible text encoding found"
 
 
 def _checked(text: str, encoding: str) -> tuple[str | None, str | None, str | None]:

@@ -428,3 +428,56 @@ def test_eval_scores_the_seed_page_perfectly(first_run, project: Path, cli_env) 
             assert value == 1.0, name
     table = newsflow("eval", str(gold), "--warehouse", str(project / "warehouse"), cwd=project, env=cli_env)
     assert "article_f1" in table.stdout and "1.0000" in table.stdout
+
+
+def test_quarantine_lists_what_was_set_aside_and_why(first_run, project: Path, cli_env) -> None:
+    assert first_run.returncode == 0, output(first_run)
+    import json
+
+    result = newsflow("quarantine", "--json", cwd=project, env=cli_env)
+    assert result.returncode == 0, output(result)
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [r["source_path"] for r in rows] == ["broken.txt"]
+    assert rows[0]["error"].startswith("cannot decode") and rows[0]["bytes"] == len(BROKEN)
+    table = newsflow("quarantine", cwd=project, env=cli_env)
+    assert "broken.txt" in table.stdout and "1 quarantined file" in table.stdout
+
+
+def test_a_run_over_every_kind_of_bad_input_lands_the_rest(tmp_path: Path, cli_env) -> None:
+    """Encodings are decoded, broken files quarantined with a reason; nothing crashes, nothing is lost."""
+    seed = SEED.read_text(encoding="utf-8")
+    big5 = ("本報訊 十二月七日，區委召開學習討論會，深入貫徹落實全會精神。\n" * 6).encode("big5")
+    files = {
+        "gbk.txt": seed.encode("gbk"),
+        "big5.txt": big5,
+        "bom.txt": b"\xef\xbb\xbf" + seed.encode("utf-8"),
+        "utf16.txt": seed.encode("utf-16"),
+        "crlf.txt": seed.replace("\n", "\r\n").encode("utf-8"),
+        "cr.txt": seed.replace("\n", "\r").encode("utf-8"),
+        "binary.txt": BROKEN,
+        "empty.txt": b"",
+        "blank.txt": b" \n\t\n  ",
+        "torn.txt": SEED.read_bytes()[:2000] + b"\xff" + SEED.read_bytes()[2000:],
+    }
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    result = newsflow("run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh"), cwd=tmp_path, env=cli_env)
+    assert result.returncode == 0, output(result)
+    assert_clean(result)
+    con = store.connect(tmp_path / "wh")
+    docs = {r[0]: r[1:] for r in con.execute("SELECT source_path, status, error, n_articles FROM documents").fetchall()}
+    assert set(docs) == set(files)  # every file has its row: nothing silently lost
+    for name in ("gbk.txt", "bom.txt", "utf16.txt", "crlf.txt", "cr.txt"):
+        assert docs[name][0] == "ok" and docs[name][2] == 3, (name, docs[name])
+    assert docs["big5.txt"][0] == "ok"
+    for name, reason in (("binary.txt", "cannot decode"), ("empty.txt", "empty file"),
+                         ("blank.txt", "empty file"), ("torn.txt", "cannot decode: invalid UTF-8 at byte 2000")):
+        assert docs[name][0] == "quarantined" and docs[name][1].startswith(reason), (name, docs[name])
+    # the five copies of the seed page in other encodings give the same articles
+    bodies = con.execute(
+        "SELECT count(DISTINCT body) FROM articles JOIN documents USING (doc_id) "
+        "WHERE source_path IN ('gbk.txt', 'bom.txt', 'utf16.txt', 'crlf.txt', 'cr.txt')"
+    ).fetchone()[0]
+    assert bodies == 3

@@ -251,3 +251,52 @@ def test_discover_finds_txt_recursively_sorted_skipping_hidden(tmp_path: Path) -
 
 def test_discover_empty_dir(tmp_path: Path) -> None:
     assert discover(tmp_path) == []
+
+
+# --- the bad input of a long-running archive ------------------------------------------------
+
+BIG5_TEXT = (
+    "本報訊 十二月七日至八日，區委召開學習討論會，深入貫徹落實黨的十九屆四中全會精神。\n"
+    "與會人員圍繞推動經濟高質量發展、提高城市治理現代化水平，談思路、提建議、謀劃明年工作。\n"
+) * 4
+
+
+def test_gbk_file_is_decoded_to_the_same_text(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    doc = read(tmp_path, "gbk.txt", text.encode("gbk"))
+    assert doc.status == "ok", doc.error
+    assert doc.text == text
+
+
+def test_big5_file_is_decoded(tmp_path: Path) -> None:
+    doc = read(tmp_path, "big5.txt", BIG5_TEXT.encode("big5"))
+    assert doc.status == "ok", doc.error
+    assert doc.text == BIG5_TEXT
+    assert doc.encoding == "big5"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_decoded(tmp_path: Path, encoding: str) -> None:
+    text = SEED.read_text(encoding="utf-8")[:2000]
+    doc = read(tmp_path, "u16.txt", text.encode(encoding))
+    assert doc.status == "ok", doc.error
+    assert doc.text == text and doc.encoding == "utf-16"
+
+
+def test_invalid_utf8_in_the_middle_is_quarantined_with_where(tmp_path: Path) -> None:
+    data = SEED.read_bytes()
+    broken = data[:3000] + b"\xff\xfe" + data[3000:]
+    doc = read(tmp_path, "broken.txt", broken)
+    assert doc.status == "quarantined" and doc.text is None
+    assert doc.error.startswith("cannot decode: invalid UTF-8 at byte 3000")
+    assert doc.sha256 == hashlib.sha256(broken).hexdigest() and doc.n_bytes == len(broken)
+
+
+def test_a_file_too_large_for_a_page_is_quarantined_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, "huge.txt", SEED.read_bytes() * 20)
+    doc = read_document(path, tmp_path, max_bytes=50_000)
+    assert doc.status == "quarantined" and doc.text is None
+    assert doc.error.startswith("too large for a page:")
+    assert doc.n_bytes == path.stat().st_size
+    assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert read_document(path, tmp_path).status == "ok"  # under the default limit it is a page
