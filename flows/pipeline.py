@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import os
 import time
 import uuid
@@ -26,7 +27,8 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
-from tasks.decode import discover, read_document
+from schemas import TABLES
+from tasks.decode import _source_path, discover, read_document
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
@@ -49,6 +51,9 @@ class BatchResult:
 
 @dataclass
 class RunSummary:
+    """A run: files seen and what became of them; articles, tokens, quarantined are the
+    warehouse's after the run (files kept from earlier runs included)."""
+
     run_id: str
     files: int
     articles: int
@@ -58,9 +63,90 @@ class RunSummary:
     batches: int
     warehouse: str
     quarantine: dict[str, str] = field(default_factory=dict)  # source_path -> reason
+    mode: str = "full"
+    files_new: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+
+    @property
+    def processed(self) -> int:
+        """Files decoded and laid out by this run."""
+        return self.files if self.mode == "full" else self.files_new + self.files_changed
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class Plan:
+    """What an incremental run does with each file: by ``source_path`` (``doc_id`` follows it)."""
+
+    new: list[Path] = field(default_factory=list)
+    changed: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # source paths
+    drop_doc_ids: set[str] = field(default_factory=set)  # doc_ids of changed and removed files
+
+    @property
+    def to_process(self) -> list[Path]:
+        return sorted(self.new + self.changed, key=lambda p: p.as_posix())
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.new or self.changed or self.removed)
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, read in chunks; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def current_documents(warehouse: Path) -> pl.DataFrame | None:
+    """``source_path, doc_id, sha256`` of the warehouse's documents; None when the warehouse has
+    not every table (nothing to build on: the run rebuilds it)."""
+    warehouse = Path(warehouse)
+    if not set(TABLES) <= set(store.table_names(warehouse)):
+        return None
+    try:
+        return pl.read_parquet(
+            str(warehouse / "documents" / "*.parquet"), columns=["source_path", "doc_id", "sha256"]
+        )
+    except Exception:  # noqa: BLE001 - unreadable or from another version: rebuild
+        return None
+
+
+def plan_run(paths: Sequence[Path], raw_root: Path, existing: pl.DataFrame) -> Plan:
+    """Classify the discovered files against the warehouse's documents by content hash."""
+    known = {r[0]: (r[1], r[2]) for r in existing.select("source_path", "doc_id", "sha256").iter_rows()}
+    plan = Plan()
+    seen: set[str] = set()
+    for path in paths:
+        source_path = _source_path(Path(path), Path(raw_root))
+        seen.add(source_path)
+        if source_path not in known:
+            plan.new.append(path)
+            continue
+        doc_id, sha = known[source_path]
+        digest = file_sha256(path)
+        if digest is not None and digest == sha:
+            plan.unchanged.append(path)
+        else:
+            plan.changed.append(path)
+            plan.drop_doc_ids.add(doc_id)
+    for source_path, (doc_id, _) in known.items():
+        if source_path not in seen:
+            plan.removed.append(source_path)
+            plan.drop_doc_ids.add(doc_id)
+    plan.removed.sort()
+    return plan
 
 
 def make_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
@@ -147,8 +233,15 @@ def newsflow_run(
     warehouse: Path,
     batch_size: int = DEFAULT_BATCH_SIZE,
     engine: str = DEFAULT_ENGINE,
+    full: bool = False,
 ) -> RunSummary:
-    """Rebuild ``warehouse`` from every ``*.txt`` below ``raw``; returns a :class:`RunSummary`."""
+    """Bring ``warehouse`` up to date with the ``*.txt`` files below ``raw``; returns a
+    :class:`RunSummary`.
+
+    Incremental: only new files and files whose content (SHA-256) changed are processed; their
+    old rows and those of removed files leave every table; parts holding none of them are kept
+    as they are (hard links). Nothing to do: nothing is written. ``full`` (or a warehouse
+    without every table) rebuilds every table from every file."""
     started = time.perf_counter()
     logger = get_run_logger()
     raw, warehouse = Path(raw).resolve(), Path(warehouse).resolve()
@@ -158,28 +251,42 @@ def newsflow_run(
     run_id = _run_id()
     ingested_at = dt.datetime.now(dt.timezone.utc)
     paths = discover(raw)
-    batches = make_batches(paths, batch_size)
-    logger.info("%d files in %d batches, run %s", len(paths), len(batches), run_id)
-    _report_progress(0, len(paths))
+    existing = current_documents(warehouse)
+    if full or existing is None:  # a rebuild: every file is processed, every table written anew
+        mode = "full"
+        plan = Plan(new=list(paths)) if existing is None else plan_run(paths, raw, existing)
+        batches = make_batches(paths, batch_size)
+    else:
+        mode = "incremental"
+        plan = plan_run(paths, raw, existing)
+        batches = make_batches(plan.to_process, batch_size) if plan.to_process else []
+    to_process = sum(len(b) for b in batches)
+    logger.info(
+        "%d files (%d new, %d changed, %d unchanged, %d removed) in %d batches, run %s (%s)",
+        len(paths), len(plan.new), len(plan.changed), len(plan.unchanged), len(plan.removed),
+        len(batches), run_id, mode,
+    )
+    _report_progress(0, to_process)
 
     with _api_shared_with_workers():
         futures = [
             process_batch_task.submit(i, batch, raw, run_id, ingested_at, engine)
             for i, batch in enumerate(batches)
         ]
-    articles = tokens = done = 0
-    quarantine: dict[str, str] = {}
-    with store.WarehouseWriter(warehouse, run_id) as writer:
-        for future in as_completed(futures):
-            result: BatchResult = future.result()
-            writer.write_batch(result.index, result.tables)
-            articles += _height(result.tables, "articles")
-            tokens += _height(result.tables, "tokens")
-            quarantine.update(result.quarantined)
-            done += result.n_files
-            _report_progress(done, len(paths))
-        writer.commit()
+    done = 0
+    if mode == "full" or plan.writes:
+        prefix = "" if mode == "full" else run_id.replace("-", "")[:12]
+        with store.WarehouseWriter(warehouse, run_id, part_prefix=prefix) as writer:
+            if mode == "incremental":
+                writer.keep_existing(TABLES, plan.drop_doc_ids)
+            for future in as_completed(futures):
+                result: BatchResult = future.result()
+                writer.write_batch(result.index, result.tables)
+                done += result.n_files
+                _report_progress(done, to_process)
+            writer.commit()
 
+    articles, tokens, quarantine = _warehouse_totals(warehouse)
     summary = RunSummary(
         run_id=run_id,
         files=len(paths),
@@ -189,7 +296,12 @@ def newsflow_run(
         seconds=round(time.perf_counter() - started, 2),
         batches=len(batches),
         warehouse=str(warehouse),
-        quarantine=dict(sorted(quarantine.items())),
+        quarantine=quarantine,
+        mode=mode,
+        files_new=len(plan.new),
+        files_changed=len(plan.changed),
+        files_unchanged=len(plan.unchanged),
+        files_removed=len(plan.removed),
     )
     for path, reason in summary.quarantine.items():
         logger.info("quarantined %s: %s", path, reason)
@@ -221,6 +333,16 @@ def _report_progress(done: int, total: int) -> None:
 def _height(tables: dict[str, pl.DataFrame], name: str) -> int:
     df = tables.get(name)
     return 0 if df is None else df.height
+
+
+def _warehouse_totals(warehouse: Path) -> tuple[int, int, dict[str, str]]:
+    """Articles, tokens and the quarantined files (source_path -> error) of the warehouse."""
+    docs = pl.read_parquet(
+        str(Path(warehouse) / "documents" / "*.parquet"), columns=["source_path", "status", "error"]
+    )
+    quarantined = docs.filter(pl.col("status") == "quarantined").sort("source_path")
+    quarantine = {r[0]: r[1] or "quarantined" for r in quarantined.select("source_path", "error").iter_rows()}
+    return store.table_rows(warehouse, "articles"), store.table_rows(warehouse, "tokens"), quarantine
 
 
 def _api_shared_with_workers() -> AbstractContextManager:

@@ -33,28 +33,6 @@ def newsflow_cmd() -> list[str]:
     return [sys.executable, "-m", "flows.cli"]
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory) -> Path:
-    """One Prefect home for the session: its SQLite database is migrated once, not per run."""
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-@pytest.fixture(scope="session")
-def cli_env(prefect_home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PREFECT_") or k in ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",)
-    }
-    env.update(
-        PREFECT_HOME=str(prefect_home),
-        COLUMNS="200",  # rich wraps tables at 80 columns when not on a terminal
-        NO_COLOR="1",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-    )
-    return env
-
-
 def newsflow(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None, timeout: int = 600):
     return subprocess.run(
         [*newsflow_cmd(), *args],
@@ -220,7 +198,8 @@ def test_run_builds_every_table(first_run, project: Path) -> None:
     for table in store.table_names(wh):
         assert list((wh / table).glob("part-*.parquet")), table
     assert (wh / "newsflow.duckdb").is_file()
-    assert not [p for p in wh.iterdir() if p.name.startswith(".")]
+    # no staging dir or temporary file left behind; the lock file (empty) stays
+    assert not [p for p in wh.iterdir() if p.name.startswith(".") and p.name != store.LOCK_NAME]
 
 
 def test_good_file_lands_and_broken_one_is_quarantined(first_run, project: Path) -> None:
