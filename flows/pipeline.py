@@ -199,11 +199,31 @@ def process_batch(
     )
 
 
+BATCH_RETRIES = 2
+BATCH_RETRY_DELAY_SECONDS = 2
+
+
+def retry_on_os_error(task, task_run, state) -> bool:
+    """Prefect ``retry_condition_fn`` of the batch task: retry a transient I/O failure
+    (``OSError``: a file system or network share hiccup), not a bug or bad data (anything else;
+    a bad file is quarantined, never raised)."""
+    try:
+        state.result(raise_on_failure=True)
+    except OSError:
+        return True
+    except BaseException:  # noqa: BLE001 - any other failure is not retried
+        return False
+    return False
+
+
 @task(
     name="process-batch",
     task_run_name="batch-{index:05d}",
     cache_policy=NO_CACHE,
     persist_result=False,
+    retries=BATCH_RETRIES,
+    retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_on_os_error,
 )
 def process_batch_task(
     index: int,
