@@ -27,7 +27,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
-from schemas import TABLES
+from schemas import TABLES, RunsModel
 from tasks.decode import _source_path, discover, read_document
 from tasks.layout import parse_page
 from tasks.model import Document, Page
@@ -263,6 +263,7 @@ def newsflow_run(
     as they are (hard links). Nothing to do: nothing is written. ``full`` (or a warehouse
     without every table) rebuilds every table from every file."""
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.timezone.utc)
     logger = get_run_logger()
     raw, warehouse = Path(raw).resolve(), Path(warehouse).resolve()
     if not raw.is_dir():
@@ -323,11 +324,94 @@ def newsflow_run(
         files_unchanged=len(plan.unchanged),
         files_removed=len(plan.removed),
     )
+    record_run(warehouse, summary, started_at)
+    _publish_summary(summary)
     for path, reason in summary.quarantine.items():
         logger.info("quarantined %s: %s", path, reason)
     if summary.quarantined:
         logger.warning("%d of %d files quarantined", summary.quarantined, summary.files)
     return summary
+
+
+def run_row(warehouse: Path, summary: RunSummary, started_at: dt.datetime,
+            finished_at: dt.datetime | None = None) -> pl.DataFrame:
+    """The ``runs`` row of a finished run, validated against :class:`schemas.RunsModel`."""
+    finished_at = finished_at or dt.datetime.now(dt.timezone.utc)
+    row = {
+        "run_id": summary.run_id,
+        "started_at": started_at,
+        "finished_at": max(finished_at, started_at),
+        "seconds": float(summary.seconds),
+        "mode": summary.mode,
+        "files_seen": summary.files,
+        "files_new": summary.files_new,
+        "files_changed": summary.files_changed,
+        "files_unchanged": summary.files_unchanged,
+        "files_removed": summary.files_removed,
+        "files_quarantined": summary.quarantined,
+        **{f"rows_{t}": store.table_rows(warehouse, t) for t in TABLES},
+        "status": "ok",
+    }
+    schema = {
+        "run_id": pl.Utf8,
+        "started_at": pl.Datetime("us", "UTC"),
+        "finished_at": pl.Datetime("us", "UTC"),
+        "seconds": pl.Float64,
+        "mode": pl.Utf8,
+        **{k: pl.Int64 for k in row if k.startswith(("files_", "rows_"))},
+        "status": pl.Utf8,
+    }
+    return RunsModel.validate(pl.DataFrame([row], schema=schema))
+
+
+def record_run(warehouse: Path, summary: RunSummary, started_at: dt.datetime) -> Path:
+    """Append the run's row to ``warehouse/runs/`` (one Parquet file per run); the catalog gets
+    a ``runs`` view the first time. The other tables are not touched."""
+    row = run_row(warehouse, summary, started_at)
+    runs_dir = Path(warehouse) / "runs"
+    first = not runs_dir.is_dir() or not any(runs_dir.glob("*.parquet"))
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    name = f"run-{started_at:%Y%m%dT%H%M%S%f}-{store._UNSAFE.sub('_', summary.run_id)[:36]}.parquet"
+    path = runs_dir / name
+    store.write_parquet(row, path)
+    if first:
+        store.build_catalog(warehouse)
+    return path
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """The run's summary as a markdown table (the Prefect artifact of the run)."""
+    cells = {
+        "mode": summary.mode, "files": summary.files, "new": summary.files_new,
+        "changed": summary.files_changed, "unchanged": summary.files_unchanged,
+        "removed": summary.files_removed, "processed": summary.processed,
+        "articles": summary.articles, "tokens": summary.tokens,
+        "quarantined": summary.quarantined, "seconds": summary.seconds,
+    }
+    head = "| " + " | ".join(cells) + " |"
+    rule = "|" + "---|" * len(cells)
+    row = "| " + " | ".join(str(v) for v in cells.values()) + " |"
+    lines = [f"# newsflow run `{summary.run_id}`", "", head, rule, row]
+    if summary.quarantine:
+        lines += ["", "Quarantined:", ""] + [
+            f"- `{path}`: {reason.replace(chr(10), ' ')}" for path, reason in summary.quarantine.items()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _publish_summary(summary: RunSummary) -> None:
+    """Attach the summary to the flow run as a Prefect markdown artifact; a failure to do so is
+    logged at DEBUG and does not fail the run (the warehouse is already written)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    try:
+        create_markdown_artifact(
+            markdown=summary_markdown(summary),
+            key="newsflow-run-summary",
+            description=f"newsflow run {summary.run_id}: {summary.mode}",
+        )
+    except Exception as exc:  # noqa: BLE001
+        get_run_logger().debug("summary artifact not created: %s", exc)
 
 
 ProgressCallback = Callable[[int, int], None]

@@ -194,9 +194,9 @@ def test_run_exits_0_with_a_summary_and_no_traceback(first_run) -> None:
 def test_run_builds_every_table(first_run, project: Path) -> None:
     assert first_run.returncode == 0, output(first_run)
     wh = project / "warehouse"
-    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "sentences", "tokens"]
+    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "runs", "sentences", "tokens"]
     for table in store.table_names(wh):
-        assert list((wh / table).glob("part-*.parquet")), table
+        assert list((wh / table).glob("run-*.parquet" if table == "runs" else "part-*.parquet")), table
     assert (wh / "newsflow.duckdb").is_file()
     # no staging dir or temporary file left behind; the lock file (empty) stays
     assert not [p for p in wh.iterdir() if p.name.startswith(".") and p.name != store.LOCK_NAME]
@@ -255,10 +255,11 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
 
     def counts() -> dict[str, int]:
         con = store.connect(wh)
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.table_names(wh)}
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.table_names(wh)
+                if t != "runs"}  # the run log grows by a row per run
 
     def files() -> list[str]:
-        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet"))
+        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet") if p.parent.name != "runs")
 
     def ids() -> dict[str, list]:
         con = store.connect(wh)
@@ -275,6 +276,8 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
     assert second.returncode == 0, output(second)
     assert_clean(second)
     assert counts() == before_counts  # rebuilt, not appended to
+    n_runs = store.connect(wh).execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert n_runs == len(list((wh / "runs").glob("*.parquet"))) >= 2
     assert files() == before_files
     con = store.connect(wh)
     dupes = con.execute(

@@ -126,6 +126,25 @@ def test_incremental_sequence_matches_a_full_rebuild(tmp_path: Path, cli_env) ->
     assert {k: v for k, v in rebuilt.items() if k != "documents"} == {k: v for k, v in ids.items() if k != "documents"}
     assert [r[:2] for r in rebuilt["documents"]] == [r[:2] for r in ids["documents"]]
 
+    # every run (not the locked one) left one row in runs, in order, matching its summary
+    con = store.connect(wh)
+    runs = con.execute(
+        "SELECT mode, files_seen, files_new, files_changed, files_unchanged, files_removed, "
+        "rows_documents, rows_articles, rows_tokens, status, seconds >= 0, finished_at >= started_at "
+        "FROM runs ORDER BY started_at"
+    ).fetchall()
+    n_articles, n_tokens = len(rebuilt["articles"]), len(rebuilt["tokens"])
+    assert [r[:6] for r in runs] == [
+        ("full", 2, 2, 0, 0, 0),  # the first run, on an empty warehouse, builds it whole
+        ("incremental", 2, 1, 1, 0, 1),
+        ("incremental", 2, 0, 0, 2, 0),
+        ("full", 2, 0, 0, 2, 0),
+    ]
+    assert all(r[9:] == ("ok", True, True) for r in runs)
+    assert [r[6:9] for r in runs[1:]] == [(2, n_articles, n_tokens)] * 3
+    assert (full["articles"], full["tokens"]) == (n_articles, n_tokens)
+    assert len(list((wh / "runs").glob("*.parquet"))) == 4
+
 
 def test_lock_is_exclusive_and_waits_up_to_the_timeout(tmp_path: Path) -> None:
     with store.warehouse_lock(tmp_path, timeout=0):
@@ -137,3 +156,25 @@ def test_lock_is_exclusive_and_waits_up_to_the_timeout(tmp_path: Path) -> None:
         assert time.monotonic() - start >= 0.25
     with store.warehouse_lock(tmp_path, timeout=0):
         pass
+
+
+def test_run_row_is_validated_and_summarised(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pandera.errors
+
+    from flows import pipeline
+
+    summary = pipeline.RunSummary(
+        run_id="r1", files=3, articles=0, tokens=0, quarantined=1, seconds=0.5, batches=1,
+        warehouse=str(tmp_path), quarantine={"x.txt": "empty file"}, mode="incremental",
+        files_new=1, files_changed=1, files_unchanged=1, files_removed=2,
+    )
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    row = pipeline.run_row(tmp_path, summary, t0, t0 + dt.timedelta(seconds=1))
+    assert row.row(0, named=True)["files_removed"] == 2 and row["rows_tokens"][0] == 0
+    md = pipeline.summary_markdown(summary)
+    assert "| new | changed | unchanged | removed |" in md and "`x.txt`: empty file" in md
+    bad = pipeline.dataclasses.replace(summary, files=4)  # files do not add up
+    with pytest.raises(pandera.errors.SchemaError):
+        pipeline.run_row(tmp_path, bad, t0)
