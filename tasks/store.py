@@ -6,12 +6,16 @@ Layout of a warehouse directory::
       documents/part-00000.parquet     one file per table per batch of input files (zstd)
       articles/part-00000.parquet
       ...
+      runs/run-<time>-<run_id>.parquet one row per run, appended (flows/pipeline.py)
       newsflow.duckdb                  one VIEW per table over <table>/**/*.parquet
+      .newsflow.lock                   flock'ed by a run (warehouse_lock)
       .staging-<run_id>/               only while a run is writing
 
 Each table reads with ``read_parquet('warehouse/<table>/**/*.parquet', hive_partitioning=true)``.
 
-A run rebuilds the warehouse: every batch is written below ``.staging-<run_id>/``; on
+A run writes the next version of each table below ``.staging-<run_id>/`` (a full run: every
+batch; an incremental run: :meth:`WarehouseWriter.keep_existing` hard-links the parts it keeps and
+rewrites those holding changed or removed documents, then the new batches); on
 :meth:`WarehouseWriter.commit` each staged table directory is swapped in with renames (the old one
 is renamed aside, then deleted), so a reader sees the old table or the new one, never a
 half-written one, and running twice gives the same warehouse, not duplicated rows. Then
