@@ -106,7 +106,7 @@ class WarehouseWriter:
         nothing is left). A table keeps at least one (maybe empty) part, so it keeps its schema.
         Call before :meth:`write_batch`. Returns ``{table: parts rewritten or dropped}``.
         """
-        drop = pl.Series("doc_id", sorted(set(drop_doc_ids)), dtype=pl.Utf8)
+        drop = sorted(set(drop_doc_ids))
         names = list(tables)
         for name in names:
             if not _TABLE_NAME.match(name):
@@ -121,23 +121,30 @@ class WarehouseWriter:
             table_dir = self.staging / name
             table_dir.mkdir(exist_ok=True)
             parts = sorted(source_dir.glob("*.parquet")) if source_dir.is_dir() else []
-            empty: pl.DataFrame | None = None
+            empty: Path | None = None  # an empty part, kept only if the table has no other
+            emptied: tuple[pl.DataFrame, str] | None = None
             kept = touched[name] = 0
             for part in parts:
+                if pq.ParquetFile(part).metadata.num_rows == 0:
+                    empty = empty or part
+                    continue
                 ids = pl.read_parquet(part, columns=["doc_id"])["doc_id"]
-                if drop.len() == 0 or not ids.is_in(drop).any():
+                if not drop or not ids.is_in(pl.Series(drop, dtype=pl.Utf8).implode()).any():
                     link_or_copy(part, table_dir / part.name)
                     kept += 1
                     continue
                 touched[name] += 1
-                frame = pl.read_parquet(part).filter(~pl.col("doc_id").is_in(drop))
+                frame = pl.read_parquet(part).filter(~pl.col("doc_id").is_in(drop))  # list: no ambiguity
                 if frame.height:
                     write_parquet(frame, table_dir / part.name)
                     kept += 1
-                elif empty is None:
-                    empty = frame
-            if not kept and empty is not None:
-                write_parquet(empty, table_dir / part.name)
+                elif emptied is None:
+                    emptied = (frame, part.name)
+            if not kept:
+                if empty is not None:
+                    link_or_copy(empty, table_dir / empty.name)
+                elif emptied is not None:
+                    write_parquet(emptied[0], table_dir / emptied[1])
         return touched
 
     def commit(self) -> list[str]:

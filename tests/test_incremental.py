@@ -18,7 +18,7 @@ import pytest
 
 from tasks import store
 from tasks.decode import doc_id_for
-from test_cli import SEED, assert_clean, newsflow, output, summary_row
+from test_cli import BROKEN, SEED, assert_clean, newsflow, output, summary_row
 
 MARKER = "变更标记"
 
@@ -74,11 +74,17 @@ def test_incremental_sequence_matches_a_full_rebuild(tmp_path: Path, cli_env) ->
     assert "谋划明年工作" in seed
     (raw / "a.txt").write_text(seed, encoding="utf-8")
     (raw / "b.txt").write_text(seed, encoding="utf-8")
+    (raw / "broken.txt").write_bytes(BROKEN)
 
-    # 1. two new files
+    def broken_run_id() -> str:
+        con = store.connect(wh)
+        return con.execute("SELECT run_id FROM documents WHERE source_path = 'broken.txt' AND status = 'quarantined'").fetchone()[0]
+
+    # 1. two new files and a broken one
     first = summary_row(run_ok(project, cli_env).stdout)
-    assert (first["files"], first["new"], first["processed"]) == (2, 2, 2)
+    assert (first["files"], first["new"], first["processed"], first["quarantined"]) == (3, 3, 3, 1)
     check_integrity(wh, raw)
+    quarantined_by = broken_run_id()
 
     # 2. one added, one changed, one removed
     (raw / "c.txt").write_text(seed, encoding="utf-8")
@@ -86,10 +92,11 @@ def test_incremental_sequence_matches_a_full_rebuild(tmp_path: Path, cli_env) ->
     (raw / "b.txt").unlink()
     second = summary_row(run_ok(project, cli_env).stdout)
     assert (second["files"], second["new"], second["changed"], second["unchanged"], second["removed"],
-            second["processed"]) == (2, 1, 1, 0, 1, 2)
+            second["processed"], second["quarantined"]) == (3, 1, 1, 1, 1, 2, 1)
+    assert broken_run_id() == quarantined_by  # an unchanged quarantined file is not retried
     ids = check_integrity(wh, raw)
     a_id, b_id, c_id = doc_id_for("a.txt"), doc_id_for("b.txt"), doc_id_for("c.txt")
-    assert [d for d, *_ in ids["documents"]] == sorted([a_id, c_id])
+    assert [d for d, *_ in ids["documents"]] == sorted([a_id, c_id, doc_id_for("broken.txt")])
     sha = dict((d, s) for d, s, _ in ids["documents"])
     assert sha[a_id] == hashlib.sha256((raw / "a.txt").read_bytes()).hexdigest()
     bodies_a = [body for aid, body in ids["articles"] if aid.startswith(a_id)]
@@ -115,13 +122,14 @@ def test_incremental_sequence_matches_a_full_rebuild(tmp_path: Path, cli_env) ->
     # 3. nothing changed (and the lock is free again): nothing is processed, no Parquet file is touched
     third = summary_row(run_ok(project, cli_env).stdout)
     assert (third["files"], third["unchanged"], third["processed"], third["new"], third["changed"],
-            third["removed"]) == (2, 2, 0, 0, 0, 0)
+            third["removed"], third["quarantined"]) == (3, 3, 0, 0, 0, 0, 1)
     assert snapshot(wh) == before
     assert check_integrity(wh, raw) == ids
 
     # 4. --full rebuilds the same rows and ids
     full = summary_row(run_ok(project, cli_env, "--full").stdout)
-    assert full["processed"] == 2
+    assert (full["processed"], full["quarantined"]) == (3, 1)
+    assert broken_run_id() != quarantined_by  # --full retries it
     rebuilt = check_integrity(wh, raw)
     assert {k: v for k, v in rebuilt.items() if k != "documents"} == {k: v for k, v in ids.items() if k != "documents"}
     assert [r[:2] for r in rebuilt["documents"]] == [r[:2] for r in ids["documents"]]
@@ -135,13 +143,13 @@ def test_incremental_sequence_matches_a_full_rebuild(tmp_path: Path, cli_env) ->
     ).fetchall()
     n_articles, n_tokens = len(rebuilt["articles"]), len(rebuilt["tokens"])
     assert [r[:6] for r in runs] == [
-        ("full", 2, 2, 0, 0, 0),  # the first run, on an empty warehouse, builds it whole
-        ("incremental", 2, 1, 1, 0, 1),
-        ("incremental", 2, 0, 0, 2, 0),
-        ("full", 2, 0, 0, 2, 0),
+        ("full", 3, 3, 0, 0, 0),  # the first run, on an empty warehouse, builds it whole
+        ("incremental", 3, 1, 1, 1, 1),
+        ("incremental", 3, 0, 0, 3, 0),
+        ("full", 3, 0, 0, 3, 0),
     ]
     assert all(r[9:] == ("ok", True, True) for r in runs)
-    assert [r[6:9] for r in runs[1:]] == [(2, n_articles, n_tokens)] * 3
+    assert [r[6:9] for r in runs[1:]] == [(3, n_articles, n_tokens)] * 3
     assert (full["articles"], full["tokens"]) == (n_articles, n_tokens)
     assert len(list((wh / "runs").glob("*.parquet"))) == 4
 
