@@ -1,7 +1,10 @@
 """The Prefect flow: thin wiring of the pure steps in ``tasks/``.
 
-raw files -> batches of files -> one Prefect task per batch (decode -> layout -> tables ->
-validate) -> the flow writes each batch's tables into the warehouse (store) as it comes back.
+raw files -> hashed and compared with the warehouse's documents (:func:`plan_run`: new, changed,
+unchanged, removed) -> batches of the new and changed files (every file with ``full``) -> one
+Prefect task per batch (decode -> layout -> tables -> validate) -> the flow stages the kept parts
+of each table less the changed and removed documents, adds each batch's tables as it comes back,
+swaps them in (store), and appends the run's row to ``runs``.
 
 Prefect sees batches, never articles or tokens: one task run per ``batch_size`` files.
 """
