@@ -46,9 +46,20 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs (flow and task runs).")
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild every table from every raw file (not only what changed).")
+    ] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout", min=0,
+            help="Seconds to wait for another run on the same warehouse to finish (0: do not wait).",
+        ),
+    ] = 0.0,
 ) -> None:
-    """Rebuild the warehouse from every raw file; print a summary.
+    """Bring the warehouse up to date with the raw files (new, changed, removed); print a summary.
 
+    Only new and changed files are processed (by content hash); `--full` rebuilds everything.
     Files that cannot be decoded or laid out are quarantined (listed, not fatal). Exits non-zero
     only when the run itself cannot be carried out.
     """
@@ -87,22 +98,41 @@ def run(
             bar["id"] = progress.add_task("files", total=total)
         progress.update(bar["id"], completed=done)
 
+    from tasks import store
+
+    try:
+        lock = store.warehouse_lock(warehouse, timeout=lock_timeout)
+        lock.__enter__()
+    except store.LockTimeout as exc:
+        err_console.print(
+            f"[red]error:[/red] warehouse is locked: {exc}. Wait for that run to finish, or pass "
+            "--lock-timeout SECONDS to wait for it.",
+            highlight=False,
+        )
+        raise typer.Exit(3) from None
     try:
         with progress_callback(on_progress):
-            summary = newsflow_run(raw=raw, warehouse=warehouse, batch_size=batch_size)
+            summary = newsflow_run(raw=raw, warehouse=warehouse, batch_size=batch_size, full=full)
     except Exception as exc:  # noqa: BLE001 - the run could not be carried out
         err_console.print(f"[red]error:[/red] run failed: {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
     finally:
         if "id" in bar:
             progress.stop()
+        lock.__exit__(None, None, None)
     seconds = time.perf_counter() - started
 
     table = Table(title="newsflow run", show_header=True, header_style="bold")
-    for col in ("files", "articles", "tokens", "quarantined", "seconds"):
+    for col in ("files", "new", "changed", "unchanged", "removed", "processed",
+                "articles", "tokens", "quarantined", "seconds"):
         table.add_column(col, justify="right")
     table.add_row(
         str(summary.files),
+        str(summary.files_new),
+        str(summary.files_changed),
+        str(summary.files_unchanged),
+        str(summary.files_removed),
+        str(summary.processed),
         str(summary.articles),
         str(summary.tokens),
         str(summary.quarantined),

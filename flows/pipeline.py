@@ -1,7 +1,10 @@
 """The Prefect flow: thin wiring of the pure steps in ``tasks/``.
 
-raw files -> batches of files -> one Prefect task per batch (decode -> layout -> tables ->
-validate) -> the flow writes each batch's tables into the warehouse (store) as it comes back.
+raw files -> hashed and compared with the warehouse's documents (:func:`plan_run`: new, changed,
+unchanged, removed) -> batches of the new and changed files (every file with ``full``) -> one
+Prefect task per batch (decode -> layout -> tables -> validate) -> the flow stages the kept parts
+of each table less the changed and removed documents, adds each batch's tables as it comes back,
+swaps them in (store), and appends the run's row to ``runs``.
 
 Prefect sees batches, never articles or tokens: one task run per ``batch_size`` files.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import os
 import time
 import uuid
@@ -26,7 +30,8 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
-from tasks.decode import discover, read_document
+from schemas import TABLES, RunsModel
+from tasks.decode import _source_path, discover, read_document
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
@@ -49,6 +54,9 @@ class BatchResult:
 
 @dataclass
 class RunSummary:
+    """A run: files seen and what became of them; articles, tokens, quarantined are the
+    warehouse's after the run (files kept from earlier runs included)."""
+
     run_id: str
     files: int
     articles: int
@@ -58,9 +66,90 @@ class RunSummary:
     batches: int
     warehouse: str
     quarantine: dict[str, str] = field(default_factory=dict)  # source_path -> reason
+    mode: str = "full"
+    files_new: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+
+    @property
+    def processed(self) -> int:
+        """Files decoded and laid out by this run."""
+        return self.files if self.mode == "full" else self.files_new + self.files_changed
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class Plan:
+    """What an incremental run does with each file: by ``source_path`` (``doc_id`` follows it)."""
+
+    new: list[Path] = field(default_factory=list)
+    changed: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # source paths
+    drop_doc_ids: set[str] = field(default_factory=set)  # doc_ids of changed and removed files
+
+    @property
+    def to_process(self) -> list[Path]:
+        return sorted(self.new + self.changed, key=lambda p: p.as_posix())
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.new or self.changed or self.removed)
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, read in chunks; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def current_documents(warehouse: Path) -> pl.DataFrame | None:
+    """``source_path, doc_id, sha256`` of the warehouse's documents; None when the warehouse has
+    not every table (nothing to build on: the run rebuilds it)."""
+    warehouse = Path(warehouse)
+    if not set(TABLES) <= set(store.table_names(warehouse)):
+        return None
+    try:
+        return pl.read_parquet(
+            str(warehouse / "documents" / "*.parquet"), columns=["source_path", "doc_id", "sha256"]
+        )
+    except Exception:  # noqa: BLE001 - unreadable or from another version: rebuild
+        return None
+
+
+def plan_run(paths: Sequence[Path], raw_root: Path, existing: pl.DataFrame) -> Plan:
+    """Classify the discovered files against the warehouse's documents by content hash."""
+    known = {r[0]: (r[1], r[2]) for r in existing.select("source_path", "doc_id", "sha256").iter_rows()}
+    plan = Plan()
+    seen: set[str] = set()
+    for path in paths:
+        source_path = _source_path(Path(path), Path(raw_root))
+        seen.add(source_path)
+        if source_path not in known:
+            plan.new.append(path)
+            continue
+        doc_id, sha = known[source_path]
+        digest = file_sha256(path)
+        if digest is not None and digest == sha:
+            plan.unchanged.append(path)
+        else:
+            plan.changed.append(path)
+            plan.drop_doc_ids.add(doc_id)
+    for source_path, (doc_id, _) in known.items():
+        if source_path not in seen:
+            plan.removed.append(source_path)
+            plan.drop_doc_ids.add(doc_id)
+    plan.removed.sort()
+    return plan
 
 
 def make_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
@@ -113,11 +202,31 @@ def process_batch(
     )
 
 
+BATCH_RETRIES = 2
+BATCH_RETRY_DELAY_SECONDS = 2
+
+
+def retry_on_os_error(task, task_run, state) -> bool:
+    """Prefect ``retry_condition_fn`` of the batch task: retry a transient I/O failure
+    (``OSError``: a file system or network share hiccup), not a bug or bad data (anything else;
+    a bad file is quarantined, never raised)."""
+    try:
+        state.result(raise_on_failure=True)
+    except OSError:
+        return True
+    except BaseException:  # noqa: BLE001 - any other failure is not retried
+        return False
+    return False
+
+
 @task(
     name="process-batch",
     task_run_name="batch-{index:05d}",
     cache_policy=NO_CACHE,
     persist_result=False,
+    retries=BATCH_RETRIES,
+    retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_on_os_error,
 )
 def process_batch_task(
     index: int,
@@ -147,9 +256,17 @@ def newsflow_run(
     warehouse: Path,
     batch_size: int = DEFAULT_BATCH_SIZE,
     engine: str = DEFAULT_ENGINE,
+    full: bool = False,
 ) -> RunSummary:
-    """Rebuild ``warehouse`` from every ``*.txt`` below ``raw``; returns a :class:`RunSummary`."""
+    """Bring ``warehouse`` up to date with the ``*.txt`` files below ``raw``; returns a
+    :class:`RunSummary`.
+
+    Incremental: only new files and files whose content (SHA-256) changed are processed; their
+    old rows and those of removed files leave every table; parts holding none of them are kept
+    as they are (hard links). Nothing to do: nothing is written. ``full`` (or a warehouse
+    without every table) rebuilds every table from every file."""
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.timezone.utc)
     logger = get_run_logger()
     raw, warehouse = Path(raw).resolve(), Path(warehouse).resolve()
     if not raw.is_dir():
@@ -158,28 +275,42 @@ def newsflow_run(
     run_id = _run_id()
     ingested_at = dt.datetime.now(dt.timezone.utc)
     paths = discover(raw)
-    batches = make_batches(paths, batch_size)
-    logger.info("%d files in %d batches, run %s", len(paths), len(batches), run_id)
-    _report_progress(0, len(paths))
+    existing = current_documents(warehouse)
+    if full or existing is None:  # a rebuild: every file is processed, every table written anew
+        mode = "full"
+        plan = Plan(new=list(paths)) if existing is None else plan_run(paths, raw, existing)
+        batches = make_batches(paths, batch_size)
+    else:
+        mode = "incremental"
+        plan = plan_run(paths, raw, existing)
+        batches = make_batches(plan.to_process, batch_size) if plan.to_process else []
+    to_process = sum(len(b) for b in batches)
+    logger.info(
+        "%d files (%d new, %d changed, %d unchanged, %d removed) in %d batches, run %s (%s)",
+        len(paths), len(plan.new), len(plan.changed), len(plan.unchanged), len(plan.removed),
+        len(batches), run_id, mode,
+    )
+    _report_progress(0, to_process)
 
     with _api_shared_with_workers():
         futures = [
             process_batch_task.submit(i, batch, raw, run_id, ingested_at, engine)
             for i, batch in enumerate(batches)
         ]
-    articles = tokens = done = 0
-    quarantine: dict[str, str] = {}
-    with store.WarehouseWriter(warehouse, run_id) as writer:
-        for future in as_completed(futures):
-            result: BatchResult = future.result()
-            writer.write_batch(result.index, result.tables)
-            articles += _height(result.tables, "articles")
-            tokens += _height(result.tables, "tokens")
-            quarantine.update(result.quarantined)
-            done += result.n_files
-            _report_progress(done, len(paths))
-        writer.commit()
+    done = 0
+    if mode == "full" or plan.writes:
+        prefix = "" if mode == "full" else run_id.replace("-", "")[:12]
+        with store.WarehouseWriter(warehouse, run_id, part_prefix=prefix) as writer:
+            if mode == "incremental":
+                writer.keep_existing(TABLES, plan.drop_doc_ids)
+            for future in as_completed(futures):
+                result: BatchResult = future.result()
+                writer.write_batch(result.index, result.tables)
+                done += result.n_files
+                _report_progress(done, to_process)
+            writer.commit()
 
+    articles, tokens, quarantine = _warehouse_totals(warehouse)
     summary = RunSummary(
         run_id=run_id,
         files=len(paths),
@@ -189,13 +320,101 @@ def newsflow_run(
         seconds=round(time.perf_counter() - started, 2),
         batches=len(batches),
         warehouse=str(warehouse),
-        quarantine=dict(sorted(quarantine.items())),
+        quarantine=quarantine,
+        mode=mode,
+        files_new=len(plan.new),
+        files_changed=len(plan.changed),
+        files_unchanged=len(plan.unchanged),
+        files_removed=len(plan.removed),
     )
+    record_run(warehouse, summary, started_at)
+    _publish_summary(summary)
     for path, reason in summary.quarantine.items():
         logger.info("quarantined %s: %s", path, reason)
     if summary.quarantined:
         logger.warning("%d of %d files quarantined", summary.quarantined, summary.files)
     return summary
+
+
+def run_row(warehouse: Path, summary: RunSummary, started_at: dt.datetime,
+            finished_at: dt.datetime | None = None) -> pl.DataFrame:
+    """The ``runs`` row of a finished run, validated against :class:`schemas.RunsModel`."""
+    finished_at = finished_at or dt.datetime.now(dt.timezone.utc)
+    row = {
+        "run_id": summary.run_id,
+        "started_at": started_at,
+        "finished_at": max(finished_at, started_at),
+        "seconds": float(summary.seconds),
+        "mode": summary.mode,
+        "files_seen": summary.files,
+        "files_new": summary.files_new,
+        "files_changed": summary.files_changed,
+        "files_unchanged": summary.files_unchanged,
+        "files_removed": summary.files_removed,
+        "files_quarantined": summary.quarantined,
+        **{f"rows_{t}": store.table_rows(warehouse, t) for t in TABLES},
+        "status": "ok",
+    }
+    schema = {
+        "run_id": pl.Utf8,
+        "started_at": pl.Datetime("us", "UTC"),
+        "finished_at": pl.Datetime("us", "UTC"),
+        "seconds": pl.Float64,
+        "mode": pl.Utf8,
+        **{k: pl.Int64 for k in row if k.startswith(("files_", "rows_"))},
+        "status": pl.Utf8,
+    }
+    return RunsModel.validate(pl.DataFrame([row], schema=schema))
+
+
+def record_run(warehouse: Path, summary: RunSummary, started_at: dt.datetime) -> Path:
+    """Append the run's row to ``warehouse/runs/`` (one Parquet file per run); the catalog gets
+    a ``runs`` view the first time. The other tables are not touched."""
+    row = run_row(warehouse, summary, started_at)
+    runs_dir = Path(warehouse) / "runs"
+    first = not runs_dir.is_dir() or not any(runs_dir.glob("*.parquet"))
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    name = f"run-{started_at:%Y%m%dT%H%M%S%f}-{store._UNSAFE.sub('_', summary.run_id)[:36]}.parquet"
+    path = runs_dir / name
+    store.write_parquet(row, path)
+    if first:
+        store.build_catalog(warehouse)
+    return path
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """The run's summary as a markdown table (the Prefect artifact of the run)."""
+    cells = {
+        "mode": summary.mode, "files": summary.files, "new": summary.files_new,
+        "changed": summary.files_changed, "unchanged": summary.files_unchanged,
+        "removed": summary.files_removed, "processed": summary.processed,
+        "articles": summary.articles, "tokens": summary.tokens,
+        "quarantined": summary.quarantined, "seconds": summary.seconds,
+    }
+    head = "| " + " | ".join(cells) + " |"
+    rule = "|" + "---|" * len(cells)
+    row = "| " + " | ".join(str(v) for v in cells.values()) + " |"
+    lines = [f"# newsflow run `{summary.run_id}`", "", head, rule, row]
+    if summary.quarantine:
+        lines += ["", "Quarantined:", ""] + [
+            f"- `{path}`: {reason.replace(chr(10), ' ')}" for path, reason in summary.quarantine.items()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _publish_summary(summary: RunSummary) -> None:
+    """Attach the summary to the flow run as a Prefect markdown artifact; a failure to do so is
+    logged at DEBUG and does not fail the run (the warehouse is already written)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    try:
+        create_markdown_artifact(
+            markdown=summary_markdown(summary),
+            key="newsflow-run-summary",
+            description=f"newsflow run {summary.run_id}: {summary.mode}",
+        )
+    except Exception as exc:  # noqa: BLE001
+        get_run_logger().debug("summary artifact not created: %s", exc)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -221,6 +440,16 @@ def _report_progress(done: int, total: int) -> None:
 def _height(tables: dict[str, pl.DataFrame], name: str) -> int:
     df = tables.get(name)
     return 0 if df is None else df.height
+
+
+def _warehouse_totals(warehouse: Path) -> tuple[int, int, dict[str, str]]:
+    """Articles, tokens and the quarantined files (source_path -> error) of the warehouse."""
+    docs = pl.read_parquet(
+        str(Path(warehouse) / "documents" / "*.parquet"), columns=["source_path", "status", "error"]
+    )
+    quarantined = docs.filter(pl.col("status") == "quarantined").sort("source_path")
+    quarantine = {r[0]: r[1] or "quarantined" for r in quarantined.select("source_path", "error").iter_rows()}
+    return store.table_rows(warehouse, "articles"), store.table_rows(warehouse, "tokens"), quarantine
 
 
 def _api_shared_with_workers() -> AbstractContextManager:

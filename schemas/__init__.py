@@ -5,6 +5,7 @@ import pandera.polars as pa
 from schemas.articles import ArticlesModel
 from schemas.documents import DocumentsModel
 from schemas.paragraphs import ParagraphsModel
+from schemas.runs import RunsModel
 from schemas.sentences import SentencesModel
 from schemas.tokens import TokensModel
 
@@ -17,11 +18,16 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "tokens": TokensModel,
 }
 
+#: Tables the pipeline keeps about itself (not built from raw files): the run log.
+LOG_TABLES: dict[str, type[pa.DataFrameModel]] = {"runs": RunsModel}
+
 __all__ = [
+    "LOG_TABLES",
     "TABLES",
     "ArticlesModel",
     "DocumentsModel",
     "ParagraphsModel",
+    "RunsModel",
     "SentencesModel",
     "TokensModel",
 ]

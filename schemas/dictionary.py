@@ -4,7 +4,7 @@ from typing import Any
 
 import pandera.polars as pa
 
-from schemas import TABLES
+from schemas import LOG_TABLES, TABLES
 
 _OPS = {
     "greater_than": ">",
@@ -70,7 +70,8 @@ def model_markdown(table: str, model: type[pa.DataFrameModel]) -> str:
 
 
 def render_markdown() -> str:
-    """The data dictionary: one markdown table per warehouse table, in write order."""
+    """The data dictionary: one markdown table per warehouse table, in write order, then the
+    run log."""
     head = [
         "# newsflow data dictionary",
         "",
@@ -79,7 +80,7 @@ def render_markdown() -> str:
         "(references, offsets against the body, counts) live in `tasks/validate.py`.",
         "",
     ]
-    return "\n".join(head) + "\n" + "\n".join(model_markdown(t, m) for t, m in TABLES.items())
+    return "\n".join(head) + "\n" + "\n".join(model_markdown(t, m) for t, m in {**TABLES, **LOG_TABLES}.items())
 
 
 if __name__ == "__main__":

@@ -6,12 +6,16 @@ Layout of a warehouse directory::
       documents/part-00000.parquet     one file per table per batch of input files (zstd)
       articles/part-00000.parquet
       ...
+      runs/run-<time>-<run_id>.parquet one row per run, appended (flows/pipeline.py)
       newsflow.duckdb                  one VIEW per table over <table>/**/*.parquet
+      .newsflow.lock                   flock'ed by a run (warehouse_lock)
       .staging-<run_id>/               only while a run is writing
 
 Each table reads with ``read_parquet('warehouse/<table>/**/*.parquet', hive_partitioning=true)``.
 
-A run rebuilds the warehouse: every batch is written below ``.staging-<run_id>/``; on
+A run writes the next version of each table below ``.staging-<run_id>/`` (a full run: every
+batch; an incremental run: :meth:`WarehouseWriter.keep_existing` hard-links the parts it keeps and
+rewrites those holding changed or removed documents, then the new batches); on
 :meth:`WarehouseWriter.commit` each staged table directory is swapped in with renames (the old one
 is renamed aside, then deleted), so a reader sees the old table or the new one, never a
 half-written one, and running twice gives the same warehouse, not duplicated rows. Then
@@ -20,10 +24,13 @@ half-written one, and running twice gives the same warehouse, not duplicated row
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -31,14 +38,15 @@ import polars as pl
 import pyarrow.parquet as pq
 
 CATALOG_NAME = "newsflow.duckdb"
+LOCK_NAME = ".newsflow.lock"
 STAGING_PREFIX = ".staging-"
 PARQUET_COMPRESSION = "zstd"
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def part_name(index: int) -> str:
-    return f"part-{index:05d}.parquet"
+def part_name(index: int, prefix: str = "") -> str:
+    return f"part-{prefix + '-' if prefix else ''}{index:05d}.parquet"
 
 
 class WarehouseWriter:
@@ -48,9 +56,10 @@ class WarehouseWriter:
     leaves the warehouse as it was; :meth:`commit` must be called explicitly.
     """
 
-    def __init__(self, warehouse: Path, run_id: str) -> None:
+    def __init__(self, warehouse: Path, run_id: str, *, part_prefix: str = "") -> None:
         self.warehouse = Path(warehouse)
         self.run_id = _UNSAFE.sub("_", run_id)
+        self.part_prefix = _UNSAFE.sub("_", part_prefix)
         self.staging = self.warehouse / f"{STAGING_PREFIX}{self.run_id}"
         self._tables: list[str] | None = None
         self._indexes: set[int] = set()
@@ -83,8 +92,60 @@ class WarehouseWriter:
         for name in names:
             table_dir = self.staging / name
             table_dir.mkdir(exist_ok=True)
-            write_parquet(tables[name], table_dir / part_name(index))
+            target = table_dir / part_name(index, self.part_prefix)
+            if target.exists():
+                raise ValueError(f"part {target.name} of table {name} already staged")
+            write_parquet(tables[name], target)
         self._indexes.add(index)
+
+    def keep_existing(self, tables: Iterable[str], drop_doc_ids: Iterable[str]) -> dict[str, int]:
+        """Stage the warehouse's current parts of ``tables``, less the rows of ``drop_doc_ids``.
+
+        A part holding none of those documents is hard-linked into staging unchanged (copied where
+        links are not possible); one holding some is rewritten without their rows (dropped when
+        nothing is left). A table keeps at least one (maybe empty) part, so it keeps its schema.
+        Call before :meth:`write_batch`. Returns ``{table: parts rewritten or dropped}``.
+        """
+        drop = sorted(set(drop_doc_ids))
+        names = list(tables)
+        for name in names:
+            if not _TABLE_NAME.match(name):
+                raise ValueError(f"not a valid table name: {name!r}")
+        if self._tables is None:
+            self._tables = names
+        elif set(names) != set(self._tables):
+            raise ValueError(f"kept tables {sorted(names)} differ from {sorted(self._tables)}")
+        touched: dict[str, int] = {}
+        for name in names:
+            source_dir = self.warehouse / name
+            table_dir = self.staging / name
+            table_dir.mkdir(exist_ok=True)
+            parts = sorted(source_dir.glob("*.parquet")) if source_dir.is_dir() else []
+            empty: Path | None = None  # an empty part, kept only if the table has no other
+            emptied: tuple[pl.DataFrame, str] | None = None
+            kept = touched[name] = 0
+            for part in parts:
+                if pq.ParquetFile(part).metadata.num_rows == 0:
+                    empty = empty or part
+                    continue
+                ids = pl.read_parquet(part, columns=["doc_id"])["doc_id"]
+                if not drop or not ids.is_in(pl.Series(drop, dtype=pl.Utf8).implode()).any():
+                    link_or_copy(part, table_dir / part.name)
+                    kept += 1
+                    continue
+                touched[name] += 1
+                frame = pl.read_parquet(part).filter(~pl.col("doc_id").is_in(drop))  # list: no ambiguity
+                if frame.height:
+                    write_parquet(frame, table_dir / part.name)
+                    kept += 1
+                elif emptied is None:
+                    emptied = (frame, part.name)
+            if not kept:
+                if empty is not None:
+                    link_or_copy(empty, table_dir / empty.name)
+                elif emptied is not None:
+                    write_parquet(emptied[0], table_dir / emptied[1])
+        return touched
 
     def commit(self) -> list[str]:
         """Swap every staged table into the warehouse, rebuild the catalog; returns the tables."""
@@ -104,7 +165,7 @@ class WarehouseWriter:
         for old in aside:
             shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(self.staging, ignore_errors=True)
-        build_catalog(self.warehouse, tables)
+        build_catalog(self.warehouse, sorted(set(tables) | set(table_names(self.warehouse))))
         return tables
 
     def abort(self) -> None:
@@ -122,8 +183,33 @@ def write_warehouse(
 
 
 def write_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Deterministic zstd Parquet (same frame -> same bytes)."""
-    df.write_parquet(path, compression=PARQUET_COMPRESSION, statistics=True)
+    """Deterministic zstd Parquet (same frame -> same bytes).
+
+    Written to a temporary file and moved into place, so a path that is a hard link to a
+    warehouse part gets a new file and never overwrites the part it was linked to."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        df.write_parquet(tmp, compression=PARQUET_COMPRESSION, statistics=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link ``source`` at ``target`` (same bytes, same mtime, no copying); copy if links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def table_rows(warehouse: Path, table: str) -> int:
+    """Rows of a table, from the Parquet footers (0 when it has no parts)."""
+    table_dir = Path(warehouse) / table
+    if not table_dir.is_dir():
+        return 0
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in table_dir.rglob("*.parquet"))
 
 
 def _unify_parts(table_dir: Path) -> None:
@@ -232,3 +318,39 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     for name in table_names(warehouse):
         con.execute(view_sql(name, parquet_glob(warehouse / name)))
     return con
+
+
+class LockTimeout(RuntimeError):
+    """Another process holds the warehouse's lock."""
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path, timeout: float = 0.0, poll: float = 0.1) -> Iterator[Path]:
+    """Hold ``warehouse/.newsflow.lock`` exclusively (``fcntl.flock``) for the block.
+
+    Tries without blocking, again every ``poll`` seconds until ``timeout`` seconds have passed
+    (0: once only), then raises :class:`LockTimeout`. The lock goes with the process, so a
+    crashed run never leaves the warehouse locked; the (empty) file itself stays.
+    """
+    warehouse = Path(warehouse)
+    warehouse.mkdir(parents=True, exist_ok=True)
+    path = warehouse / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(
+                        f"another newsflow run holds {path}; gave up after {timeout:g} s"
+                    ) from None
+                time.sleep(min(poll, max(0.0, deadline - time.monotonic())) or poll)
+        try:
+            yield path
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

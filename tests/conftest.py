@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -92,3 +93,27 @@ def make_doc():
 def articles_from_gold():
     """Factory: ``articles_from_gold(gold_entries) -> list[Article]``."""
     return _articles_from_gold
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory) -> Path:
+    """One Prefect home for the session: its SQLite database is migrated once, not per run."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+@pytest.fixture(scope="session")
+def cli_env(prefect_home: Path) -> dict[str, str]:
+    """The environment of a ``newsflow`` subprocess: this repository's code, the session's
+    Prefect home, plain wide output."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFECT_") or k in ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",)
+    }
+    env.update(
+        PREFECT_HOME=str(prefect_home),
+        COLUMNS="200",  # rich wraps tables at 80 columns when not on a terminal
+        NO_COLOR="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
+    return env

@@ -33,28 +33,6 @@ def newsflow_cmd() -> list[str]:
     return [sys.executable, "-m", "flows.cli"]
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory) -> Path:
-    """One Prefect home for the session: its SQLite database is migrated once, not per run."""
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-@pytest.fixture(scope="session")
-def cli_env(prefect_home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PREFECT_") or k in ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",)
-    }
-    env.update(
-        PREFECT_HOME=str(prefect_home),
-        COLUMNS="200",  # rich wraps tables at 80 columns when not on a terminal
-        NO_COLOR="1",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-    )
-    return env
-
-
 def newsflow(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None, timeout: int = 600):
     return subprocess.run(
         [*newsflow_cmd(), *args],
@@ -216,11 +194,12 @@ def test_run_exits_0_with_a_summary_and_no_traceback(first_run) -> None:
 def test_run_builds_every_table(first_run, project: Path) -> None:
     assert first_run.returncode == 0, output(first_run)
     wh = project / "warehouse"
-    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "sentences", "tokens"]
+    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "runs", "sentences", "tokens"]
     for table in store.table_names(wh):
-        assert list((wh / table).glob("part-*.parquet")), table
+        assert list((wh / table).glob("run-*.parquet" if table == "runs" else "part-*.parquet")), table
     assert (wh / "newsflow.duckdb").is_file()
-    assert not [p for p in wh.iterdir() if p.name.startswith(".")]
+    # no staging dir or temporary file left behind; the lock file (empty) stays
+    assert not [p for p in wh.iterdir() if p.name.startswith(".") and p.name != store.LOCK_NAME]
 
 
 def test_good_file_lands_and_broken_one_is_quarantined(first_run, project: Path) -> None:
@@ -276,10 +255,11 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
 
     def counts() -> dict[str, int]:
         con = store.connect(wh)
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.table_names(wh)}
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.table_names(wh)
+                if t != "runs"}  # the run log grows by a row per run
 
     def files() -> list[str]:
-        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet"))
+        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet") if p.parent.name != "runs")
 
     def ids() -> dict[str, list]:
         con = store.connect(wh)
@@ -296,6 +276,8 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
     assert second.returncode == 0, output(second)
     assert_clean(second)
     assert counts() == before_counts  # rebuilt, not appended to
+    n_runs = store.connect(wh).execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert n_runs == len(list((wh / "runs").glob("*.parquet"))) >= 2
     assert files() == before_files
     con = store.connect(wh)
     dupes = con.execute(

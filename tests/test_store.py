@@ -222,3 +222,35 @@ def test_parquet_glob_relative_or_absolute(tmp_path: Path) -> None:
         (tmp_path / "wh" / "t").as_posix() + "/**/*.parquet"
     )
     assert os.path.isabs(store.parquet_glob(tmp_path / "wh" / "t"))
+
+
+def test_keep_existing_links_untouched_parts_and_filters_the_others(tmp_path: Path) -> None:
+    wh = tmp_path / "warehouse"
+    store.write_warehouse(wh, [batch(3), batch(2, start=3)], run_id="r1")
+    tables = store.table_names(wh)
+    first = pl.read_parquet(wh / tables[0] / "part-00001.parquet")
+    drop = {first["doc_id"][0]}
+    inode = {t: (wh / t / "part-00000.parquet").stat().st_ino for t in tables}
+    with store.WarehouseWriter(wh, "r2", part_prefix="r2") as writer:
+        writer.keep_existing(tables, drop)
+        writer.write_batch(0, batch(1, start=10))
+        writer.commit()
+    for t in tables:
+        assert (wh / t / "part-00000.parquet").stat().st_ino == inode[t]  # kept as it was
+        ids = pl.read_parquet(wh / t / "*.parquet")["doc_id"].to_list()
+        if t == "tokens":  # empty in every batch: one empty part is kept, the new one added
+            assert ids == [] and len(list((wh / t).glob("*.parquet"))) == 2
+            continue
+        assert sorted(p.name for p in (wh / t).glob("*.parquet")) == [
+            "part-00000.parquet", "part-00001.parquet", "part-r2-00000.parquet"
+        ]
+        assert sorted(ids) == sorted({f"d{i:04d}" for i in (0, 1, 2, 3, 4, 10)} - drop)
+    # every document dropped: each table keeps one empty part with its schema
+    every = set(pl.read_parquet(wh / "documents" / "*.parquet")["doc_id"].to_list())
+    with store.WarehouseWriter(wh, "r3") as writer:
+        writer.keep_existing(tables, every)
+        writer.commit()
+    for t in tables:
+        parts = list((wh / t).glob("*.parquet"))
+        assert len(parts) == 1 and pl.read_parquet(parts[0]).height == 0
+        assert "doc_id" in pl.read_parquet(parts[0]).columns
