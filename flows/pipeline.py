@@ -272,6 +272,8 @@ def newsflow_run(
     if not raw.is_dir():
         raise FileNotFoundError(f"raw directory not found: {raw}")
 
+    for step in store.recover(warehouse):  # a run killed earlier left its traces
+        logger.warning("recovering the warehouse: %s", step)
     run_id = _run_id()
     ingested_at = dt.datetime.now(dt.timezone.utc)
     paths = discover(raw)

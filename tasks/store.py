@@ -172,6 +172,36 @@ class WarehouseWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
+def recover(warehouse: Path) -> list[str]:
+    """Put a warehouse back as the last committed run left it, after a run was killed.
+
+    A run killed while staging leaves ``.staging-<run>/`` (never read): removed. A run killed
+    inside :meth:`WarehouseWriter.commit`, between moving a table aside and moving its new
+    version in, leaves ``.old-<run>-<table>/`` with no ``<table>/``: moved back (the tables of
+    that run already swapped in stay; the next run brings the warehouse up to date). Call it
+    holding the warehouse lock, before reading the warehouse. Returns what it did, for the log.
+    """
+    warehouse = Path(warehouse)
+    done: list[str] = []
+    if not warehouse.is_dir():
+        return done
+    for entry in sorted(warehouse.iterdir()):
+        if entry.name.startswith(".old-") and entry.is_dir():
+            table = entry.name.rsplit("-", 1)[-1]  # .old-<run id>-<table>; table names have no "-"
+            target = warehouse / table
+            if _TABLE_NAME.match(table) and not target.exists():
+                entry.rename(target)
+                done.append(f"restored {table} from an interrupted commit")
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+                done.append(f"removed {entry.name}")
+    for entry in sorted(warehouse.iterdir()):
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(f"removed {entry.name} of an interrupted run")
+    return done
+
+
 def write_warehouse(
     warehouse: Path, batches: Iterable[Mapping[str, pl.DataFrame]], run_id: str
 ) -> list[str]:

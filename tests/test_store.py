@@ -254,3 +254,20 @@ def test_keep_existing_links_untouched_parts_and_filters_the_others(tmp_path: Pa
         parts = list((wh / t).glob("*.parquet"))
         assert len(parts) == 1 and pl.read_parquet(parts[0]).height == 0
         assert "doc_id" in pl.read_parquet(parts[0]).columns
+
+
+def test_recover_puts_back_a_table_a_killed_commit_moved_aside(tmp_path: Path) -> None:
+    """A run killed mid-commit: one table moved aside, its new version not yet in, staging left."""
+    from tasks.store import recover
+
+    wh = tmp_path / "wh"
+    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["a-001"]}),
+                                "documents": pl.DataFrame({"doc_id": ["a"]})}], run_id="r1")
+    (wh / "articles").rename(wh / ".old-5f2c-91ab-articles")  # the kill came here
+    (wh / ".staging-5f2c-91ab" / "articles").mkdir(parents=True)
+    (wh / ".old-0000-documents").mkdir()  # aside, but documents/ itself is in place: stale
+    steps = recover(wh)
+    assert sorted(p.name for p in wh.iterdir() if p.is_dir()) == ["articles", "documents"]
+    assert any("restored articles" in s for s in steps)
+    assert store.connect(wh).execute("SELECT article_id FROM articles").fetchall() == [("a-001",)]
+    assert recover(wh) == []  # nothing left to do
