@@ -178,6 +178,37 @@ def sql(
 
 
 @app.command()
+def serve(
+    raw: RawOpt = Path("raw"),
+    warehouse: WarehouseOpt = Path("warehouse"),
+    cron: Annotated[str, typer.Option("--cron", help="When to run, a cron expression (UTC).")] = "0 6 * * *",
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "newsflow-daily",
+) -> None:
+    """Serve the pipeline as a Prefect deployment on a schedule (runs until interrupted).
+
+    With no Prefect server configured, a temporary local one lives as long as this command; to
+    see the runs in the Prefect UI, start `prefect server start` first and set PREFECT_API_URL.
+    """
+    if not raw.is_dir():
+        err_console.print(f"[red]error:[/red] raw directory not found: {raw}")
+        raise typer.Exit(2)
+    from prefect import serve as prefect_serve
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:
+        err_console.print(f"[red]error:[/red] not a cron expression: {cron!r}")
+        raise typer.Exit(2) from None
+
+    from flows.serve import build_deployment
+
+    deployment = build_deployment(raw, warehouse, cron=cron, name=name)
+    console.print(f"serving {deployment.name} ({cron}) over {raw.resolve()} -> {warehouse.resolve()}")
+    prefect_serve(deployment)
+
+
+@app.command()
 def quarantine(
     warehouse: WarehouseOpt = Path("warehouse"),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table.")] = False,

@@ -1,0 +1,51 @@
+"""newsflow serve: the pipeline as a Prefect deployment on a schedule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from test_cli import newsflow, output
+
+
+def test_deployment_carries_its_schedule_and_absolute_paths(tmp_path: Path, monkeypatch) -> None:
+    from flows.serve import build_deployment, newsflow_scheduled
+
+    (tmp_path / "raw").mkdir()
+    monkeypatch.chdir(tmp_path)
+    dep = build_deployment(Path("raw"), Path("warehouse"), cron="30 5 * * 1-5", name="nightly")
+    assert dep.name == "nightly"
+    assert dep.flow_name == newsflow_scheduled.name
+    assert [s.schedule.cron for s in dep.schedules] == ["30 5 * * 1-5"]
+    assert dep.parameters == {"raw": str(tmp_path / "raw"), "warehouse": str(tmp_path / "warehouse")}
+
+
+def test_deployment_is_created_in_the_prefect_api_with_its_schedule(tmp_path: Path, cli_env) -> None:
+    """Register the deployment with a (temporary) Prefect API and read it back from there."""
+    (tmp_path / "raw").mkdir()
+    script = (
+        "import asyncio\n"
+        "from pathlib import Path\n"
+        "from prefect.client.orchestration import get_client\n"
+        "from flows.serve import build_deployment\n"
+        "dep = build_deployment(Path('raw'), Path('warehouse'), cron='0 6 * * *')\n"
+        "dep_id = dep.apply()\n"
+        "async def read():\n"
+        "    async with get_client() as client:\n"
+        "        d = await client.read_deployment(dep_id)\n"
+        "        print('CRON', d.schedules[0].schedule.cron, d.name, d.parameters['raw'])\n"
+        "asyncio.run(read())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=cli_env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"CRON 0 6 * * * newsflow-daily {tmp_path / 'raw'}" in result.stdout
+
+
+def test_serve_rejects_a_bad_cron_and_a_missing_raw_dir(tmp_path: Path, cli_env) -> None:
+    (tmp_path / "raw").mkdir()
+    bad = newsflow("serve", "--cron", "every morning", cwd=tmp_path, env=cli_env)
+    assert bad.returncode == 2 and "not a cron expression" in output(bad)
+    missing = newsflow("serve", "--raw", str(tmp_path / "nope"), cwd=tmp_path, env=cli_env)
+    assert missing.returncode == 2 and "raw directory not found" in output(missing)
