@@ -203,9 +203,21 @@ def serve(
 
     from flows.serve import build_deployment
 
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.serve import local_prefect_server
+
     deployment = build_deployment(raw, warehouse, cron=cron, name=name)
-    console.print(f"serving {deployment.name} ({cron}) over {raw.resolve()} -> {warehouse.resolve()}")
-    prefect_serve(deployment)
+    if get_current_settings().api.url:
+        console.print(f"serving {deployment.name} ({cron}) on {get_current_settings().api.url}")
+        prefect_serve(deployment)
+        return
+    # Prefect's temporary server runs no scheduler: a schedule needs a real one. Start one here,
+    # for as long as this command runs, with its database in newsflow's Prefect home.
+    with local_prefect_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        console.print(f"serving {deployment.name} ({cron}) over {raw.resolve()} -> {warehouse.resolve()}; "
+                      f"Prefect UI at {api_url.removesuffix('/api')}")
+        prefect_serve(deployment)
 
 
 @app.command()

@@ -8,6 +8,14 @@ show in the Prefect UI.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flows  # noqa: F401  - sets newsflow's Prefect settings before prefect is imported
@@ -39,3 +47,40 @@ def build_deployment(raw: Path, warehouse: Path, cron: str = DEFAULT_CRON,
         description="Bring the newsflow warehouse up to date with the raw pages.",
         tags=["newsflow"],
     )
+
+
+@contextmanager
+def local_prefect_server(start_timeout: float = 180.0) -> Iterator[str]:
+    """A Prefect server (API, UI and its scheduler) on a free local port for the block.
+
+    Prefect's temporary in-process server runs none of the server's services, so no scheduled
+    run would ever be created; this one does. Yields its API URL; stops it on the way out.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    api_url = f"http://127.0.0.1:{port}/api"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api_url}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the local Prefect server did not start on port {port}")
+            time.sleep(0.5)
+        yield api_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()

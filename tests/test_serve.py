@@ -49,3 +49,26 @@ def test_serve_rejects_a_bad_cron_and_a_missing_raw_dir(tmp_path: Path, cli_env)
     assert bad.returncode == 2 and "not a cron expression" in output(bad)
     missing = newsflow("serve", "--raw", str(tmp_path / "nope"), cwd=tmp_path, env=cli_env)
     assert missing.returncode == 2 and "raw directory not found" in output(missing)
+
+
+def test_local_prefect_server_runs_its_scheduler_and_stops(cli_env, monkeypatch) -> None:
+    """serve's own server: up (health answers), with the scheduler service, and gone afterwards."""
+    import json
+    import urllib.request
+
+    from flows.serve import local_prefect_server
+
+    for key, value in cli_env.items():
+        if key.startswith("PREFECT_"):
+            monkeypatch.setenv(key, value)
+    with local_prefect_server() as api_url:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=5) as resp:
+            assert resp.status == 200
+        with urllib.request.urlopen(f"{api_url}/admin/settings", timeout=5) as resp:
+            settings = json.loads(resp.read().decode())
+        assert settings["server"]["services"]["scheduler"]["enabled"] is True
+    try:
+        urllib.request.urlopen(f"{api_url}/health", timeout=2)
+        raise AssertionError("the server is still up")
+    except OSError:
+        pass
