@@ -49,6 +49,12 @@ def run(
     full: Annotated[
         bool, typer.Option("--full", help="Rebuild every table from every raw file (not only what changed).")
     ] = False,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=1, help="Run the batches on a local Dask cluster of N processes.")
+    ] = None,
+    dask_address: Annotated[
+        Optional[str], typer.Option("--dask-address", help="Run the batches on an existing Dask cluster (tcp://host:port).")
+    ] = None,
     lock_timeout: Annotated[
         float,
         typer.Option(
@@ -77,7 +83,7 @@ def run(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from flows.pipeline import newsflow_run, progress_callback
+    from flows.pipeline import newsflow_run, progress_callback, task_runner
 
     started = time.perf_counter()
     progress = Progress(
@@ -112,7 +118,10 @@ def run(
         raise typer.Exit(3) from None
     try:
         with progress_callback(on_progress):
-            summary = newsflow_run(raw=raw, warehouse=warehouse, batch_size=batch_size, full=full)
+            flow_ = newsflow_run
+            if workers or dask_address:
+                flow_ = newsflow_run.with_options(task_runner=task_runner(workers, dask_address))
+            summary = flow_(raw=raw, warehouse=warehouse, batch_size=batch_size, full=full)
     except Exception as exc:  # noqa: BLE001 - the run could not be carried out
         err_console.print(f"[red]error:[/red] run failed: {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None

@@ -241,6 +241,21 @@ def process_batch_task(
     )
 
 
+def task_runner(workers: int | None = None, dask_address: str | None = None):
+    """The task runner of a run: this machine's process pool by default; with ``workers`` a
+    local Dask cluster of that many single-threaded processes; with ``dask_address`` an existing
+    Dask cluster (``tcp://host:port``), whose workers must have newsflow installed and see the
+    raw and warehouse paths."""
+    if dask_address or workers:
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ProcessPoolTaskRunner(max_workers=_workers())
+
+
 def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
