@@ -75,10 +75,8 @@ class WarehouseWriter:
         if exc_type is not None:
             self.abort()
 
-    def write_batch(self, index: int, tables: Mapping[str, pl.DataFrame]) -> None:
-        """Write one batch: ``<table>/part-<index>.parquet`` for every table, even an empty one."""
-        if index < 0 or index in self._indexes:
-            raise ValueError(f"batch index {index} is negative or already written")
+    def _register(self, tables: Iterable[str], what: str) -> list[str]:
+        """Check table names; every batch and the kept parts must name the same tables."""
         names = list(tables)
         for name in names:
             if not _TABLE_NAME.match(name):
@@ -86,9 +84,14 @@ class WarehouseWriter:
         if self._tables is None:
             self._tables = names
         elif set(names) != set(self._tables):
-            raise ValueError(
-                f"batch {index} has tables {sorted(names)}, earlier batches {sorted(self._tables)}"
-            )
+            raise ValueError(f"{what} {sorted(names)}, earlier ones {sorted(self._tables)}")
+        return names
+
+    def write_batch(self, index: int, tables: Mapping[str, pl.DataFrame]) -> None:
+        """Write one batch: ``<table>/part-<index>.parquet`` for every table, even an empty one."""
+        if index < 0 or index in self._indexes:
+            raise ValueError(f"batch index {index} is negative or already written")
+        names = self._register(tables, f"batch {index} has tables")
         for name in names:
             table_dir = self.staging / name
             table_dir.mkdir(exist_ok=True)
@@ -107,14 +110,7 @@ class WarehouseWriter:
         Call before :meth:`write_batch`. Returns ``{table: parts rewritten or dropped}``.
         """
         drop = sorted(set(drop_doc_ids))
-        names = list(tables)
-        for name in names:
-            if not _TABLE_NAME.match(name):
-                raise ValueError(f"not a valid table name: {name!r}")
-        if self._tables is None:
-            self._tables = names
-        elif set(names) != set(self._tables):
-            raise ValueError(f"kept tables {sorted(names)} differ from {sorted(self._tables)}")
+        names = self._register(tables, "kept tables")
         touched: dict[str, int] = {}
         for name in names:
             source_dir = self.warehouse / name
