@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 CATALOG_NAME = "newsflow.duckdb"
 LOCK_NAME = ".newsflow.lock"
 STAGING_PREFIX = ".staging-"
+COMMITTED_PREFIX = ".committed-"  # marks a commit whose tables are all swapped in
 PARQUET_COMPRESSION = "zstd"
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -158,8 +159,12 @@ class WarehouseWriter:
                 target.rename(old)
                 aside.append(old)
             (self.staging / name).rename(target)
+        # every table is swapped: from here on a killed run is rolled forward, not back
+        committed = self.warehouse / f"{COMMITTED_PREFIX}{self.run_id}"
+        committed.touch()
         for old in aside:
             shutil.rmtree(old, ignore_errors=True)
+        committed.unlink()
         shutil.rmtree(self.staging, ignore_errors=True)
         build_catalog(self.warehouse, sorted(set(tables) | set(table_names(self.warehouse))))
         return tables
@@ -172,25 +177,31 @@ def recover(warehouse: Path) -> list[str]:
     """Put a warehouse back as the last committed run left it, after a run was killed.
 
     A run killed while staging leaves ``.staging-<run>/`` (never read): removed. A run killed
-    inside :meth:`WarehouseWriter.commit`, between moving a table aside and moving its new
-    version in, leaves ``.old-<run>-<table>/`` with no ``<table>/``: moved back (the tables of
-    that run already swapped in stay; the next run brings the warehouse up to date). Call it
+    inside :meth:`WarehouseWriter.commit` before every table was swapped leaves the previous
+    version of each table it had swapped as ``.old-<run>-<table>/``: all are moved back, so the
+    warehouse is the previous run's again, every table of it. One killed after every table was
+    swapped (``.committed-<run>`` exists) is rolled forward: the old versions are removed. Call it
     holding the warehouse lock, before reading the warehouse. Returns what it did, for the log.
     """
     warehouse = Path(warehouse)
     done: list[str] = []
     if not warehouse.is_dir():
         return done
+    committed = {p.name[len(COMMITTED_PREFIX):] for p in warehouse.glob(f"{COMMITTED_PREFIX}*")}
     for entry in sorted(warehouse.iterdir()):
         if entry.name.startswith(".old-") and entry.is_dir():
-            table = entry.name.rsplit("-", 1)[-1]  # .old-<run id>-<table>; table names have no "-"
+            run, table = entry.name[len(".old-"):].rsplit("-", 1)  # table names have no "-"
             target = warehouse / table
-            if _TABLE_NAME.match(table) and not target.exists():
+            if run in committed or not _TABLE_NAME.match(table):
+                shutil.rmtree(entry, ignore_errors=True)  # that run committed: roll forward
+                done.append(f"removed {entry.name} of a committed run")
+            else:  # that run did not commit: roll every table it swapped back
+                if target.exists():
+                    shutil.rmtree(target)
                 entry.rename(target)
                 done.append(f"restored {table} from an interrupted commit")
-            else:
-                shutil.rmtree(entry, ignore_errors=True)
-                done.append(f"removed {entry.name}")
+    for run in committed:
+        (warehouse / f"{COMMITTED_PREFIX}{run}").unlink(missing_ok=True)
     for entry in sorted(warehouse.iterdir()):
         if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)

@@ -256,18 +256,43 @@ def test_keep_existing_links_untouched_parts_and_filters_the_others(tmp_path: Pa
         assert "doc_id" in pl.read_parquet(parts[0]).columns
 
 
-def test_recover_puts_back_a_table_a_killed_commit_moved_aside(tmp_path: Path) -> None:
-    """A run killed mid-commit: one table moved aside, its new version not yet in, staging left."""
+def _two_versions(wh: Path) -> None:
+    """Version 1 of two tables, then version 2 staged as a commit would leave it."""
+    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["v1"]}),
+                                "documents": pl.DataFrame({"doc_id": ["v1"]})}], run_id="r1")
+
+
+def test_recover_rolls_back_a_commit_killed_half_way(tmp_path: Path) -> None:
+    """Killed mid-commit: documents already swapped to v2, articles moved aside, v2 not yet in."""
     from tasks.store import recover
 
     wh = tmp_path / "wh"
-    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["a-001"]}),
-                                "documents": pl.DataFrame({"doc_id": ["a"]})}], run_id="r1")
+    _two_versions(wh)
+    (wh / "documents").rename(wh / ".old-5f2c-91ab-documents")
+    (wh / "documents").mkdir()
+    store.write_parquet(pl.DataFrame({"doc_id": ["v2"]}), wh / "documents" / "part-00000.parquet")
     (wh / "articles").rename(wh / ".old-5f2c-91ab-articles")  # the kill came here
     (wh / ".staging-5f2c-91ab" / "articles").mkdir(parents=True)
-    (wh / ".old-0000-documents").mkdir()  # aside, but documents/ itself is in place: stale
     steps = recover(wh)
     assert sorted(p.name for p in wh.iterdir() if p.is_dir()) == ["articles", "documents"]
     assert any("restored articles" in s for s in steps)
-    assert store.connect(wh).execute("SELECT article_id FROM articles").fetchall() == [("a-001",)]
+    con = store.connect(wh)
+    assert con.execute("SELECT doc_id FROM documents").fetchall() == [("v1",)]  # all of version 1
+    assert con.execute("SELECT article_id FROM articles").fetchall() == [("v1",)]
     assert recover(wh) == []  # nothing left to do
+
+
+def test_recover_rolls_forward_a_commit_killed_after_every_swap(tmp_path: Path) -> None:
+    from tasks.store import recover
+
+    wh = tmp_path / "wh"
+    _two_versions(wh)
+    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["v2"]}),
+                                "documents": pl.DataFrame({"doc_id": ["v2"]})}], run_id="r2")
+    (wh / ".old-r2-articles").mkdir()  # killed while removing the old versions
+    (wh / ".committed-r2").touch()
+    recover(wh)
+    assert not [p for p in wh.iterdir() if p.name.startswith(".")]
+    con = store.connect(wh)
+    assert con.execute("SELECT doc_id FROM documents").fetchall() == [("v2",)]
+    assert con.execute("SELECT article_id FROM articles").fetchall() == [("v2",)]
