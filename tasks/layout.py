@@ -27,7 +27,6 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import cn2an
 
@@ -104,7 +103,6 @@ SIGNATURE_RE = re.compile(
     r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
 )
 _SPACE_RE = re.compile(r"[ \u3000\t]+")
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 
 
 def _is_han(ch: str) -> bool:
@@ -162,6 +160,11 @@ def _page_number(raw: str) -> int | None:
         return int(cn2an.cn2an(raw, "smart"))
     except (ValueError, KeyError):
         return None
+
+
+def _marker(m: re.Match[str]) -> tuple[str, int | None]:
+    """A continuation marker read: ``("from", 1)`` for （上接第 1 版）, ``("to", 2)`` for （下转第二版）."""
+    return ("from" if m.group("kind") in ("上接", "接") else "to"), _page_number(m.group("page"))
 
 
 def _split_names(names: str) -> list[str]:
@@ -287,8 +290,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             if before:
                 pieces.append(("T", (before, True), blank if first else False))
                 first = False
-            kind = "from" if m.group("kind") in ("上接", "接") else "to"
-            pieces.append(("M", (kind, _page_number(m.group("page")), bool(before)), blank if first else False))
+            pieces.append(("M", (*_marker(m), bool(before)), blank if first else False))
             first = False
             pos = m.end()
         rest = line[pos:].strip()
@@ -318,7 +320,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     items: list[Item] = []
     buf: list[_Line] = []
 
-    def flush_text(next_blank: bool) -> None:
+    def flush_text() -> None:
         """Turn a run of text lines (no byline/marker between them) into P and S items."""
         if not buf:
             return
@@ -334,9 +336,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
                     if before:
                         items.append(Item(kind="P", text=before, blank_before=blank))
                         blank = False
-                    mk = "from" if m.group("kind") in ("上接", "接") else "to"
-                    items.append(Item(kind="M", marker=mk, page=_page_number(m.group("page")),
-                                      glued=bool(before), blank_before=blank))
+                    mk, page = _marker(m)
+                    items.append(Item(kind="M", marker=mk, page=page, glued=bool(before), blank_before=blank))
                     blank = False
                     pos = m.end()
                 text = text[pos:].strip()
@@ -346,8 +347,6 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
             if kind == "S":
                 it.long = any(ln.n > width + 2 for ln in lines)
             items.append(it)
-        # blank_after of the last item of the run
-        items[-1].blank_after = next_blank
         buf.clear()
 
     for i, (kind, payload, blank) in enumerate(pieces):
@@ -363,18 +362,16 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
                 ln.force_break_after = pieces[i + 1][1][0]  # type: ignore[index]
             buf.append(ln)
             continue
-        flush_text(blank)
+        flush_text()
         if kind == "B":
             items.append(Item(kind="B", names=list(payload), blank_before=blank,  # type: ignore[arg-type]
                               glued=bool(items) and items[-1].kind == "P" and not blank))
         else:
             mk, page, glued = payload  # type: ignore[misc]
             items.append(Item(kind="M", marker=mk, page=page, glued=glued, blank_before=blank))
-        if items and i + 1 < len(pieces):
-            items[-1].blank_after = pieces[i + 1][2]
-    flush_text(False)
-    for a, b in zip(items, items[1:]):
-        a.blank_after = a.blank_after or b.blank_before
+    flush_text()
+    for a, b in zip(items, items[1:], strict=False):  # a gap after an item is a gap before the next
+        a.blank_after = b.blank_before
     return facts, items, width
 
 
