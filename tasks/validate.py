@@ -238,17 +238,14 @@ def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str)
     )
     end_ok = (pl.col("_from_end") != 1) | (pl.col("char_end") == pl.col("_p_end"))
     bad = ordered.filter(~(start_ok & end_ok))
-    case = pl.concat_str(
-        [
-            ROW_KEYS[child],
-            pl.lit(" ["),
-            pl.col("char_start").cast(pl.Utf8),
-            pl.lit(":"),
-            pl.col("char_end").cast(pl.Utf8),
-            pl.lit("]"),
-        ]
-    )
+    case = pl.concat_str(_span_label(child, " ["))
     return _problems(bad, child, "char_start", f"{child} tile their {parent.removesuffix('s')}", case)
+
+
+def _span_label(table: str, opening: str) -> list[pl.Expr]:
+    """The parts of a failure case naming a row and its span: ``<row key><opening>start:end]``."""
+    return [ROW_KEYS[table], pl.lit(opening), pl.col("char_start").cast(pl.Utf8), pl.lit(":"),
+            pl.col("char_end").cast(pl.Utf8), pl.lit("]")]
 
 
 def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
@@ -271,12 +268,8 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
         )
         case = pl.concat_str(
             [
-                ROW_KEYS[t],
-                pl.lit(" body["),
-                pl.col("char_start").cast(pl.Utf8),
-                pl.lit(":"),
-                pl.col("char_end").cast(pl.Utf8),
-                pl.lit("]='"),
+                *_span_label(t, " body["),
+                pl.lit("='"),
                 pl.col("_slice").fill_null(""),
                 pl.lit(f"' != {text}='"),
                 pl.col("_text"),
