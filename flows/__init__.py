@@ -26,6 +26,10 @@ PREFECT_DEFAULTS: dict[str, str] = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # The client-side (SDK) usage telemetry: the documented opt-out.
     "DO_NOT_TRACK": "1",
+    # A local Dask cluster (--workers N) logs its own start and teardown at INFO, including a
+    # "Batched Comm Closed" traceback when a nanny closes before a last message is sent: normal
+    # teardown, not a failure of the run. Warnings and errors still show.
+    "DASK_LOGGING__DISTRIBUTED": "warning",
 }
 
 

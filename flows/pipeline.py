@@ -316,8 +316,7 @@ def newsflow_run(
         ]
     done = 0
     if mode == "full" or plan.writes:
-        prefix = "" if mode == "full" else run_id.replace("-", "")[:12]
-        with store.WarehouseWriter(warehouse, run_id, part_prefix=prefix) as writer:
+        with store.WarehouseWriter(warehouse, run_id) as writer:
             if mode == "incremental":
                 writer.keep_existing(TABLES, plan.drop_doc_ids)
             for future in as_completed(futures):

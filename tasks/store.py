@@ -3,23 +3,30 @@
 Layout of a warehouse directory::
 
     warehouse/
-      documents/part-00000.parquet     one file per table per batch of input files (zstd)
-      articles/part-00000.parquet
+      documents -> .current/documents  one symlink per table, always the same
+      articles  -> .current/articles
       ...
+      .current  -> .versions/v000007-<run_id>   the committed version: ONE symlink
+      .versions/v000007-<run_id>/documents/part-<run>-00000.parquet  one file per table per batch
+      .versions/v000006-<run_id>/...   the version before, kept for readers still reading it
       runs/run-<time>-<run_id>.parquet one row per run, appended (flows/pipeline.py)
       newsflow.duckdb                  one VIEW per table over <table>/**/*.parquet
       .newsflow.lock                   flock'ed by a run (warehouse_lock)
       .staging-<run_id>/               only while a run is writing
 
-Each table reads with ``read_parquet('warehouse/<table>/**/*.parquet', hive_partitioning=true)``.
+Each table reads with ``read_parquet('warehouse/<table>/**/*.parquet', hive_partitioning=true)``;
+the path goes through the table's symlink and ``.current`` to the committed version.
 
-A run writes the next version of each table below ``.staging-<run_id>/`` (a full run: every
+A run writes the next version of every table below ``.staging-<run_id>/`` (a full run: every
 batch; an incremental run: :meth:`WarehouseWriter.keep_existing` hard-links the parts it keeps and
-rewrites those holding changed or removed documents, then the new batches); on
-:meth:`WarehouseWriter.commit` each staged table directory is swapped in with renames (the old one
-is renamed aside, then deleted), so a reader sees the old table or the new one, never a
-half-written one, and running twice gives the same warehouse, not duplicated rows. Then
-``newsflow.duckdb`` is rebuilt into a temporary file and moved into place with ``os.replace``.
+rewrites those holding changed or removed documents, then the new batches). :meth:`commit` moves
+the finished staging directory to ``.versions/<next>`` and then switches ``.current`` to it with
+one ``os.replace`` of a symlink: the single atomic step of a commit. Before it, every table is the
+previous version; after it, every table is the new one; a process killed at any moment leaves
+one or the other, never a mix. Versions are never modified once committed; the previous one is
+kept (:data:`KEEP_VERSIONS`) so a query that listed its files just before the switch can still
+read them, older ones are removed. Then ``newsflow.duckdb`` is rebuilt into a temporary file and
+moved into place with ``os.replace``.
 """
 
 from __future__ import annotations
@@ -40,14 +47,28 @@ import pyarrow.parquet as pq
 CATALOG_NAME = "newsflow.duckdb"
 LOCK_NAME = ".newsflow.lock"
 STAGING_PREFIX = ".staging-"
-COMMITTED_PREFIX = ".committed-"  # marks a commit whose tables are all swapped in
+VERSIONS_DIR = ".versions"
+CURRENT_LINK = ".current"
+KEEP_VERSIONS = 2  # the committed version and the one before it
+DEFAULT_GRACE_SECONDS = 600.0  # and any version replaced less than this ago
+#: Hidden entries a warehouse keeps between runs (anything else hidden is a run's leftover).
+KEPT_HIDDEN = frozenset({VERSIONS_DIR, CURRENT_LINK, LOCK_NAME})
+_VERSION = re.compile(r"^v(\d{6,})-")
 PARQUET_COMPRESSION = "zstd"
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def part_name(index: int, prefix: str = "") -> str:
-    return f"part-{prefix + '-' if prefix else ''}{index:05d}.parquet"
+def part_name(index: int, tag: str) -> str:
+    """``part-<tag>-<index>.parquet``: the tag is the writing run's, so a file name never stands
+    for two different contents in two versions (a kept part keeps its name and its bytes)."""
+    return f"part-{tag}-{index:05d}.parquet"
+
+
+def run_tag(run_id: str) -> str:
+    """The short tag of a run in its part names: its id's first 12 letters and digits."""
+    tag = re.sub(r"[^A-Za-z0-9]", "", run_id)[:12]
+    return tag or "run"
 
 
 class WarehouseWriter:
@@ -57,10 +78,10 @@ class WarehouseWriter:
     leaves the warehouse as it was; :meth:`commit` must be called explicitly.
     """
 
-    def __init__(self, warehouse: Path, run_id: str, *, part_prefix: str = "") -> None:
+    def __init__(self, warehouse: Path, run_id: str) -> None:
         self.warehouse = Path(warehouse)
         self.run_id = _UNSAFE.sub("_", run_id)
-        self.part_prefix = _UNSAFE.sub("_", part_prefix)
+        self.tag = run_tag(run_id)
         self.staging = self.warehouse / f"{STAGING_PREFIX}{self.run_id}"
         self._tables: list[str] | None = None
         self._indexes: set[int] = set()
@@ -89,14 +110,15 @@ class WarehouseWriter:
         return names
 
     def write_batch(self, index: int, tables: Mapping[str, pl.DataFrame]) -> None:
-        """Write one batch: ``<table>/part-<index>.parquet`` for every table, even an empty one."""
+        """Write one batch: ``<table>/part-<tag>-<index>.parquet`` for every table, even an empty
+        one."""
         if index < 0 or index in self._indexes:
             raise ValueError(f"batch index {index} is negative or already written")
         names = self._register(tables, f"batch {index} has tables")
         for name in names:
             table_dir = self.staging / name
             table_dir.mkdir(exist_ok=True)
-            target = table_dir / part_name(index, self.part_prefix)
+            target = table_dir / part_name(index, self.tag)
             if target.exists():
                 raise ValueError(f"part {target.name} of table {name} already staged")
             write_parquet(tables[name], target)
@@ -108,7 +130,8 @@ class WarehouseWriter:
         A part holding none of those documents is hard-linked into staging unchanged (copied where
         links are not possible); one holding some is rewritten without their rows (dropped when
         nothing is left). A table keeps at least one (maybe empty) part, so it keeps its schema.
-        Call before :meth:`write_batch`. Returns ``{table: parts rewritten or dropped}``.
+        Call before :meth:`write_batch`. A rewritten part is named ``part-<tag>-kept<n>``, this
+        run's. Returns ``{table: parts rewritten or dropped}``.
         """
         drop = sorted(set(drop_doc_ids))
         names = self._register(tables, "kept tables")
@@ -132,11 +155,12 @@ class WarehouseWriter:
                     continue
                 touched[name] += 1
                 frame = pl.read_parquet(part).filter(~pl.col("doc_id").is_in(drop))  # list: no ambiguity
+                new_name = f"part-{self.tag}-kept{touched[name]:05d}.parquet"
                 if frame.height:
-                    write_parquet(frame, table_dir / part.name)
+                    write_parquet(frame, table_dir / new_name)
                     kept += 1
                 elif emptied is None:
-                    emptied = (frame, part.name)
+                    emptied = (frame, new_name)
             if not kept:
                 if empty is not None:
                     link_or_copy(empty, table_dir / empty.name)
@@ -145,28 +169,31 @@ class WarehouseWriter:
         return touched
 
     def commit(self) -> list[str]:
-        """Swap every staged table into the warehouse, rebuild the catalog; returns the tables."""
+        """Make the staged tables the warehouse's committed version; returns the tables.
+
+        Tables of the current version that this run did not write are carried over (hard links),
+        so a commit never loses a table. The switch is one ``os.replace`` of ``.current``."""
         tables = list(self._tables or [])
         for name in tables:
             _unify_parts(self.staging / name)
-        aside: list[Path] = []
-        for name in tables:
-            target = self.warehouse / name
-            if target.exists():
-                old = self.warehouse / f".old-{self.run_id}-{name}"
-                if old.exists():
-                    shutil.rmtree(old)
-                target.rename(old)
-                aside.append(old)
-            (self.staging / name).rename(target)
-        # every table is swapped: from here on a killed run is rolled forward, not back
-        committed = self.warehouse / f"{COMMITTED_PREFIX}{self.run_id}"
-        committed.touch()
-        for old in aside:
-            shutil.rmtree(old, ignore_errors=True)
-        committed.unlink()
-        shutil.rmtree(self.staging, ignore_errors=True)
-        build_catalog(self.warehouse, sorted(set(tables) | set(table_names(self.warehouse))))
+        _migrate_legacy(self.warehouse)
+        current = current_version(self.warehouse)
+        if current is not None:
+            for old in sorted(current.iterdir()):
+                if old.is_dir() and old.name not in tables and _TABLE_NAME.match(old.name):
+                    (self.staging / old.name).mkdir()
+                    for part in sorted(old.glob("*.parquet")):
+                        link_or_copy(part, self.staging / old.name / part.name)
+        versions = self.warehouse / VERSIONS_DIR
+        versions.mkdir(exist_ok=True)
+        version = versions / f"v{_next_version(self.warehouse):06d}-{self.run_id}"
+        _fsync_tree(self.staging)
+        self.staging.rename(version)
+        os.utime(version)  # its commit time, for prune_versions' grace period
+        _switch_current(self.warehouse, version)  # the commit point
+        _link_tables(self.warehouse)
+        prune_versions(self.warehouse)
+        build_catalog(self.warehouse)
         return tables
 
     def abort(self) -> None:
@@ -174,39 +201,186 @@ class WarehouseWriter:
 
 
 def recover(warehouse: Path) -> list[str]:
-    """Put a warehouse back as the last committed run left it, after a run was killed.
+    """Tidy a warehouse after a run was killed; call it holding the warehouse lock.
 
-    A run killed while staging leaves ``.staging-<run>/`` (never read): removed. A run killed
-    inside :meth:`WarehouseWriter.commit` before every table was swapped leaves the previous
-    version of each table it had swapped as ``.old-<run>-<table>/``: all are moved back, so the
-    warehouse is the previous run's again, every table of it. One killed after every table was
-    swapped (``.committed-<run>`` exists) is rolled forward: the old versions are removed. Call it
-    holding the warehouse lock, before reading the warehouse. Returns what it did, for the log.
-    """
+    Nothing a killed run left is ever read, since only ``.current`` says what is committed; this
+    removes it: a ``.staging-<run>/`` (killed while writing), a version newer than the committed
+    one (killed between moving its staging into ``.versions`` and switching ``.current``), a
+    temporary symlink, versions beyond :data:`KEEP_VERSIONS`. It also puts the table symlinks in
+    line with the committed version (killed right after the switch), and moves a warehouse of
+    the earlier layout (table directories in place, no ``.current``) into a first version.
+    Returns what it did, for the log."""
     warehouse = Path(warehouse)
     done: list[str] = []
     if not warehouse.is_dir():
         return done
-    committed = {p.name[len(COMMITTED_PREFIX):] for p in warehouse.glob(f"{COMMITTED_PREFIX}*")}
-    for entry in sorted(warehouse.iterdir()):
-        if entry.name.startswith(".old-") and entry.is_dir():
-            run, table = entry.name[len(".old-"):].rsplit("-", 1)  # table names have no "-"
-            target = warehouse / table
-            if run in committed or not _TABLE_NAME.match(table):
-                shutil.rmtree(entry, ignore_errors=True)  # that run committed: roll forward
-                done.append(f"removed {entry.name} of a committed run")
-            else:  # that run did not commit: roll every table it swapped back
-                if target.exists():
-                    shutil.rmtree(target)
-                entry.rename(target)
-                done.append(f"restored {table} from an interrupted commit")
-    for run in committed:
-        (warehouse / f"{COMMITTED_PREFIX}{run}").unlink(missing_ok=True)
     for entry in sorted(warehouse.iterdir()):
         if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
             done.append(f"removed {entry.name} of an interrupted run")
+        elif entry.name.startswith(f"{CURRENT_LINK}.tmp-") or entry.name.startswith(".old-"):
+            _remove(entry)
+            done.append(f"removed {entry.name} of an interrupted commit")
+    done += _migrate_legacy(warehouse)
+    done += [f"linked table {name}" for name in _link_tables(warehouse)]
+    done += [f"removed version {name}" for name in prune_versions(warehouse)]
     return done
+
+
+def current_version(warehouse: Path) -> Path | None:
+    """The committed version's directory, or None (a new warehouse, or one of the earlier
+    layout with table directories in place)."""
+    link = Path(warehouse) / CURRENT_LINK
+    if not link.is_symlink():
+        return None
+    target = link.parent / os.readlink(link)
+    return target if target.is_dir() else None
+
+
+def versions(warehouse: Path) -> list[Path]:
+    """Every version directory of the warehouse, oldest first."""
+    root = Path(warehouse) / VERSIONS_DIR
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), d) for d in root.iterdir() if (m := _VERSION.match(d.name)) and d.is_dir()]
+    return [d for _, d in sorted(found)]
+
+
+def prune_versions(
+    warehouse: Path, keep: int = KEEP_VERSIONS, grace_seconds: float | None = None
+) -> list[str]:
+    """Remove old versions; returns the names removed.
+
+    Kept: the committed version, the ``keep - 1`` before it, and any older one replaced less than
+    ``grace_seconds`` ago (default ``NEWSFLOW_VERSION_GRACE_S``, 600), so a reader that resolved
+    it just before a commit (an open catalog, a long query) can finish. A version newer than the
+    committed one was never committed (a run killed before its switch): removed."""
+    current = current_version(warehouse)
+    if current is None:
+        return []
+    if grace_seconds is None:
+        grace_seconds = float(os.environ.get("NEWSFLOW_VERSION_GRACE_S", DEFAULT_GRACE_SECONDS))
+    all_versions = versions(warehouse)
+    names = [v.name for v in all_versions]
+    if current.name not in names:
+        return []
+    at = names.index(current.name)
+    kept = set(names[max(0, at - (keep - 1)) : at + 1])
+    now = time.time()
+    for older, newer in zip(all_versions[:at], all_versions[1 : at + 1]):
+        if now - _committed_at(newer) < grace_seconds:  # replaced only a moment ago
+            kept.add(older.name)
+    removed = []
+    for v in all_versions:
+        if v.name not in kept:
+            shutil.rmtree(v, ignore_errors=True)
+            removed.append(v.name)
+    return removed
+
+
+def _committed_at(version: Path) -> float:
+    """When a version was committed (the time :meth:`WarehouseWriter.commit` stamped on it)."""
+    try:
+        return version.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _next_version(warehouse: Path) -> int:
+    found = [int(m.group(1)) for v in versions(warehouse) if (m := _VERSION.match(v.name))]
+    return max(found, default=0) + 1
+
+
+def _switch_current(warehouse: Path, version: Path) -> None:
+    """Point ``.current`` at ``version`` in one atomic step (a new symlink renamed over it)."""
+    warehouse = Path(warehouse)
+    tmp = warehouse / f"{CURRENT_LINK}.tmp-{os.getpid()}"
+    _remove(tmp)
+    os.symlink(os.path.relpath(version, warehouse), tmp)
+    os.replace(tmp, warehouse / CURRENT_LINK)
+    _fsync_dir(warehouse)
+
+
+def _link_tables(warehouse: Path) -> list[str]:
+    """Make ``warehouse/<table>`` a symlink to ``.current/<table>`` for every table of the
+    committed version, and remove table symlinks that lead nowhere; returns the tables linked.
+    A directory of the earlier layout in the way is replaced by the link."""
+    warehouse = Path(warehouse)
+    current = current_version(warehouse)
+    if current is None:
+        return []
+    linked = []
+    wanted = {d.name for d in current.iterdir() if d.is_dir() and _TABLE_NAME.match(d.name)}
+    for name in sorted(wanted):
+        link = warehouse / name
+        target = f"{CURRENT_LINK}/{name}"
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        tmp = warehouse / f"{CURRENT_LINK}.tmp-{os.getpid()}-{name}"
+        _remove(tmp)
+        os.symlink(target, tmp)
+        if link.is_dir() and not link.is_symlink():  # earlier layout: a real directory
+            shutil.rmtree(link)
+        os.replace(tmp, link)
+        linked.append(name)
+    for entry in warehouse.iterdir():
+        if entry.is_symlink() and os.readlink(entry).startswith(f"{CURRENT_LINK}/") and not entry.exists():
+            entry.unlink()
+    return linked
+
+
+def _migrate_legacy(warehouse: Path) -> list[str]:
+    """Move the table directories of a warehouse of the earlier layout (tables in place, no
+    ``.current``) into a first version; nothing to do otherwise."""
+    if current_version(warehouse) is not None:
+        return []
+    legacy = [d for d in sorted(Path(warehouse).iterdir()) if _is_legacy_table(d)]
+    if not legacy:
+        return []
+    version = Path(warehouse) / VERSIONS_DIR / f"v{_next_version(warehouse):06d}-migrated"
+    version.mkdir(parents=True)
+    for table in legacy:
+        table.rename(version / table.name)
+    _switch_current(warehouse, version)
+    _link_tables(warehouse)
+    return [f"moved tables {', '.join(d.name for d in legacy)} into {version.name}"]
+
+
+def _is_legacy_table(path: Path) -> bool:
+    """A table directory of the earlier layout: a real directory of Parquet parts."""
+    return (
+        path.is_dir() and not path.is_symlink() and path.name != "runs"
+        and not path.name.startswith((".", "_")) and _TABLE_NAME.match(path.name) is not None
+        and any(path.glob("*.parquet"))
+    )
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush a staged version's files and directories to disk before it is committed, so the
+    switch never points at data still only in the page cache (power loss, not just kill -9)."""
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
 
 
 def write_warehouse(
@@ -275,6 +449,13 @@ def _unify_parts(table_dir: Path) -> None:
         write_parquet(fixed, path)
 
 
+def parquet_files(warehouse: Path) -> list[Path]:
+    """Every Parquet file a reader sees, by the path it reads it at (``<warehouse>/<table>/...``,
+    through the table's symlink): the committed version's parts and ``runs``."""
+    warehouse = Path(warehouse)
+    return sorted(p for t in table_names(warehouse) for p in (warehouse / t).rglob("*.parquet"))
+
+
 def table_names(warehouse: Path) -> list[str]:
     """The tables present in a warehouse: non-hidden directories holding Parquet files."""
     warehouse = Path(warehouse)
@@ -339,7 +520,7 @@ def build_catalog(
     try:
         _no_downloads(con)
         for name in names:
-            con.execute(view_sql(name, parquet_glob(warehouse / name, relative_to=base)))
+            con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name), relative_to=base)))
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -348,13 +529,24 @@ def build_catalog(
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per warehouse table, over absolute paths."""
+    """An in-memory DuckDB connection with one view per warehouse table, over absolute paths of
+    the version committed when it was opened: every query of it sees that one version."""
     warehouse = Path(warehouse)
     con = duckdb.connect(":memory:")
     _no_downloads(con)
     for name in table_names(warehouse):
-        con.execute(view_sql(name, parquet_glob(warehouse / name)))
+        con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name))))
     return con
+
+
+def table_dir(warehouse: Path, table: str) -> Path:
+    """Where a table's parts are read: inside the committed version (resolved now, so a reader
+    holding the path keeps one version even if a run commits the next), else ``warehouse/<table>``
+    (``runs``, appended outside versions)."""
+    current = current_version(warehouse)
+    if current is not None and (current / table).is_dir():
+        return current / table
+    return Path(warehouse) / table
 
 
 class LockTimeout(RuntimeError):

@@ -199,7 +199,7 @@ def test_run_builds_every_table(first_run, project: Path) -> None:
         assert list((wh / table).glob("run-*.parquet" if table == "runs" else "part-*.parquet")), table
     assert (wh / "newsflow.duckdb").is_file()
     # no staging dir or temporary file left behind; the lock file (empty) stays
-    assert not [p for p in wh.iterdir() if p.name.startswith(".") and p.name != store.LOCK_NAME]
+    assert not [p for p in wh.iterdir() if p.name.startswith(".") and p.name not in store.KEPT_HIDDEN]
 
 
 def test_good_file_lands_and_broken_one_is_quarantined(first_run, project: Path) -> None:
@@ -259,7 +259,7 @@ def test_second_run_gives_the_same_warehouse(first_run, project: Path, cli_env) 
                 if t != "runs"}  # the run log grows by a row per run
 
     def files() -> list[str]:
-        return sorted(p.relative_to(wh).as_posix() for p in wh.rglob("*.parquet") if p.parent.name != "runs")
+        return sorted(p.relative_to(wh).as_posix() for p in store.parquet_files(wh) if p.parent.name != "runs")
 
     def ids() -> dict[str, list]:
         con = store.connect(wh)

@@ -27,7 +27,7 @@ def snapshot(wh: Path) -> dict[str, tuple[str, int]]:
     """Every Parquet file of the warehouse tables: sha256 and mtime."""
     return {
         p.relative_to(wh).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-        for p in sorted(wh.rglob("*.parquet"))
+        for p in store.parquet_files(wh)
         if p.relative_to(wh).parts[0] != "runs"
     }
 

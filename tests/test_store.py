@@ -50,8 +50,21 @@ def snapshot(warehouse: Path) -> dict[str, str]:
     """Relative path -> sha256 of every Parquet file in the warehouse."""
     return {
         p.relative_to(warehouse).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(warehouse.rglob("*.parquet"))
+        for p in store.parquet_files(warehouse)
     }
+
+
+def contents(warehouse: Path) -> dict[str, list[str]]:
+    """Table -> the sha256 of each of its parts, in part order (names aside)."""
+    shas: dict[str, list[str]] = {}
+    for rel, sha in snapshot(warehouse).items():
+        shas.setdefault(rel.split("/")[0], []).append(sha)
+    return shas
+
+
+def leftovers(warehouse: Path) -> list[str]:
+    """Hidden entries of a warehouse other than its committed version and the lock."""
+    return sorted(p.name for p in warehouse.iterdir() if p.name.startswith(".") and p.name not in store.KEPT_HIDDEN)
 
 
 def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -63,11 +76,11 @@ def test_layout_one_part_per_table_per_batch(tmp_path: Path) -> None:
     tables = store.write_warehouse(wh, [batch(3), batch(2, start=3)], run_id="r1")
     assert sorted(tables) == ["articles", "documents", "tokens"]
     assert sorted(snapshot(wh)) == [
-        f"{t}/part-{i:05d}.parquet" for t in ("articles", "documents", "tokens") for i in (0, 1)
+        f"{t}/part-r1-{i:05d}.parquet" for t in ("articles", "documents", "tokens") for i in (0, 1)
     ]
     assert (wh / store.CATALOG_NAME).is_file()
     # nothing left over from staging or swapping
-    assert [p.name for p in wh.iterdir() if p.name.startswith(".")] == []
+    assert leftovers(wh) == []
     # the documented read works for every table
     con = duckdb.connect()
     for table, rows in {"documents": 5, "articles": 5, "tokens": 0}.items():
@@ -83,28 +96,28 @@ def test_parts_are_zstd(tmp_path: Path) -> None:
 
     wh = tmp_path / "wh"
     store.write_warehouse(wh, [batch(2)], run_id="r")
-    meta = pq.ParquetFile(wh / "articles" / "part-00000.parquet").metadata
+    meta = pq.ParquetFile(wh / "articles" / "part-r-00000.parquet").metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_writing_twice_gives_identical_warehouse(tmp_path: Path) -> None:
     wh = tmp_path / "warehouse"
     store.write_warehouse(wh, [batch(3), batch(2, start=3)], run_id="first")
-    first = snapshot(wh)
+    first = contents(wh)
     store.write_warehouse(wh, [batch(3), batch(2, start=3)], run_id="second")
-    assert snapshot(wh) == first
+    assert contents(wh) == first  # the same bytes, in parts named after the second run
     con = store.connect(wh)
     assert count(con, "documents") == 5
     assert count(con, "articles") == 5
     assert con.execute("SELECT count(DISTINCT doc_id) FROM documents").fetchone()[0] == 5
-    assert [p.name for p in wh.iterdir() if p.name.startswith(".")] == []
+    assert leftovers(wh) == []
 
 
 def test_rebuild_replaces_and_drops_parts_of_a_bigger_earlier_run(tmp_path: Path) -> None:
     wh = tmp_path / "warehouse"
     store.write_warehouse(wh, [batch(2), batch(2, start=2), batch(2, start=4)], run_id="big")
     store.write_warehouse(wh, [batch(1)], run_id="small")
-    assert sorted(snapshot(wh)) == [f"{t}/part-00000.parquet" for t in ("articles", "documents", "tokens")]
+    assert sorted(snapshot(wh)) == [f"{t}/part-small-00000.parquet" for t in ("articles", "documents", "tokens")]
     assert count(store.connect(wh), "documents") == 1
 
 
@@ -160,7 +173,7 @@ def test_catalog_views_use_paths_relative_to_cwd(tmp_path: Path, monkeypatch) ->
     assert sorted(views) == ["articles", "documents", "tokens"]
     for sql in views.values():
         assert "'warehouse/" in sql and str(tmp_path) not in sql
-    assert not list(project.glob("warehouse/*.tmp*")) and not list(project.glob("warehouse/.*"))
+    assert not list(project.glob("warehouse/*.tmp*")) and leftovers(project / "warehouse") == []
 
 
 def test_catalog_views_absolute_when_warehouse_is_not_below_cwd(tmp_path: Path, monkeypatch) -> None:
@@ -195,7 +208,7 @@ def test_empty_table_is_readable_with_its_schema(tmp_path: Path) -> None:
     empty = {name: df.clear() for name, df in batch(1).items()}
     store.write_warehouse(wh, [empty], run_id="r")
     for table in ("documents", "articles", "tokens"):
-        assert (wh / table / "part-00000.parquet").is_file()
+        assert (wh / table / "part-r-00000.parquet").is_file()
     con = store.connect(wh)
     assert count(con, "tokens") == 0
     assert count(con, "documents") == 0
@@ -228,21 +241,21 @@ def test_keep_existing_links_untouched_parts_and_filters_the_others(tmp_path: Pa
     wh = tmp_path / "warehouse"
     store.write_warehouse(wh, [batch(3), batch(2, start=3)], run_id="r1")
     tables = store.table_names(wh)
-    first = pl.read_parquet(wh / tables[0] / "part-00001.parquet")
+    first = pl.read_parquet(wh / tables[0] / "part-r1-00001.parquet")
     drop = {first["doc_id"][0]}
-    inode = {t: (wh / t / "part-00000.parquet").stat().st_ino for t in tables}
-    with store.WarehouseWriter(wh, "r2", part_prefix="r2") as writer:
+    inode = {t: (wh / t / "part-r1-00000.parquet").stat().st_ino for t in tables}
+    with store.WarehouseWriter(wh, "r2") as writer:
         writer.keep_existing(tables, drop)
         writer.write_batch(0, batch(1, start=10))
         writer.commit()
     for t in tables:
-        assert (wh / t / "part-00000.parquet").stat().st_ino == inode[t]  # kept as it was
+        assert (wh / t / "part-r1-00000.parquet").stat().st_ino == inode[t]  # kept as it was
         ids = pl.read_parquet(wh / t / "*.parquet")["doc_id"].to_list()
         if t == "tokens":  # empty in every batch: one empty part is kept, the new one added
             assert ids == [] and len(list((wh / t).glob("*.parquet"))) == 2
             continue
         assert sorted(p.name for p in (wh / t).glob("*.parquet")) == [
-            "part-00000.parquet", "part-00001.parquet", "part-r2-00000.parquet"
+            "part-r1-00000.parquet", "part-r2-00000.parquet", "part-r2-kept00001.parquet"
         ]
         assert sorted(ids) == sorted({f"d{i:04d}" for i in (0, 1, 2, 3, 4, 10)} - drop)
     # every document dropped: each table keeps one empty part with its schema
@@ -256,43 +269,149 @@ def test_keep_existing_links_untouched_parts_and_filters_the_others(tmp_path: Pa
         assert "doc_id" in pl.read_parquet(parts[0]).columns
 
 
-def _two_versions(wh: Path) -> None:
-    """Version 1 of two tables, then version 2 staged as a commit would leave it."""
-    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["v1"]}),
-                                "documents": pl.DataFrame({"doc_id": ["v1"]})}], run_id="r1")
+def _version(tag: str) -> dict[str, pl.DataFrame]:
+    """Two tables whose every row names the version they belong to."""
+    return {"articles": pl.DataFrame({"article_id": [tag], "doc_id": [tag]}),
+            "documents": pl.DataFrame({"doc_id": [tag]})}
 
 
-def test_recover_rolls_back_a_commit_killed_half_way(tmp_path: Path) -> None:
-    """Killed mid-commit: documents already swapped to v2, articles moved aside, v2 not yet in."""
-    from tasks.store import recover
+def _rows(wh: Path) -> tuple[list, list]:
+    con = store.connect(wh)
+    return (con.execute("SELECT doc_id FROM documents").fetchall(),
+            con.execute("SELECT article_id FROM articles").fetchall())
+
+
+def test_commit_switches_every_table_with_one_symlink(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NEWSFLOW_VERSION_GRACE_S", "0")
+    wh = tmp_path / "wh"
+    store.write_warehouse(wh, [_version("v1")], run_id="r1")
+    store.write_warehouse(wh, [_version("v2")], run_id="r2")
+    # each table is a fixed symlink through .current, the one thing a commit changes
+    for table in ("articles", "documents"):
+        assert (wh / table).is_symlink() and os.readlink(wh / table) == f".current/{table}"
+    assert os.readlink(wh / ".current") == ".versions/v000002-r2"
+    assert _rows(wh) == ([("v2",)], [("v2",)])
+    # the version before stays readable for queries that listed its files before the switch
+    assert [v.name for v in store.versions(wh)] == ["v000001-r1", "v000002-r2"]
+    store.write_warehouse(wh, [_version("v3")], run_id="r3")
+    assert [v.name for v in store.versions(wh)] == ["v000002-r2", "v000003-r3"]
+    assert leftovers(wh) == []
+
+
+def test_a_version_replaced_a_moment_ago_is_kept_for_its_readers(tmp_path: Path) -> None:
+    wh = tmp_path / "wh"
+    for k in range(1, 4):
+        store.write_warehouse(wh, [_version(f"v{k}")], run_id=f"r{k}")
+    assert len(store.versions(wh)) == 3  # v1 was replaced seconds ago: still kept
+    assert store.prune_versions(wh, grace_seconds=0) == ["v000001-r1"]
+
+
+def test_kill_before_the_switch_leaves_the_previous_version(tmp_path: Path) -> None:
+    """Killed after the new version was moved into .versions but before .current changed."""
+    wh = tmp_path / "wh"
+    store.write_warehouse(wh, [_version("v1")], run_id="r1")
+    writer = store.WarehouseWriter(wh, "r2")
+    writer.write_batch(0, _version("v2"))
+    (wh / ".versions").mkdir(exist_ok=True)
+    writer.staging.rename(wh / ".versions" / "v000002-r2")  # ... and the kill came here
+    assert _rows(wh) == ([("v1",)], [("v1",)])  # readers: all of version 1
+    steps = store.recover(wh)
+    assert steps == ["removed version v000002-r2"]
+    assert [v.name for v in store.versions(wh)] == ["v000001-r1"]
+    store.write_warehouse(wh, [_version("v3")], run_id="r3")
+    assert _rows(wh) == ([("v3",)], [("v3",)])
+    assert store.recover(wh) == []
+
+
+def test_kill_after_the_switch_is_completed_by_recover(tmp_path: Path, monkeypatch) -> None:
+    """Killed right after the switch, before a new table got its symlink and before pruning."""
+    monkeypatch.setenv("NEWSFLOW_VERSION_GRACE_S", "0")
+    wh = tmp_path / "wh"
+    store.write_warehouse(wh, [_version("v1")], run_id="r1")
+    store.write_warehouse(wh, [_version("v2")], run_id="r2")
+    new = wh / ".versions" / "v000003-r3"
+    (new / "documents").mkdir(parents=True)
+    (new / "articles").mkdir()
+    (new / "entities").mkdir()
+    for table, frame in {**_version("v3"), "entities": pl.DataFrame({"doc_id": ["v3"]})}.items():
+        store.write_parquet(frame, new / table / "part-00000.parquet")
+    store._switch_current(wh, new)  # the kill came right after this
+    (wh / ".staging-r4").mkdir()  # and a later run was killed while staging
+    steps = store.recover(wh)
+    assert "linked table entities" in steps and "removed version v000001-r1" in steps
+    assert "removed .staging-r4 of an interrupted run" in steps
+    assert _rows(wh) == ([("v3",)], [("v3",)])
+    assert store.connect(wh).execute("SELECT doc_id FROM entities").fetchall() == [("v3",)]
+    assert leftovers(wh) == []
+
+
+def test_a_table_not_written_by_a_run_is_carried_over(tmp_path: Path) -> None:
+    wh = tmp_path / "wh"
+    store.write_warehouse(wh, [{**_version("v1"), "extra": pl.DataFrame({"doc_id": ["x"]})}], run_id="r1")
+    store.write_warehouse(wh, [_version("v2")], run_id="r2")
+    assert store.table_names(wh) == ["articles", "documents", "extra"]
+    assert store.connect(wh).execute("SELECT doc_id FROM extra").fetchall() == [("x",)]
+
+
+def test_warehouse_of_the_earlier_layout_is_moved_into_a_version(tmp_path: Path) -> None:
+    """Table directories in place (the layout before versions) become the first version."""
+    wh = tmp_path / "wh"
+    for table, frame in _version("old").items():
+        (wh / table).mkdir(parents=True)
+        store.write_parquet(frame, wh / table / "part-00000.parquet")
+    (wh / "runs").mkdir()
+    store.write_parquet(pl.DataFrame({"run_id": ["r0"]}), wh / "runs" / "run-0.parquet")
+    steps = store.recover(wh)
+    assert steps and "into v000001-migrated" in steps[0]
+    assert _rows(wh) == ([("old",)], [("old",)])
+    assert (wh / "runs").is_dir() and not (wh / "runs").is_symlink()  # runs is appended, not versioned
+    store.write_warehouse(wh, [_version("new")], run_id="r1")
+    assert _rows(wh) == ([("new",)], [("new",)])
+
+
+def test_readers_never_see_a_mix_of_versions(tmp_path: Path) -> None:
+    """Readers polling while commits follow each other always find whole tables of one committed
+    version: sessions opened anew on the catalog (as analysts do), a session kept open, and
+    store.connect. Every part of version k holds rows tagged vk only."""
+    import threading
 
     wh = tmp_path / "wh"
-    _two_versions(wh)
-    (wh / "documents").rename(wh / ".old-5f2c-91ab-documents")
-    (wh / "documents").mkdir()
-    store.write_parquet(pl.DataFrame({"doc_id": ["v2"]}), wh / "documents" / "part-00000.parquet")
-    (wh / "articles").rename(wh / ".old-5f2c-91ab-articles")  # the kill came here
-    (wh / ".staging-5f2c-91ab" / "articles").mkdir(parents=True)
-    steps = recover(wh)
-    assert sorted(p.name for p in wh.iterdir() if p.is_dir()) == ["articles", "documents"]
-    assert any("restored articles" in s for s in steps)
-    con = store.connect(wh)
-    assert con.execute("SELECT doc_id FROM documents").fetchall() == [("v1",)]  # all of version 1
-    assert con.execute("SELECT article_id FROM articles").fetchall() == [("v1",)]
-    assert recover(wh) == []  # nothing left to do
 
+    def version(k: int) -> list[dict[str, pl.DataFrame]]:
+        return [{"documents": pl.DataFrame({"doc_id": [f"v{k}"] * 3}),
+                 "articles": pl.DataFrame({"doc_id": [f"v{k}"] * 2})} for _ in range(4)]
 
-def test_recover_rolls_forward_a_commit_killed_after_every_swap(tmp_path: Path) -> None:
-    from tasks.store import recover
+    store.write_warehouse(wh, version(0), run_id="r0")
+    sql = ("SELECT (SELECT count(*) FROM documents), (SELECT count(DISTINCT doc_id) FROM documents),"
+           " (SELECT count(*) FROM articles), (SELECT min(doc_id) = (SELECT min(doc_id) FROM articles)"
+           " FROM documents)")
+    seen: set[tuple] = set()
+    errors: list[BaseException] = []
+    stop = threading.Event()
 
-    wh = tmp_path / "wh"
-    _two_versions(wh)
-    store.write_warehouse(wh, [{"articles": pl.DataFrame({"article_id": ["v2"]}),
-                                "documents": pl.DataFrame({"doc_id": ["v2"]})}], run_id="r2")
-    (wh / ".old-r2-articles").mkdir()  # killed while removing the old versions
-    (wh / ".committed-r2").touch()
-    recover(wh)
-    assert not [p for p in wh.iterdir() if p.name.startswith(".")]
-    con = store.connect(wh)
-    assert con.execute("SELECT doc_id FROM documents").fetchall() == [("v2",)]
-    assert con.execute("SELECT article_id FROM articles").fetchall() == [("v2",)]
+    def reader(kind: str) -> None:
+        kept = duckdb.connect(str(wh / store.CATALOG_NAME), read_only=True) if kind == "kept" else None
+        while not stop.is_set():
+            con = kept or (store.connect(wh) if kind == "connect"
+                           else duckdb.connect(str(wh / store.CATALOG_NAME), read_only=True))
+            try:
+                seen.add(con.execute(sql).fetchone())
+            except Exception as exc:  # noqa: BLE001 - any failure to read is a failure
+                errors.append(exc)
+                return
+            finally:
+                if con is not kept:
+                    con.close()
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in ("fresh", "kept", "connect")]
+    for thread in threads:
+        thread.start()
+    try:
+        for k in range(1, 15):
+            store.write_warehouse(wh, version(k), run_id=f"r{k}")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors
+    assert len(seen) >= 1 and all(row == (12, 1, 8, True) for row in seen), seen
