@@ -643,7 +643,7 @@ def _counted_chars(text: str, q_end: int) -> str | None:
     j = i
     while j < len(text) and j - i < 4 and "\u4e00" <= text[j] <= "\u9fff" and text[j] not in _STOP_CHARS:
         j += 1
-    if j < len(text) and text[j] == "的" and j - i <= 2:
+    if j < len(text) and text[j] == "的" and j - i == 1:
         return _counted_chars(text, j + 1)
     return text[i:j] or None
 
