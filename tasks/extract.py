@@ -22,7 +22,7 @@ Dates (:class:`DateMention`)
   2019-12-30 is 2020-01-02; ``12月30日`` in an issue of 2020-01-03 is 2019-12-30); ``resolved`` is
   True. Without an issue date the mention is kept with no dates, ``reason="no_issue_date"``:
   a year is never invented.
-* ``今年``/``去年``/``明年``/``前年``/``后年``: the issue year + 0/-1/+1/-2/+2, ``relative`` True,
+* ``今年``/``去年``/``明年``/``前年``: the issue year + 0/-1/+1/-2, ``relative`` True,
   ``resolved`` True; without an issue date ``reason="no_issue_date"``. They combine with a month
   and day: ``去年9月25日``.
 * ``上旬``/``中旬``/``下旬`` after a month: days 1-10, 11-20, 21-end, granularity ``day``.
@@ -38,7 +38,9 @@ Dates (:class:`DateMention`)
 * A month outside 1-12 or a day outside 1-31 is not read as a date at all (``13月``); a day the
   month does not have (``2月30日``) gives a mention with no dates, ``reason="invalid_date"``.
   Years are read only from four digits in 1000-2999 not preceded by 近/约/逾 and not followed by
-  代/来/多/左右 (``20世纪70年代``, ``近1000年来`` are not years); lunar dates (``正月初一``) and
+  代/多 (``20世纪70年代``, ``近1000年来``, ``5000多年`` are not years; ``2005年左右``,
+  ``2017年来`` are); ``如今年轻``, ``辞去年薪`` are not relative years, and ``后年`` is not read
+  (``以后年均``, ``此后年``: mostly not "the year after next"); lunar dates (``正月初一``) and
   ``12·4``-style day names are not handled.
 
 Quantities (:class:`Quantity`)
@@ -157,7 +159,7 @@ def _int_of(arabic: str | None, chinese: str | None) -> int | None:
 _CN_MONTH = "十[一二]?|[一二三四五六七八九]"
 _CN_DAY = "三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
 _CN_YEAR_DIGITS = "〇零一二三四五六七八九"
-_YEAR_TAIL = r"年(?!代|来|多|左右)(?:度)?"
+_YEAR_TAIL = r"年(?!代|多)(?:度)?"
 
 
 def _year(tag: str) -> str:
@@ -176,19 +178,21 @@ def _day(tag: str, allow_open: bool = False) -> str:
     return rf"(?:(?P<d{tag}>\d{{1,2}})(?!\d)|(?P<dc{tag}>{_CN_DAY})){_S}{close}"
 
 
-_REL_YEARS = {"今年": 0, "去年": -1, "明年": 1, "前年": -2, "后年": 2}
+_REL_YEARS = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
+# 如今年轻 (nowadays young), 辞去年薪 (quit an annual salary), 提前年 (ahead of ... year): not years
+_REL = r"(?:(?<!如)今年(?![轻龄])|(?<![辞除减失])去年(?![薪级龄])|明年|(?<![提之以此])前年)"
 _XUN = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, 31)}
 
 _DATE = re.compile(
     # 1. [year | relative year] month [day | 旬]
-    rf"(?:(?P<ypart>{_year('')}){_S}|(?P<rel>今年|去年|明年|前年|后年){_S})?"
+    rf"(?:(?P<ypart>{_year('')}){_S}|(?P<rel>{_REL}){_S})?"
     rf"{_month('')}(?:{_S}(?:{_day('', allow_open=True)}|(?P<xun>[上中下]旬))|(?P<fen>份))?"
     # 2. a year range written once: 2019—2020年
     rf"|(?<![\d.])(?P<yr1>[12]\d{{3}}){_CONN}(?P<yr2>[12]\d{{3}}){_S}{_YEAR_TAIL}"
     # 3. a year
     rf"|{_year('y')}"
     # 4. a relative year
-    rf"|(?P<relonly>今年|去年|明年|前年|后年)"
+    rf"|(?P<relonly>{_REL})"
     # 5. a day alone at the start of a clause, followed by a time of day, 电 or a comma
     rf"|(?:^|(?<=[，。；：、（(“”\s]))(?P<bd>\d{{1,2}}){_S}日"
     rf"(?=电|上午|下午|晚|凌晨|中午|早|夜|白天|，|,|{_CONN}\d{{1,2}}{_S}日)"
@@ -418,15 +422,16 @@ def find_dates(text: str, issue_date: dt.date | None) -> list[DateMention]:
 _COUNT_UNITS = (
     "个百分点 百分点 个月 个小时 个工作日 人次 架次 车次 批次 余人 "
     "个 项 名 人 户 家 所 座 条 张 件 台 辆 架 艘 只 头 匹 次 场 批 支 位 例 起 篇 部 本 套 间 栋 幢 "
-    "层 处 份 种 类 块 片 棵 株 枚 颗 根 把 组 对 双 箱 袋 包 瓶 盒 剂 款 所 门 轮 趟 笔 宗 "
-    "家次"
+    "层 处 份 种 类 块 片 棵 株 枚 颗 根 把 组 对 双 箱 袋 包 瓶 盒 剂 款 门 轮 趟 笔 宗 "
+    "家次 人份 辆次 艘次 副 册 尾 罐 卷"
 ).split()
 _MEASURE_UNITS = (
     "平方公里 平方千米 平方米 立方米 千米 公里 厘米 毫米 米 千克 公斤 克 吨 斤 亩 公顷 毫升 升 "
     "千瓦时 千瓦 兆瓦 度电 摄氏度 ℃ 标准箱"
 ).split()
 _DURATION_UNITS = "年 天 小时 分钟 秒钟 秒 周 个星期 星期".split()
-_CURRENCIES = "美元 欧元 日元 英镑 港元 港币 卢布 韩元 澳元 元人民币 人民币 元".split()
+_CURRENCIES = ("美元 欧元 日元 英镑 港元 港币 卢布 韩元 澳元 加元 新加坡元 新台币 泰铢 卢比 瑞士法郎 "
+               "元人民币 人民币 元").split()
 
 _UNIT_KIND: dict[str, tuple[str, str]] = {}  # written unit -> (canonical unit, kind)
 for _u in _COUNT_UNITS:

@@ -116,6 +116,10 @@ def test_seed_page_quantities(seed_sentences: list[str], segmenter) -> None:
         ("2019年12月至2020年1月", [("2019年12月至2020年1月", D(2019, 12, 1), D(2020, 1, 31), "month", False)]),
         ("新华社北京2月2日电", [("2月2日", D(2020, 2, 2), D(2020, 2, 2), "day", True)]),
         ("10 日，习近平总书记", [("10 日", D(2019, 12, 10), D(2019, 12, 10), "day", True)]),
+        # from the dev pages: around a year, "came in a year"
+        ("2005年左右，几只白腿小", [("2005年", D(2005, 1, 1), D(2005, 12, 31), "year", False)]),
+        ("2017年来固安工作", [("2017年", D(2017, 1, 1), D(2017, 12, 31), "year", False)]),
+        ("国宝今年64岁", [("今年", D(2019, 1, 1), D(2019, 12, 31), "year", True)]),
         ("2016年8月23日上午", [("2016年8月23日", D(2016, 8, 23), D(2016, 8, 23), "day", False)]),
     ],
 )
@@ -173,7 +177,8 @@ def test_out_of_range_parts_are_not_dates(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["当晚 8 时 20 分", "持续3日", "3日", "地铁3号线", "20 世纪 70 年代",
                                   "近1000年来", "5000多年文明", "12·4国家宪法日", "3个月", "第3日",
-                                  "正月初一", "每月", "“十三五”规划"])
+                                  "正月初一", "每月", "“十三五”规划", "如今年轻人", "辞去年薪20多万元的工作",
+                                  "以后年均增长"])
 def test_not_dates(text: str) -> None:
     assert find_dates(text, ISSUE) == []
 
@@ -215,6 +220,13 @@ def test_not_dates(text: str) -> None:
         ("约占三分之一", [("三分之一", 1 / 3, None, None, "fraction")]),
         ("“6 天+365 天”", [("6 天", 6, None, "天", "duration"), ("365 天", 365, None, "天", "duration")]),
         ("七公里长", [("七公里", 7, None, "公里", "measure")]),
+        # from the dev pages
+        ("护目镜6.9万副", [("6.9万副", 69000, None, "副", "count")]),
+        ("9万余人份", [("9万余人份", 90000, None, "人份", "count")]),
+        ("捐赠500万泰铢", [("500万泰铢", 5000000, None, "泰铢", "money")]),
+        ("1500万元—1700万元的补贴", [("1500万元—1700万元", 15000000, 17000000, "元", "money")]),
+        ("偏高1℃—2℃", [("1℃—2℃", 1, 2, "摄氏度", "measure")]),
+        ("中华文明5000多年", [("5000多年", 5000, None, "年", "duration")]),
     ],
 )
 def test_quantities(text: str, expected: list[tuple]) -> None:
