@@ -355,8 +355,7 @@ def _scan_dates(norm: str) -> Iterator[tuple[int, int, _Parts, _Parts | None]]:
             yield m.start(), end[1], p, end[0]
 
 
-def _place(p: _Parts, issue: dt.date | None, anchor_year: int | None = None
-           ) -> tuple[int | None, int | None, str | None]:
+def _place(p: _Parts, issue: dt.date | None) -> tuple[int | None, int | None, str | None]:
     """(year, month-for-a-bare-day, reason): where ``p`` lies; reason when it cannot be placed."""
     if p.month is not None and p.day is not None and p.day > _last_day(2000, p.month):
         return None, None, "invalid_date"  # 2月30日, 4月31日: in no year (2000 is a leap year)
@@ -570,10 +569,8 @@ def _range(norm: str, n: _Num) -> _Num | None:
         return None
     if n.unit is not None and n.unit != n2.unit:
         return None
-    if n.unit is not None and (n.scale or 1) != (n2.scale or 1):
-        lo = n.value  # 3万元至5亿元: each its own scale, already applied
-    else:
-        lo = n.value * (n2.scale or 1) if n.scale is None else n.value
+    # 3至5万元: a bare first number takes the second's scale; 3元至5万元, 3万至5万元: its own
+    lo = n.value * n2.scale if n.unit is None and n.scale is None and n2.scale else n.value
     if not lo < n2.value:
         return None
     return _Num(n.start, n2.end, lo, n2.value, n2.unit, n2.kind, n2.scale, n.approx or n2.approx)
