@@ -187,6 +187,12 @@ def test_idf_rule() -> None:
     weak = dict(kw.learn_idf(tokens, prior_strength=1e-9).iter_rows())
     assert weak["疫情"] == pytest.approx(0.0, abs=1e-6)
     assert weak["敦煌"] == pytest.approx(math.log(3), abs=1e-6)
+    # one article: jieba's order (the scale compressed below ln(1 + m))
+    words = ["我们", "发展", "工作", "疫情", "劳动防护"]
+    one = kw.learn_idf(pl.DataFrame({"article_id": ["a"] * 5, "token": words}))
+    jo = kw.jieba_idf().filter(pl.col("token").is_in(words))
+    assert one.sort("idf")["token"].to_list() == jo.sort("idf")["token"].to_list()
+    assert one["idf"].max() < math.log(1 + m)
     strong = dict(kw.learn_idf(tokens, prior_strength=1e9).iter_rows())
     assert strong["疫情"] == pytest.approx(j["疫情"], abs=1e-4)
     assert strong["敦煌"] == pytest.approx(j["敦煌"], abs=1e-4)
