@@ -1,0 +1,464 @@
+"""Tokens -> keywords per article: TF-IDF (IDF learned from the warehouse) and TextRank, in bulk.
+
+Pure and bulk: every step is a polars expression over all articles at once (no per-article
+Python loop); the only Python loop is TextRank's rank iteration, each step of which updates every
+node of every article's graph together.
+
+The ``keywords`` table (:data:`KEYWORDS_SCHEMA`) has one row per (article, method, keyword) for
+the ``top_k`` best keywords of each article by each method (``"tfidf"``, ``"textrank"``),
+``rank`` 1 = best, sorted by ``(article_id, method, rank)``; ties in weight go to the
+lexicographically smaller keyword.
+
+Candidates (:func:`candidate_mask`)
+    A token is a keyword candidate when, stripped of surrounding whitespace, it is at least two
+    characters long, contains a Han character or a Latin letter (so no number, date digit run or
+    punctuation, whatever its tag), is not a stop word (:data:`STOPWORDS_PATH`, compared in lower
+    case), and its tag is not in :data:`EXCLUDED_POS` (punctuation ``x``/``w``, numerals ``m``/
+    ``mq``, and the function-word tags: pronouns, adverbs, prepositions, conjunctions,
+    particles, interjections, onomatopoeia). TextRank further keeps only the tags of
+    :data:`TEXTRANK_POS` (``ns n vn v``, jieba's default).
+
+TF-IDF (:func:`tfidf_keywords`)
+    ``weight = tf * idf`` with ``tf = count of the word in the article / count of all candidate
+    words in the article`` (jieba's ``extract_tags`` normalisation, so weights are on jieba's
+    scale) and ``idf`` from :func:`learn_idf` (by default learned from the same tokens).
+
+IDF rule (:func:`learn_idf`)
+    ``N`` = number of articles, ``df(w)`` = number of articles containing ``w``. jieba's IDF
+    (its shipped ``idf.txt``, natural log: ``idf_j(w) = ln(1 / p_j(w))`` with ``p_j(w)`` the
+    fraction of jieba's reference documents holding ``w``) is used as a *prior* worth
+    ``m = prior_strength`` pseudo-articles::
+
+        idf(w) = ln( (N + m) / (df(w) + m * p_j(w)) ),   p_j(w) = exp(-idf_j(w))
+
+    (words jieba does not know take jieba's median IDF, as jieba itself does): the document
+    frequency is smoothed by ``m`` pseudo-articles holding ``w`` at jieba's rate. It is one
+    continuous rule for every corpus size, never negative, never dividing by zero:
+
+    * ``N >> m``: the corpus's own ``ln(N / df)``; jieba's prior only separates words of equal
+      ``df`` (e.g. the many words seen in one article).
+    * ``N << m`` (a handful of articles): words common in jieba's corpus (``p_j >= 1/m``, i.e.
+      ``idf_j <= ln m ~ 4.6``, like 我们 3.4 or 发展 3.6) keep about jieba's IDF, while rarer
+      ones are capped near ``ln((N + m) / df)``: a few articles cannot tell a rare word from a
+      very rare one, so among those ``tf`` decides. At ``N = 1`` the order is jieba's, the
+      scale compressed.
+    * in between it blends the two; a word found in every article quickly loses weight (over
+      19 articles that all say 疫情, its IDF is 1.8 against jieba's 8.1).
+
+    The default ``m`` is :data:`PRIOR_STRENGTH` (100 articles, about a tenth of the dev
+    corpus, whose 1,045 articles then weigh ~91 %).
+
+Unseen words (:func:`lookup_idf`)
+    When the IDF is learned from the very tokens being scored, every candidate has ``df >= 1``;
+    "unseen" happens when an IDF table learned on one corpus (e.g. the whole warehouse) is
+    applied to other tokens (e.g. a new batch). Such a word takes jieba's IDF ``idf_j(w)``, and
+    a word jieba does not know either takes jieba's median IDF.
+
+TextRank (:func:`textrank_keywords`)
+    jieba's ``TextRank`` on our tokens: an undirected graph per article whose nodes are
+    candidate words; each pair of candidates at most ``span - 1`` = 4 tokens apart in the
+    article's token sequence (punctuation and filtered words count as positions, as in jieba)
+    adds 1 to the weight of their edge, both ways. PageRank with damping ``d = 0.85``::
+
+        ws(n) <- (1 - d) + d * sum over edges (n, m, w) of w / out(m) * ws(m)
+
+    starting from ``1 / nodes``, iterated synchronously (Jacobi) on all articles at once until
+    no node moves by more than :data:`TOLERANCE` (at most :data:`MAX_ITER` steps) -- jieba runs
+    10 in-place (Gauss-Seidel) sweeps instead, which approach the same fixed point. Weights are
+    normalised per article as jieba does: ``(ws - min/10) / (max - min/10)``, so the best is 1.
+
+Token order: when the input has ``char_start`` (the warehouse's ``tokens`` table) tokens are
+ordered by it within an article; otherwise their row order is their order in the article.
+
+Weights are rounded to :data:`WEIGHT_DECIMALS` (9) decimals before ranking, so that
+floating-point noise far below any meaningful difference cannot reorder ties (TextRank's weights
+are good to ~1e-7 at the default tolerance). Every step is deterministic -- the rank iteration's
+sums are sequential cumulative sums, not thread-dependent reductions -- so the same tokens always
+give the same table.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+KEYWORDS_SCHEMA = pl.Schema(
+    {
+        "article_id": pl.Utf8,
+        "keyword": pl.Utf8,
+        "weight": pl.Float64,
+        "rank": pl.Int32,
+        "method": pl.Utf8,
+    }
+)
+
+IDF_SCHEMA = pl.Schema({"token": pl.Utf8, "idf": pl.Float64})
+
+METHODS: tuple[str, ...] = ("textrank", "tfidf")
+
+STOPWORDS_PATH: Path = Path(__file__).resolve().parent / "dicts" / "stopwords.txt"
+
+#: Tags never taken as keywords: punctuation/other (x, w), numerals (m, mq), and function words:
+#: pronouns (r*), adverbs (d*), prepositions (p), conjunctions (c), particles (u*), interjections
+#: (e), modal particles (y), onomatopoeia (o), quantifiers (q).
+EXCLUDED_POS: frozenset[str] = frozenset(
+    "x w m mq mg q qe qg r rg rr rz d df dg ad p c u ud ug uj ul uv uz e y yg o".split()
+)
+
+#: The tags TextRank keeps (jieba.analyse.textrank's default allowPOS).
+TEXTRANK_POS: frozenset[str] = frozenset(("ns", "n", "vn", "v"))
+
+SPAN: int = 5  # jieba's TextRank window: a word and the next 4 tokens
+DAMPING: float = 0.85
+TOLERANCE: float = 1e-8
+MAX_ITER: int = 200
+PRIOR_STRENGTH: float = 100.0
+WEIGHT_DECIMALS: int = 9
+
+# Han ideographs (the \p{Han} script) or a Latin letter, half or full width.
+_WORDLIKE = r"[\p{Han}A-Za-zＡ-Ｚａ-ｚ]"
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources
+
+
+@functools.cache
+def stopwords(path: Path = STOPWORDS_PATH) -> frozenset[str]:
+    """The stop words of ``path`` (one per line, ``#`` comment lines), in lower case."""
+    words = set()
+    for raw in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        w = raw.strip()
+        if w and not w.startswith("#"):
+            words.add(w.lower())
+    return frozenset(words)
+
+
+def jieba_idf_path() -> Path:
+    """The ``idf.txt`` shipped inside the installed jieba package (``jieba/analyse/idf.txt``,
+    jieba's ``DEFAULT_IDF``). Found from the package's location without importing
+    ``jieba.analyse``, whose import loads that file into a dict of its own."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed")
+    path = Path(spec.origin).resolve().parent / "analyse" / "idf.txt"
+    if not path.is_file():
+        raise FileNotFoundError(f"jieba's IDF file is missing: {path}")
+    return path
+
+
+@functools.cache
+def jieba_idf() -> pl.DataFrame:
+    """jieba's IDF table as ``(token, idf)``, one row per word (read once per process)."""
+    path = jieba_idf_path()
+    tokens: list[str] = []
+    idfs: list[float] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split(" ")
+        if len(parts) == 2:
+            tokens.append(parts[0])
+            idfs.append(float(parts[1]))
+    return pl.DataFrame({"token": tokens, "idf": idfs}, schema=IDF_SCHEMA).unique(
+        "token", keep="first", maintain_order=True
+    )
+
+
+@functools.cache
+def jieba_median_idf() -> float:
+    """jieba's fallback IDF for unknown words: its ``sorted(values)[len // 2]``."""
+    values = jieba_idf()["idf"].sort()
+    return float(values[len(values) // 2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per token: ``i`` (a global position that follows each article's token order,
+    articles contiguous and sorted by id), ``article_id``, ``keyword`` (the token stripped of
+    surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`)."""
+    lf = tokens.lazy()
+    names = lf.collect_schema().names()
+    missing = {"article_id", "token", "pos"} - set(names)
+    if missing:
+        raise ValueError(f"tokens lack column(s) {sorted(missing)}")
+    order = ["article_id", "char_start"] if "char_start" in names else ["article_id"]
+    return (
+        lf.select(
+            pl.col("article_id").cast(pl.Utf8),
+            pl.col("token").cast(pl.Utf8),
+            pl.col("pos").cast(pl.Utf8),
+            *([pl.col("char_start")] if "char_start" in names else []),
+        )
+        .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
+        .sort(order, maintain_order=True)
+        .select(
+            "article_id",
+            pl.col("token").str.strip_chars().alias("keyword"),
+            "pos",
+            candidate_mask().alias("cand"),
+        )
+        .with_row_index("i")
+        .with_columns(pl.col("i").cast(pl.Int64))
+        .collect()
+    )
+
+
+def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:
+    """True for rows whose ``token``/``pos`` make a keyword candidate (see the module doc)."""
+    stop_list = sorted(stopwords() if stop is None else {w.lower() for w in stop})
+    word = pl.col("token").str.strip_chars()
+    return (
+        (word.str.len_chars() >= 2)
+        & word.str.contains(_WORDLIKE)
+        & ~word.str.to_lowercase().is_in(stop_list)
+        & ~pl.col("pos").fill_null("x").is_in(sorted(EXCLUDED_POS))
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=KEYWORDS_SCHEMA)
+
+
+def _ranked(scored: pl.DataFrame, method: str, top_k: int) -> pl.DataFrame:
+    """``article_id, keyword, weight`` -> the top ``top_k`` per article with ranks 1..k."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    return (
+        scored.with_columns(pl.col("weight").round(WEIGHT_DECIMALS))
+        .sort(["article_id", "weight", "keyword"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("article_id").alias("rank"))
+        .filter(pl.col("rank") <= top_k)
+        .select(
+            pl.col("article_id"),
+            pl.col("keyword"),
+            pl.col("weight").cast(pl.Float64),
+            pl.col("rank").cast(pl.Int32),
+            pl.lit(method, pl.Utf8).alias("method"),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# IDF
+
+
+def learn_idf(
+    tokens: pl.DataFrame | pl.LazyFrame, *, prior_strength: float = PRIOR_STRENGTH
+) -> pl.DataFrame:
+    """IDF of every distinct token of ``tokens`` (columns ``article_id, token``), learned from its
+    articles with jieba's IDF as a prior worth ``prior_strength`` articles (rule in the module
+    doc). Returns ``(token, idf)`` sorted by token; empty input gives an empty frame."""
+    if prior_strength <= 0:
+        raise ValueError(f"prior_strength must be > 0, got {prior_strength}")
+    lf = tokens.lazy().select(pl.col("article_id").cast(pl.Utf8), pl.col("token").cast(pl.Utf8))
+    lf = lf.filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
+    pairs = lf.unique().collect()
+    n_articles = pairs["article_id"].n_unique()
+    if pairs.height == 0:
+        return pl.DataFrame(schema=IDF_SCHEMA)
+    m = float(prior_strength)
+    return (
+        pairs.group_by("token")
+        .agg(pl.len().cast(pl.Float64).alias("df"))
+        .join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="left")
+        .with_columns(pl.col("idf_j").fill_null(jieba_median_idf()))
+        .select(
+            "token",
+            (
+                math.log(n_articles + m) - (pl.col("df") + m * (-pl.col("idf_j")).exp()).log()
+            ).alias("idf"),
+        )
+        .sort("token")
+    )
+
+
+def _learned(prepared: pl.DataFrame) -> pl.DataFrame:
+    """:func:`learn_idf` of prepared tokens (their stripped form, as the keywords are)."""
+    return learn_idf(prepared.select("article_id", pl.col("keyword").alias("token")))
+
+
+def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``(token, idf, source)`` for each of ``words`` (in order): the IDF from ``idf`` (a table of
+    :func:`learn_idf`; ``source`` "corpus"), else jieba's IDF ("jieba"), else jieba's median IDF
+    ("jieba_median")."""
+    s = words if isinstance(words, pl.Series) else pl.Series(list(words), dtype=pl.Utf8)
+    frame = pl.DataFrame({"token": s.cast(pl.Utf8)})
+    table = pl.DataFrame(schema=IDF_SCHEMA) if idf is None else idf.select("token", "idf")
+    return (
+        frame.with_row_index("_row")
+        .join(table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left")
+        .join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="left")
+        .sort("_row")
+        .select(
+            "token",
+            pl.coalesce("idf_c", "idf_j", pl.lit(jieba_median_idf())).alias("idf"),
+            pl.when(pl.col("idf_c").is_not_null())
+            .then(pl.lit("corpus"))
+            .when(pl.col("idf_j").is_not_null())
+            .then(pl.lit("jieba"))
+            .otherwise(pl.lit("jieba_median"))
+            .alias("source"),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# TF-IDF
+
+
+def _tfidf(prepared: pl.DataFrame, idf: pl.DataFrame, top_k: int) -> pl.DataFrame:
+    counts = (
+        prepared.filter("cand")
+        .group_by("article_id", "keyword")
+        .agg(pl.len().cast(pl.Float64).alias("n"))
+    )
+    if counts.height == 0:
+        return _empty()
+    idfs = lookup_idf(counts["keyword"].unique().sort(), idf).select(
+        pl.col("token").alias("keyword"), "idf"
+    )
+    scored = counts.join(idfs, on="keyword", how="left").select(
+        "article_id",
+        "keyword",
+        (pl.col("n") / pl.col("n").sum().over("article_id") * pl.col("idf")).alias("weight"),
+    )
+    return _ranked(scored, "tfidf", top_k)
+
+
+def tfidf_keywords(
+    tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10, idf: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The ``top_k`` TF-IDF keywords of each article (``method`` "tfidf"). ``idf`` defaults to
+    :func:`learn_idf` of ``tokens`` itself; words missing from it fall back to jieba's IDF."""
+    prepared = _prepare(tokens)
+    return _tfidf(prepared, _learned(prepared) if idf is None else idf, top_k)
+
+
+# ---------------------------------------------------------------------------------------------
+# TextRank
+
+
+def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The TextRank graphs of all articles as one graph with integer node ids.
+
+    Returns ``nodes`` (``node, article_id, keyword``; ids ``0..n-1`` in (article, keyword)
+    order; a candidate with no neighbour is left out, as jieba leaves it out of its graph) and
+    ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed, sorted)."""
+    cand = prepared.filter(pl.col("cand") & pl.col("pos").is_in(sorted(TEXTRANK_POS))).select(
+        "i", "article_id", "keyword"
+    )
+    words = cand.select("article_id", "keyword").unique().sort("article_id", "keyword")
+    words = words.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    cand = cand.join(words, on=["article_id", "keyword"], how="left", maintain_order="left")
+    # Candidates are in article order, so those within the window of one are among the next
+    # span - 1 candidates: shifted copies of the columns find every pair without a join.
+    one_way = pl.concat(
+        [
+            cand.select(
+                pl.col("node").alias("s"),
+                pl.col("node").shift(-k).alias("t"),
+                ((pl.col("article_id").shift(-k) == pl.col("article_id"))
+                 & (pl.col("i").shift(-k) - pl.col("i") < span)).alias("near"),
+            ).filter("near")
+            for k in range(1, span)
+        ]
+    ).select("s", "t")
+    edges = (
+        pl.concat([one_way, one_way.select(s="t", t="s")])
+        .group_by("s", "t")
+        .agg(pl.len().cast(pl.Float64).alias("w"))
+    )
+    # Renumber the nodes that have an edge to 0..n-1, keeping their order.
+    used = edges.select(pl.col("s").alias("node")).unique().sort("node")
+    used = used.with_row_index("new").with_columns(pl.col("new").cast(pl.Int64))
+    nodes = words.join(used, on="node", how="inner").sort("new").select(
+        pl.col("new").alias("node"), "article_id", "keyword"
+    )
+    edges = (
+        edges.join(used.rename({"node": "s", "new": "s2"}), on="s")
+        .join(used.rename({"node": "t", "new": "t2"}), on="t")
+        .select(pl.col("s2").alias("s"), pl.col("t2").alias("t"), "w")
+        .sort("s", "t")
+    )
+    return nodes, edges
+
+
+def _pagerank(
+    nodes: pl.DataFrame, edges: pl.DataFrame, damping: float, tol: float, max_iter: int
+) -> pl.DataFrame:
+    """``article_id, keyword, weight``: TextRank scores normalised per article as jieba does.
+
+    All articles' graphs iterate together: they share no edge, so one step of the joint
+    iteration is one step of each article's own."""
+    out = edges.group_by("s").agg(pl.col("w").sum().alias("out")).sort("s")["out"]
+    t_idx = edges["t"]
+    coef = edges["w"] / out.gather(t_idx)  # w(n, m) / out(m), aligned with the sorted edges
+    # Every node has an edge and the edges are sorted by source: node n's edges are the rows
+    # ends[n-1]..ends[n] (exclusive) of the edge list.
+    ends = edges.group_by("s").agg(pl.len().alias("k")).sort("s")["k"].cast(pl.Int64).cum_sum()
+    starts = ends.shift(1, fill_value=0)
+    ws = nodes.select(
+        (1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws")
+    )["ws"]  # jieba's start: 1 / (nodes of the article)
+    zero = pl.Series([0.0])
+    for _ in range(max_iter):
+        # Segment sums through a cumulative sum with a leading 0: one sequential pass, so the
+        # result does not depend on the number of threads.
+        cs = pl.concat([zero, (coef * ws.gather(t_idx)).cum_sum()])
+        new = (1.0 - damping) + damping * (cs.gather(ends) - cs.gather(starts))
+        delta = float((new - ws).abs().max())  # type: ignore[arg-type]
+        ws = new
+        if delta < tol:
+            break
+    lo = pl.col("ws").min().over("article_id") / 10.0
+    hi = pl.col("ws").max().over("article_id")
+    return nodes.with_columns(ws.alias("ws")).select(
+        "article_id", "keyword", ((pl.col("ws") - lo) / (hi - lo)).alias("weight")
+    )
+
+
+def _textrank(prepared: pl.DataFrame, top_k: int, span: int = SPAN) -> pl.DataFrame:
+    nodes, edges = _graph(prepared, span)
+    if edges.height == 0:
+        return _empty()
+    return _ranked(_pagerank(nodes, edges, DAMPING, TOLERANCE, MAX_ITER), "textrank", top_k)
+
+
+def textrank_keywords(tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10) -> pl.DataFrame:
+    """The ``top_k`` TextRank keywords of each article (``method`` "textrank")."""
+    return _textrank(_prepare(tokens), top_k)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def keywords_table(
+    tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10, idf: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The ``keywords`` table of ``tokens`` (at least ``article_id, token, pos``; the warehouse's
+    ``tokens`` table as it is): the ``top_k`` keywords of every article by TF-IDF and by
+    TextRank, with :data:`KEYWORDS_SCHEMA`, sorted by ``(article_id, method, rank)``.
+
+    ``idf`` (a :func:`learn_idf` table) defaults to the IDF learned from ``tokens`` itself."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    prepared = _prepare(tokens)
+    if prepared.height == 0:
+        return _empty()
+    parts = [
+        _tfidf(prepared, _learned(prepared) if idf is None else idf, top_k),
+        _textrank(prepared, top_k),
+    ]
+    return (
+        pl.concat([p.select(KEYWORDS_SCHEMA.names()) for p in parts])
+        .cast(dict(KEYWORDS_SCHEMA))
+        .sort("article_id", "method", "rank")
+    )
