@@ -70,9 +70,17 @@ class Entity:
     source: str  # "crf" | "rule" | "dict"
 
 
+#: Administrative places whose names end like physical features (上海 is a city, not a sea).
+KNOWN_GPE: frozenset[str] = frozenset(
+    "上海 珠海 青海 威海 北海 香港 台湾 临港 连云港 防城港 佛山 中山 鞍山 唐山 乐山 舟山 昆山 "
+    "萧山 马鞍山 保山 黄山 眉山 巴中 镇江 九江 内江 湛江 浙江 黑龙江 牡丹江 吴江 合江 "
+    "河北 河南 湖北 湖南 江苏 江西 海南 山东 山西".split()
+)
+
+
 def place_label(name: str) -> str:
     """``"GPE"`` or ``"LOC"`` for a place name (the rule of the module docstring)."""
-    if name.endswith(GPE_SUFFIXES):
+    if name in KNOWN_GPE or name.endswith(GPE_SUFFIXES):
         return "GPE"
     if name.endswith(LOC_SUFFIXES):
         return "LOC"
@@ -90,8 +98,22 @@ _B, _M, _E, _S = 0, 1, 2, 3
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
-    "sn", "tr",
+    "sn", "tr", "cx",
 )
+#: Words after which a person's name typically follows (titles, roles), and before which one
+#: typically stands (verbs of saying); tokens ending in a role character count as titles.
+TITLE_WORDS = frozenset(
+    "书记 副书记 主席 副主席 总统 副总统 总理 副总理 首相 国王 女王 教授 副教授 记者 司令员 "
+    "副司令员 参谋长 部长 副部长 局长 厅长 市长 副市长 县长 区长 省长 主任 副主任 院长 校长 "
+    "董事长 总经理 经理 委员 常委 代表 大使 同志 先生 女士 小姐 老师 院士 博士 选手 队员 "
+    "将军 中将 少将 上将 大校 作家 诗人 画家 导演 演员 村民 农民 工人 老人 师傅 总书记 "
+    "秘书长 理事长 会长 团长 队长 外长 议长 主教 研究员 工程师 专家 负责人 发言人 警官".split()
+)
+SPEECH_WORDS = frozenset(
+    "说 表示 指出 强调 认为 介绍 告诉 称 说道 谈到 回忆 坦言 透露 希望 要求 宣布 会见 "
+    "会见了 主持 出席 率领 率 获得 当选 笑 问 答 写道".split()
+)
+_ROLE_END = tuple("长员师家者手官士")
 #: Common Chinese surnames (single characters, and the first characters of compound ones).
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -178,7 +200,10 @@ def _tokens_for(text: str, toks: Sequence[tuple[str, str]] | None) -> Sequence[t
         return []
     from tasks.segment import get_segmenter
 
-    out = get_segmenter().tag(text)
+    try:
+        out = get_segmenter().tag(text)
+    except (UnicodeError, ValueError):  # e.g. a lone surrogate the Rust engine cannot encode
+        out = []
     if "".join(w for w, _ in out) != text:  # a segmenter that loses text: one char per token
         out = [(c, "x") for c in text]
     return out
@@ -234,6 +259,11 @@ def featurize(
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
+    title = np.fromiter(((w in TITLE_WORDS or (len(w) > 1 and w.endswith(_ROLE_END)))
+                         for w in words), dtype=np.int64, count=ntok)
+    speech = np.fromiter((w in SPEECH_WORDS for w in words), dtype=np.int64, count=ntok)
+    prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
+    next_speech = np.where(last, 0, np.roll(speech, -1) if ntok else speech)
     word_of_char = np.repeat(ar, tlen)
     tstart_c = np.repeat(np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen, tlen)
     within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
@@ -250,6 +280,7 @@ def featurize(
     sur = np.where(cp < 0x10000, _SUR[bmp], 0)
     tr = np.where(cp < 0x10000, _TR[bmp], 0)
     ints = {
+        "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[idx - 1] << 3) | (sur[idx] << 2) | bmes,
         "tr": (tr[idx - 1] << 4) | (tr[idx] << 3) | (tr[idx + 1] << 2) | (cls[idx] == 1),
         "u-2": sh(-2), "u-1": sh(-1), "u0": c0, "u1": sh(1), "u2": sh(2),
@@ -347,9 +378,10 @@ class CrfModel:
             for word, row in d.items():
                 w[self.word_id[word]] = row
             self.word_w[t] = w
-        b = [lab[2:] if lab[:2] in ("B-", "I-") else None for lab in labels]
-        self.is_begin = np.array([lab.startswith("B-") for lab in labels])
-        self.is_inside = np.array([lab.startswith("I-") for lab in labels])
+        b = [lab[2:] if lab[:2] in ("B-", "I-", "E-", "S-") else None for lab in labels]
+        self.is_begin = np.array([lab[:2] in ("B-", "S-") for lab in labels])
+        self.is_inside = np.array([lab[:2] in ("I-", "E-") for lab in labels])
+        self.is_last = np.array([lab[:2] in ("E-", "S-") for lab in labels])
         types = sorted({t for t in b if t})
         self.types = types
         self.type_of = np.array([types.index(t) if t else -1 for t in b])
@@ -425,21 +457,23 @@ class CrfModel:
         out[pos[mask]] = labels[mask]
 
     def spans(self, labels: np.ndarray, lengths: np.ndarray) -> list[list[tuple[int, int, str]]]:
-        """``(start, end, type)`` per sentence from the decoded BIO labels (an ``I-`` without
-        its ``B-`` starts an entity, as conlleval reads it)."""
+        """``(start, end, type)`` per sentence from the decoded BIO or BIOES labels (an ``I-``
+        or ``E-`` without its ``B-`` starts an entity, as conlleval reads it)."""
         res: list[list[tuple[int, int, str]]] = [[] for _ in range(len(lengths))]
         if not len(labels):
             return res
         typ = self.type_of[labels]
         inside = self.is_inside[labels]
+        lastl = self.is_last[labels]
         sent_start = np.zeros(len(labels), dtype=bool)
         offs = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         sent_start[offs[lengths > 0]] = True
         prev_typ = np.concatenate(([-1], typ[:-1]))
-        begin = (typ >= 0) & (~inside | sent_start | (prev_typ != typ))
+        prev_last = np.concatenate(([True], lastl[:-1]))
+        begin = (typ >= 0) & (~inside | sent_start | (prev_typ != typ) | prev_last)
         # an entity continues while the next char is I- of the same type in the same sentence
         cont = np.zeros(len(labels), dtype=bool)
-        cont[:-1] = inside[1:] & (typ[1:] == typ[:-1]) & ~sent_start[1:]
+        cont[:-1] = inside[1:] & (typ[1:] == typ[:-1]) & ~sent_start[1:] & ~lastl[:-1]
         end_mark = (typ >= 0) & ~cont
         bs = np.flatnonzero(begin)
         es = np.flatnonzero(end_mark) + 1
@@ -465,7 +499,7 @@ _BIG_SUFFIX = (
     "人大常委会|常委会|委员会|办公室|检察院|法院|人民政府|政府|政协|人大|党校|工委|纪委|监委|"
     "分局|总局|支队|大队|办事处"
 )
-_SMALL_SUFFIX = "委|局|办|厅|署|部|院"
+_SMALL_SUFFIX = "委|局|办|厅|署|(?<![干全内外局本东西南北中头腹大])部|院"
 _TAIL = "党委|党组|党工委|纪委|工委|党校|办公室|分局|支队|组织部|宣传部|统战部|政法委"
 #: Government and party bodies: [团] + administrative prefix + [stem] + body suffix + [tail].
 ORG_RULE = re.compile(
@@ -477,6 +511,12 @@ _TITLES = (
     "书记", "副书记", "常委", "主任", "副主任", "局长", "副局长", "院长", "副院长", "委员", "部长",
     "副部长", "厅长", "区长", "副区长", "市长", "副市长", "检察长", "主席", "副主席",
 )
+#: Bylines: the names after 记者/通讯员/... (separated by spaces or 、) are persons.
+BYLINE_RULE = re.compile(
+    rf"(?:特约记者|见习记者|记者|通讯员|实习生|摄影)[ \u3000:：]*"
+    rf"((?:[{_HAN}]{{2,4}}(?:[ \u3000、，,]+|(?![{_HAN}])))+)"
+)
+_NAME_IN_BYLINE = re.compile(rf"[{_HAN}]{{2,4}}")
 #: Sub-districts and towns: a name followed by 街道 or 镇.
 GPE_RULE = re.compile("街道|镇")
 # words before 街道/镇 that are not names
@@ -531,6 +571,7 @@ def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntr
 # ---------------------------------------------------------------------------------------------
 
 _TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
+_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
 
 
 class EntityExtractor:
@@ -565,12 +606,23 @@ class EntityExtractor:
         if self.crf is not None:
             e = self.crf.emissions(f)
             labels = self.crf.viterbi(e, f.lengths)
+            big, starts = f.text, f.starts
             for si, spans in enumerate(self.crf.spans(labels, f.lengths)):
+                o = int(starts[si])
                 for s, t, typ in spans:
+                    if not self._plausible(f, o + s, o + t, typ):
+                        continue
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
         if self.rules:
             self._rule_candidates(f, cands)
         return [self._resolve(sent, c) for sent, c in zip(sentences, cands, strict=True)]
+
+    @staticmethod
+    def _plausible(f: Features, b: int, e: int, typ: str) -> bool:
+        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``)."""
+        if _PUNCT_IN_NAME.search(f.text, b, e):
+            return False
+        return True
 
     # -- rules ---------------------------------------------------------------------------------
 
@@ -621,6 +673,13 @@ class EntityExtractor:
                     nb = org_start(b) if bnd[b] else None
                     b = nb if nb is not None else b
                 add(b, e, label, "dict")
+        for m in BYLINE_RULE.finditer(text):
+            base = m.start(1)
+            for nm in _NAME_IN_BYLINE.finditer(m.group(1)):
+                name = nm.group()
+                cut = len(name) - 2 if name.endswith(("报道", "摄影")) else len(name)
+                if cut >= 2 and name[0] in SURNAMES:
+                    add(base + nm.start(), base + nm.start() + cut, "PERSON", "rule")
         for m in GPE_RULE.finditer(text):
             b, e = m.start(), m.end()
             if not bnd[e] and tend[e - 1] != e:
