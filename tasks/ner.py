@@ -365,7 +365,7 @@ class CrfModel:
         self.int_tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for t, d in ints.items():
             keys = np.array(sorted(d), dtype=np.int64)
-            w = np.zeros((len(keys) + 1, n))
+            w = np.zeros((len(keys) + 1, n), dtype=np.float32)
             for i, k in enumerate(keys.tolist()):
                 w[i] = d[k]
             self.int_tables[t] = (keys, w)
@@ -374,7 +374,7 @@ class CrfModel:
         self.word_id: dict[str, int] = {w: i for i, w in enumerate(vocab)}
         self.word_w: dict[str, np.ndarray] = {}
         for t, d in strs.items():
-            w = np.zeros((len(vocab) + 1, n))
+            w = np.zeros((len(vocab) + 1, n), dtype=np.float32)
             for word, row in d.items():
                 w[self.word_id[word]] = row
             self.word_w[t] = w
@@ -389,7 +389,7 @@ class CrfModel:
     def emissions(self, f: Features) -> np.ndarray:
         """``(n_chars, n_labels)`` state scores of every character."""
         n = len(self.labels)
-        e = np.zeros((len(f.word_of_char), n))
+        e = np.zeros((len(f.word_of_char), n), dtype=np.float32)
         for t, (keys, w) in self.int_tables.items():
             q = f.ints[t]
             if not len(keys):
