@@ -1,0 +1,761 @@
+"""Named entities (PERSON, ORG, GPE, LOC) of Chinese news sentences.
+
+Three sources are combined (:class:`EntityExtractor`):
+
+* ``crf`` -- a character CRF (trained by ``python -m tasks.train_ner``; the model is the file
+  ``tasks/models/ner.crfsuite``) with BIO labels PER/LOC/ORG. Its features are character uni- and
+  bigrams, character classes, and the segmenter's word boundaries, POS tags (jieba tag set) and
+  words (see :func:`featurize`). Training uses python-crfsuite; decoding does not call the
+  crfsuite tagger: the model's weights are read once into numpy tables and all sentences of a
+  call are scored and Viterbi-decoded together, in bulk (the crfsuite tagger plus per-character
+  feature strings would cost more than the segmentation itself).
+* ``rule`` -- patterns for government and party bodies (``区发改委``, ``市公安局``, ``团区委``,
+  ``区教育局党委`` ...: an administrative prefix, a short stem, a body suffix) and for
+  sub-districts and towns (``五角场街道``, ``XX镇``).
+* ``dict`` -- the maintained dictionary ``tasks/dicts/ner_orgs.txt`` (format in that file), plus
+  the ``nt``/``ns`` entries of the segmenter's user dictionary.
+
+Overlaps are resolved greedily: a CRF span that contains a rule/dictionary span of the same kind
+first, then rule and dictionary spans, then the other CRF spans; longer before shorter.
+
+GPE versus LOC (the CRF's LOC is split by :func:`place_label`): a place is LOC when its name ends
+in a physical-feature or facility suffix (rivers, lakes, seas, mountains, islands, continents,
+roads and streets, bridges, parks, squares, buildings, stations...: :data:`LOC_SUFFIXES`), and
+GPE otherwise -- countries, provinces, cities, districts, counties, towns, sub-districts
+(``XX街道``) and villages, which is what most bare place names in news are.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tasks.segment import DEFAULT_USERDICT, JIEBA_TAGS, read_userdict
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_MODEL: Path = HERE / "models" / "ner.crfsuite"
+DEFAULT_ORG_DICT: Path = HERE / "dicts" / "ner_orgs.txt"
+
+LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "LOC")
+#: CRF entity type -> our label (LOC is split further by :func:`place_label`).
+_CRF_TYPES: dict[str, str] = {"PER": "PERSON", "ORG": "ORG", "LOC": "LOC"}
+
+#: Name endings that make a place LOC rather than GPE (checked longest first).
+LOC_SUFFIXES: tuple[str, ...] = tuple(sorted(
+    "江 河 湖 海 洋 溪 泉 渠 湾 港 峡 岛 屿 山 岭 峰 谷 原 漠 滩 洲 半岛 平原 高原 盆地 沙漠 "
+    "路 街 巷 弄 道 大道 公路 高速 铁路 桥 大桥 隧道 站 车站 机场 码头 口岸 "
+    "园 公园 花园 广场 馆 博物馆 体育馆 宫 寺 庙 塔 楼 大楼 大厦 中心 剧院 影院 "
+    "景区 园区 商圈 创谷 滨江 村落".split(), key=len, reverse=True))
+#: ... except these administrative endings, which keep a place GPE (``控江路街道``, ``新区``).
+GPE_SUFFIXES: tuple[str, ...] = (
+    "街道", "新区", "自治区", "自治州", "自治县", "特别行政区", "国", "省", "市", "区", "县", "州",
+    "镇", "乡", "村", "旗", "盟",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One entity of a sentence: ``text == sentence[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    label: str  # "PERSON" | "ORG" | "GPE" | "LOC"
+    source: str  # "crf" | "rule" | "dict"
+
+
+#: Administrative places whose names end like physical features (上海 is a city, not a sea).
+KNOWN_GPE: frozenset[str] = frozenset(
+    "上海 珠海 青海 威海 北海 香港 台湾 临港 连云港 防城港 佛山 中山 鞍山 唐山 乐山 舟山 昆山 "
+    "萧山 马鞍山 保山 黄山 眉山 巴中 镇江 九江 内江 湛江 浙江 黑龙江 牡丹江 吴江 合江 "
+    "河北 河南 湖北 湖南 江苏 江西 海南 山东 山西".split()
+)
+
+
+def place_label(name: str) -> str:
+    """``"GPE"`` or ``"LOC"`` for a place name (the rule of the module docstring)."""
+    if name in KNOWN_GPE or name.endswith(GPE_SUFFIXES):
+        return "GPE"
+    if name.endswith(LOC_SUFFIXES):
+        return "LOC"
+    return "GPE"
+
+
+# ---------------------------------------------------------------------------------------------
+# Features (shared by training and decoding)
+# ---------------------------------------------------------------------------------------------
+
+_PAD = "\x00\x00"  # between sentences: no feature window (offsets -2..2) crosses a sentence
+_POS_ID: dict[str, int] = {t: i for i, t in enumerate(sorted(JIEBA_TAGS), 1)}  # 0 = unknown
+_B, _M, _E, _S = 0, 1, 2, 3
+
+#: integer-valued feature templates (name -> value array per character), in a fixed order.
+INT_TEMPLATES: tuple[str, ...] = (
+    "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
+    "sn", "tr", "cx",
+)
+#: Words after which a person's name typically follows (titles, roles), and before which one
+#: typically stands (verbs of saying); tokens ending in a role character count as titles.
+TITLE_WORDS = frozenset(
+    "书记 副书记 主席 副主席 总统 副总统 总理 副总理 首相 国王 女王 教授 副教授 记者 司令员 "
+    "副司令员 参谋长 部长 副部长 局长 厅长 市长 副市长 县长 区长 省长 主任 副主任 院长 校长 "
+    "董事长 总经理 经理 委员 常委 代表 大使 同志 先生 女士 小姐 老师 院士 博士 选手 队员 "
+    "将军 中将 少将 上将 大校 作家 诗人 画家 导演 演员 村民 农民 工人 老人 师傅 总书记 "
+    "秘书长 理事长 会长 团长 队长 外长 议长 主教 研究员 工程师 专家 负责人 发言人 警官".split()
+)
+SPEECH_WORDS = frozenset(
+    "说 表示 指出 强调 认为 介绍 告诉 称 说道 谈到 回忆 坦言 透露 希望 要求 宣布 会见 "
+    "会见了 主持 出席 率领 率 获得 当选 笑 问 答 写道".split()
+)
+_ROLE_END = tuple("长员师家者手官士")
+#: Common Chinese surnames (single characters, and the first characters of compound ones).
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
+    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶"
+    "解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬"
+    "边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原"
+    "栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计"
+    "索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕"
+    "危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由司上诸东皇令"
+)
+#: Characters typical of transliterated foreign names (persons and places).
+TRANSLIT = (
+    "阿埃艾爱安奥巴拜班邦鲍贝本比彼宾波伯布查达戴丹德迪蒂丁杜多厄恩法菲费芬弗福盖甘戈格贡古哈"
+    "海汉豪赫亨胡霍基吉加贾杰金卡凯坎康柯科克肯库奎拉莱赖兰朗劳勒雷蕾里利莉林琳卢鲁伦罗洛马玛迈"
+    "麦曼梅蒙米姆莫默穆纳娜奈内尼妮涅努诺帕佩彭皮普奇齐乔切萨塞桑瑟森沙尚舍什施舒斯索塔泰坦汤特"
+    "提图托瓦万威韦维沃乌西希谢辛休雅亚扬耶伊因英尤扎泽詹兹卓佐尔夫茨娃奇·"
+)
+#: word-valued templates: the word holding the character, the word before it and after it.
+WORD_TEMPLATES: tuple[str, ...] = ("w0", "w-1", "w1")
+
+
+def _char_class_table() -> np.ndarray:
+    """Class of every BMP code point: 0 pad, 1 Han, 2 digit, 3 latin, 4 Chinese numeral,
+    5 punctuation, 6 space, 7 other."""
+    t = np.full(0x10000, 7, dtype=np.int64)
+    t[0] = 0
+    t[0x4E00:0xA000] = 1
+    t[0x3400:0x4DC0] = 1
+    t[0xF900:0xFB00] = 1
+    for lo, hi in ((0x30, 0x3A), (0xFF10, 0xFF1A)):
+        t[lo:hi] = 2
+    for lo, hi in ((0x41, 0x5B), (0x61, 0x7B), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B), (0xC0, 0x250)):
+        t[lo:hi] = 3
+    for ch in "零〇一二三四五六七八九十百千万亿两":
+        t[ord(ch)] = 4
+    for lo, hi in ((0x21, 0x30), (0x3A, 0x41), (0x5B, 0x61), (0x7B, 0x7F), (0x2010, 0x2070),
+                   (0x3000, 0x3040), (0xFF01, 0xFF10), (0xFF1A, 0xFF21), (0xFF3B, 0xFF41),
+                   (0xFF5B, 0xFF66), (0xFE30, 0xFE70)):
+        t[lo:hi] = 5
+    for cp in (0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x3000):
+        t[cp] = 6
+    return t
+
+
+_CLASS = _char_class_table()
+
+
+def _flag_table(chars: str) -> np.ndarray:
+    t = np.zeros(0x10000, dtype=np.int64)
+    for ch in chars:
+        t[ord(ch)] = 1
+    return t
+
+
+_SUR = _flag_table(SURNAMES)
+_TR = _flag_table(TRANSLIT)
+
+
+@dataclass
+class Features:
+    """Feature values of every character of a batch of sentences, in reading order."""
+
+    lengths: np.ndarray  # (n_sentences,) characters per sentence
+    ints: dict[str, np.ndarray]  # template -> (n_chars,) int64 value
+    words: list[str]  # every token of the batch, in order
+    word_of_char: np.ndarray  # (n_chars,) index into ``words`` of the token holding the char
+    prev_word: np.ndarray  # (n_tokens,) index of the previous token, -1 at a sentence start
+    next_word: np.ndarray  # (n_tokens,) index of the next token, -1 at a sentence end
+    text: str  # the sentences joined by :data:`_PAD` with a pad on each side
+    starts: np.ndarray  # (n_sentences,) offset of each sentence in ``text``
+    boundary: np.ndarray  # (len(text) + 1,) True where a token starts or ends
+    token_start: np.ndarray  # (len(text),) start offset in ``text`` of the token holding a char
+    token_end: np.ndarray  # (len(text),) end offset in ``text`` of that token
+    token_pos: np.ndarray  # (len(text),) POS id of that token (0 on pads)
+
+
+def _tokens_for(text: str, toks: Sequence[tuple[str, str]] | None) -> Sequence[tuple[str, str]]:
+    """The segmenter's tokens of ``text`` (re-tagged when ``toks`` does not tile ``text``)."""
+    if toks is not None and "".join(w for w, _ in toks) == text:
+        return toks
+    if not text:
+        return []
+    from tasks.segment import get_segmenter
+
+    try:
+        out = get_segmenter().tag(text)
+    except (UnicodeError, ValueError):  # e.g. a lone surrogate the Rust engine cannot encode
+        out = []
+    if "".join(w for w, _ in out) != text:  # a segmenter that loses text: one char per token
+        out = [(c, "x") for c in text]
+    return out
+
+
+def featurize(
+    sentences: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None = None
+) -> Features:
+    """Feature values of all characters of ``sentences`` at once (numpy, no per-char Python).
+
+    ``tagged[i]`` is the segmenter's ``(token, pos)`` list of ``sentences[i]``; missing or not
+    tiling the sentence, the sentence is tagged here."""
+    texts = [s.replace("\x00", " ") if "\x00" in s else s for s in sentences]
+    toks_all = [_tokens_for(s, tagged[i] if tagged is not None and i < len(tagged) else None)
+                for i, s in enumerate(texts)]
+    lengths = np.fromiter((len(s) for s in texts), dtype=np.int64, count=len(texts))
+    big = _PAD + _PAD.join(texts) + _PAD
+    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    nbig = len(cp)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    if len(texts):
+        starts[:] = len(_PAD) + np.concatenate(([0], np.cumsum(lengths[:-1] + len(_PAD))))
+    real = np.zeros(nbig, dtype=bool)
+    # mark sentence characters: +1 at start, -1 at end, cumulative sum
+    marks = np.zeros(nbig + 1, dtype=np.int64)
+    np.add.at(marks, starts, 1)
+    np.add.at(marks, starts + lengths, -1)
+    real = np.cumsum(marks[:-1]) > 0
+    idx = np.flatnonzero(real)
+
+    words: list[str] = []
+    posl: list[int] = []
+    tok_counts = np.zeros(len(texts), dtype=np.int64)
+    pos_id = _POS_ID.get
+    for i, toks in enumerate(toks_all):
+        ws = [w for w, _ in toks if w]
+        words += ws
+        posl += [pos_id(p, 0) for w, p in toks if w]
+        tok_counts[i] = len(ws)
+    ntok = len(words)
+    tlen = np.fromiter((len(w) for w in words), dtype=np.int64, count=ntok)
+    tpos = np.asarray(posl, dtype=np.int64)
+    first = np.zeros(ntok, dtype=bool)
+    last = np.zeros(ntok, dtype=bool)
+    if ntok:
+        ends = np.cumsum(tok_counts)
+        nz = tok_counts > 0
+        first[(ends - tok_counts)[nz]] = True
+        last[(ends - 1)[nz]] = True
+    ar = np.arange(ntok, dtype=np.int64)
+    prev_word = np.where(first, -1, ar - 1)
+    next_word = np.where(last, -1, ar + 1)
+    prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
+    next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
+
+    title = np.fromiter(((w in TITLE_WORDS or (len(w) > 1 and w.endswith(_ROLE_END)))
+                         for w in words), dtype=np.int64, count=ntok)
+    speech = np.fromiter((w in SPEECH_WORDS for w in words), dtype=np.int64, count=ntok)
+    prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
+    next_speech = np.where(last, 0, np.roll(speech, -1) if ntok else speech)
+    word_of_char = np.repeat(ar, tlen)
+    tstart_c = np.repeat(np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen, tlen)
+    within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
+    tl = tlen[word_of_char]
+    bmes = np.where(tl == 1, _S, np.where(within == 0, _B, np.where(within == tl - 1, _E, _M)))
+
+    def sh(k: int) -> np.ndarray:
+        return cp[idx + k]
+
+    c0 = cp[idx]
+    cls = np.where(cp < 0x10000, _CLASS[np.minimum(cp, 0xFFFF)],
+                   np.where((cp >= 0x20000) & (cp < 0x32000), 1, 7))
+    bmp = np.minimum(cp, 0xFFFF)
+    sur = np.where(cp < 0x10000, _SUR[bmp], 0)
+    tr = np.where(cp < 0x10000, _TR[bmp], 0)
+    ints = {
+        "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
+        "sn": (sur[idx - 2] << 4) | (sur[idx - 1] << 3) | (sur[idx] << 2) | bmes,
+        "tr": (tr[idx - 1] << 4) | (tr[idx] << 3) | (tr[idx + 1] << 2) | (cls[idx] == 1),
+        "u-2": sh(-2), "u-1": sh(-1), "u0": c0, "u1": sh(1), "u2": sh(2),
+        "b-1": (sh(-1) << 21) | c0, "b0": (c0 << 21) | sh(1), "s0": (sh(-1) << 21) | sh(1),
+        "cc": (cls[idx - 1] << 6) | (cls[idx] << 3) | cls[idx + 1],
+        "ub": (c0 << 3) | bmes,
+        "pb": (tpos[word_of_char] << 3) | bmes,
+        "pp": (prev_pos[word_of_char] << 3) | bmes,
+        "pn": (next_pos[word_of_char] << 3) | bmes,
+        "lb": (np.minimum(tl, 6) << 3) | bmes,
+    }
+    # token geometry on the joined text (for the rules)
+    token_start = np.zeros(nbig, dtype=np.int64)
+    token_end = np.zeros(nbig, dtype=np.int64)
+    token_pos = np.zeros(nbig, dtype=np.int64)
+    char_tok_start = idx - within  # start in big text of each char's token
+    token_start[idx] = char_tok_start
+    token_end[idx] = char_tok_start + tl
+    token_pos[idx] = tpos[word_of_char]
+    boundary = np.ones(nbig + 1, dtype=bool)
+    boundary[idx] = within == 0
+    return Features(lengths, ints, words, word_of_char, prev_word, next_word, big, starts,
+                    boundary, token_start, token_end, token_pos)
+
+
+def feature_strings(f: Features) -> list[list[list[str]]]:
+    """The features as crfsuite attribute strings, one list per character, one list per
+    sentence (training only: decoding uses the numeric arrays)."""
+    cols: list[list[str]] = [[f"{n}={v}" for v in f.ints[n].tolist()] for n in INT_TEMPLATES]
+    w = f.words
+    w0 = [f"w0={w[k]}" for k in f.word_of_char.tolist()]
+    pw = [f"w-1={w[k]}" if k >= 0 else "w-1=<s>" for k in f.prev_word.tolist()]
+    nw = [f"w1={w[k]}" if k >= 0 else "w1=</s>" for k in f.next_word.tolist()]
+    woc = f.word_of_char.tolist()
+    cols += [w0, [pw[k] for k in woc], [nw[k] for k in woc]]
+    rows = [list(r) for r in zip(*cols, strict=True)] if cols and cols[0] else []
+    out: list[list[list[str]]] = []
+    pos = 0
+    for n in f.lengths.tolist():
+        out.append(rows[pos:pos + n])
+        pos += n
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The CRF, decoded with numpy
+# ---------------------------------------------------------------------------------------------
+
+
+class CrfModel:
+    """A python-crfsuite model's weights as lookup tables, scored and decoded in bulk."""
+
+    def __init__(self, path: Path) -> None:
+        import pycrfsuite
+
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(path))
+        info = tagger.info()
+        labels: list[str] = [lab for lab, _ in sorted(info.labels.items(), key=lambda kv: kv[1])]
+        self.labels = labels
+        lid = {lab: i for i, lab in enumerate(labels)}
+        n = len(labels)
+        self.trans = np.zeros((n, n), dtype=np.float64)
+        for (a, b), wt in info.transitions.items():
+            self.trans[lid[a], lid[b]] = wt
+        ints: dict[str, dict[int, np.ndarray]] = {t: {} for t in INT_TEMPLATES}
+        strs: dict[str, dict[str, np.ndarray]] = {t: {} for t in WORD_TEMPLATES}
+        for (attr, lab), wt in info.state_features.items():
+            name, _, val = attr.partition("=")
+            if name in ints:
+                row = ints[name].get(int(val))
+                if row is None:
+                    row = ints[name][int(val)] = np.zeros(n)
+            elif name in strs:
+                row = strs[name].get(val)
+                if row is None:
+                    row = strs[name][val] = np.zeros(n)
+            else:
+                continue
+            row[lid[lab]] = wt
+        # per int template: sorted keys and weight rows (+ a zero row for unseen values)
+        self.int_tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for t, d in ints.items():
+            keys = np.array(sorted(d), dtype=np.int64)
+            w = np.zeros((len(keys) + 1, n), dtype=np.float32)
+            for i, k in enumerate(keys.tolist()):
+                w[i] = d[k]
+            self.int_tables[t] = (keys, w)
+        # words: one vocabulary for the three word templates
+        vocab = sorted(set().union(*(d.keys() for d in strs.values())))
+        self.word_id: dict[str, int] = {w: i for i, w in enumerate(vocab)}
+        self.word_w: dict[str, np.ndarray] = {}
+        for t, d in strs.items():
+            w = np.zeros((len(vocab) + 1, n), dtype=np.float32)
+            for word, row in d.items():
+                w[self.word_id[word]] = row
+            self.word_w[t] = w
+        b = [lab[2:] if lab[:2] in ("B-", "I-", "E-", "S-") else None for lab in labels]
+        self.is_begin = np.array([lab[:2] in ("B-", "S-") for lab in labels])
+        self.is_inside = np.array([lab[:2] in ("I-", "E-") for lab in labels])
+        self.is_last = np.array([lab[:2] in ("E-", "S-") for lab in labels])
+        types = sorted({t for t in b if t})
+        self.types = types
+        self.type_of = np.array([types.index(t) if t else -1 for t in b])
+
+    def emissions(self, f: Features) -> np.ndarray:
+        """``(n_chars, n_labels)`` state scores of every character."""
+        n = len(self.labels)
+        e = np.zeros((len(f.word_of_char), n), dtype=np.float32)
+        for t, (keys, w) in self.int_tables.items():
+            q = f.ints[t]
+            if not len(keys):
+                continue
+            r = np.searchsorted(keys, q)
+            r = np.minimum(r, len(keys) - 1)
+            r[keys[r] != q] = len(keys)
+            e += w[r]
+        unk = len(self.word_id)
+        get = self.word_id.get
+        wid = np.fromiter((get(w, unk) for w in f.words), dtype=np.int64, count=len(f.words))
+        wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
+        woc = f.word_of_char
+        e += self.word_w["w0"][wid[woc]] if len(woc) else 0
+        e += self.word_w["w-1"][wid_ext[f.prev_word][woc]] if len(woc) else 0
+        e += self.word_w["w1"][wid_ext[f.next_word][woc]] if len(woc) else 0
+        return e
+
+    def viterbi(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Best label id of every character; sentences are decoded in batches of similar length."""
+        out = np.zeros(len(e), dtype=np.int64)
+        if not len(e):
+            return out
+        offs = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        order = np.argsort(lengths, kind="stable")
+        order = order[lengths[order] > 0]
+        trans = self.trans
+        i = 0
+        while i < len(order):
+            lo = lengths[order[i]]
+            j = i
+            cap = max(lo + 8, int(lo * 1.3))
+            while j < len(order) and lengths[order[j]] <= cap:
+                j += 1
+            grp = order[i:j]
+            i = j
+            self._decode_group(e, offs[grp], lengths[grp], trans, out)
+        return out
+
+    @staticmethod
+    def _decode_group(e: np.ndarray, offs: np.ndarray, lens: np.ndarray, trans: np.ndarray,
+                      out: np.ndarray) -> None:
+        bsz, tmax, n = len(offs), int(lens.max()), e.shape[1]
+        pos = offs[:, None] + np.minimum(np.arange(tmax)[None, :], lens[:, None] - 1)
+        eg = e[pos]  # (B, T, n); positions past the end repeat the last char, and are ignored
+        bp = np.zeros((bsz, tmax, n), dtype=np.int8)
+        delta = eg[:, 0, :].copy()
+        rows = np.arange(bsz)
+        for t in range(1, tmax):
+            s = delta[:, :, None] + trans[None, :, :]
+            arg = s.argmax(axis=1)
+            bp[:, t, :] = arg
+            new = np.take_along_axis(s, arg[:, None, :], axis=1)[:, 0, :] + eg[:, t, :]
+            active = t < lens
+            delta = np.where(active[:, None], new, delta)
+        cur = delta.argmax(axis=1)
+        labels = np.zeros((bsz, tmax), dtype=np.int64)
+        for t in range(tmax - 1, -1, -1):
+            active = t < lens
+            labels[:, t] = cur
+            if t:
+                prev = bp[rows, t, cur]
+                cur = np.where(active, prev, cur)
+        mask = np.arange(tmax)[None, :] < lens[:, None]
+        out[pos[mask]] = labels[mask]
+
+    def spans(self, labels: np.ndarray, lengths: np.ndarray) -> list[list[tuple[int, int, str]]]:
+        """``(start, end, type)`` per sentence from the decoded BIO or BIOES labels (an ``I-``
+        or ``E-`` without its ``B-`` starts an entity, as conlleval reads it)."""
+        res: list[list[tuple[int, int, str]]] = [[] for _ in range(len(lengths))]
+        if not len(labels):
+            return res
+        typ = self.type_of[labels]
+        inside = self.is_inside[labels]
+        lastl = self.is_last[labels]
+        sent_start = np.zeros(len(labels), dtype=bool)
+        offs = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        sent_start[offs[lengths > 0]] = True
+        prev_typ = np.concatenate(([-1], typ[:-1]))
+        prev_last = np.concatenate(([True], lastl[:-1]))
+        begin = (typ >= 0) & (~inside | sent_start | (prev_typ != typ) | prev_last)
+        # an entity continues while the next char is I- of the same type in the same sentence
+        cont = np.zeros(len(labels), dtype=bool)
+        cont[:-1] = inside[1:] & (typ[1:] == typ[:-1]) & ~sent_start[1:] & ~lastl[:-1]
+        end_mark = (typ >= 0) & ~cont
+        bs = np.flatnonzero(begin)
+        es = np.flatnonzero(end_mark) + 1
+        # each begin pairs with the first end after it
+        k = np.searchsorted(es, bs, side="right")
+        sent = np.searchsorted(offs, bs, side="right") - 1
+        for b, e_, s_ in zip(bs.tolist(), es[k].tolist(), sent.tolist(), strict=True):
+            o = int(offs[s_])
+            res[s_].append((b - o, e_ - o, self.types[int(typ[b])]))
+        return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules and dictionaries
+# ---------------------------------------------------------------------------------------------
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# characters that do not occur inside the name of a body (function words, verbs of reporting)
+_STOP = "的和与及等在将是为对把被了着过也都又并而或向从由以于之其该本各全每这那有无不没曾已"
+_STEM = rf"(?:(?![{_STOP}])[{_HAN}])"
+_ADMIN = "区市县省镇乡州"
+_BIG_SUFFIX = (
+    "人大常委会|常委会|委员会|办公室|检察院|法院|人民政府|政府|政协|人大|党校|工委|纪委|监委|"
+    "分局|总局|支队|大队|办事处"
+)
+_SMALL_SUFFIX = "委|局|办|厅|署|(?<![干全内外局本东西南北中头腹大])部|院"
+_TAIL = "党委|党组|党工委|纪委|工委|党校|办公室|分局|支队|组织部|宣传部|统战部|政法委"
+#: Government and party bodies: [团] + administrative prefix + [stem] + body suffix + [tail].
+ORG_RULE = re.compile(
+    rf"(?:团)?[{_ADMIN}](?:(?:{_BIG_SUFFIX}|委)|{_STEM}{{1,6}}?(?:{_BIG_SUFFIX}|{_SMALL_SUFFIX}))"
+    rf"(?:{_TAIL})?"
+)
+#: Job titles a token may go on with after a body's name (``区委书记`` holds ``区委``).
+_TITLES = (
+    "书记", "副书记", "常委", "主任", "副主任", "局长", "副局长", "院长", "副院长", "委员", "部长",
+    "副部长", "厅长", "区长", "副区长", "市长", "副市长", "检察长", "主席", "副主席",
+)
+#: Bylines: the names after 记者/通讯员/... (separated by spaces or 、) are persons.
+BYLINE_RULE = re.compile(
+    rf"(?:特约记者|见习记者|记者|通讯员|实习生|摄影)[ \u3000:：]*"
+    rf"((?:[{_HAN}]{{2,4}}(?:[ \u3000、，,]+|(?![{_HAN}])))+)"
+)
+_NAME_IN_BYLINE = re.compile(rf"[{_HAN}]{{2,4}}")
+#: Sub-districts and towns: a name followed by 街道 or 镇.
+GPE_RULE = re.compile("街道|镇")
+# words before 街道/镇 that are not names
+_NOT_NAMES = frozenset(
+    "试点 相关 有关 部分 所在 其他 其它 周边 沿线 各个 全区 全市 各 该 本 多个 城乡 乡 村 城 小 "
+    "一个 两个 几个 这个 那个 所有 每个 辖区 社区 基层 重点 示范 特色 老 新 大 中心".split()
+)
+_NAME_POS = frozenset({_POS_ID[t] for t in ("ns", "nr", "nrt", "nrfg", "nz", "n", "nt", "j", "x",
+                                            "l", "i", "ng", "s", "b")} | {0})
+
+
+@dataclass(frozen=True)
+class DictEntry:
+    """One line of an entity dictionary."""
+
+    text: str
+    label: str
+
+
+def read_entity_dict(path: Path) -> list[DictEntry]:
+    """Parse ``tasks/dicts/ner_orgs.txt``: ``TEXT<whitespace>LABEL`` per line (LABEL one of
+    :data:`LABELS`, ``ORG`` when left out), ``#`` starts a comment line, blank lines skipped."""
+    out: list[DictEntry] = []
+    for lineno, raw in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        label = parts[1] if len(parts) > 1 else "ORG"
+        if len(parts) > 2 or label not in LABELS:
+            raise ValueError(f"{path}:{lineno}: expected 'TEXT [LABEL]', got {line!r}")
+        out.append(DictEntry(parts[0], label))
+    return out
+
+
+def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntry]:
+    entries: dict[str, str] = {}
+    if userdict is not None and Path(userdict).exists():
+        for w in read_userdict(userdict):
+            if w.tag == "nt":
+                entries[w.word] = "ORG"
+            elif w.tag == "ns":
+                entries[w.word] = place_label(w.word)
+    if org_dict is not None:
+        for e in read_entity_dict(org_dict):
+            entries[e.text] = e.label
+    return [DictEntry(t, lab) for t, lab in entries.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The extractor
+# ---------------------------------------------------------------------------------------------
+
+_TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
+_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
+
+
+class EntityExtractor:
+    """Finds entities in sentences; build it once (:func:`get_extractor`) and call
+    :meth:`extract` on many sentences at a time."""
+
+    def __init__(self, model: Path | None = DEFAULT_MODEL, org_dict: Path | None = DEFAULT_ORG_DICT,
+                 userdict: Path | None = DEFAULT_USERDICT, rules: bool = True) -> None:
+        self.crf: CrfModel | None = CrfModel(model) if model is not None else None
+        self.rules = rules
+        entries = _dict_entries(org_dict, userdict) if rules else []
+        self._dict_label = {e.text: e.label for e in entries}
+        alts = sorted(self._dict_label, key=len, reverse=True)
+        self._dict_re: re.Pattern[str] | None = (
+            re.compile("|".join(map(re.escape, alts))) if alts else None)
+
+    # -- public --------------------------------------------------------------------------------
+
+    def extract(
+        self, sentences: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None = None
+    ) -> list[list[Entity]]:
+        """Entities of each sentence, in order of start; spans never overlap.
+
+        ``tagged[i]`` is the segmenter's output for ``sentences[i]`` (reused for the features);
+        when None (or not matching a sentence) the sentence is tagged with
+        :func:`tasks.segment.get_segmenter`."""
+        sentences = list(sentences)
+        if not sentences:
+            return []
+        f = featurize(sentences, tagged)
+        cands: list[list[tuple[int, int, int, str, str]]] = [[] for _ in sentences]
+        if self.crf is not None:
+            e = self.crf.emissions(f)
+            labels = self.crf.viterbi(e, f.lengths)
+            big, starts = f.text, f.starts
+            for si, spans in enumerate(self.crf.spans(labels, f.lengths)):
+                o = int(starts[si])
+                for s, t, typ in spans:
+                    if not self._plausible(f, o + s, o + t, typ):
+                        continue
+                    cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
+        if self.rules:
+            self._rule_candidates(f, cands)
+        return [self._resolve(sent, c) for sent, c in zip(sentences, cands, strict=True)]
+
+    @staticmethod
+    def _plausible(f: Features, b: int, e: int, typ: str) -> bool:
+        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``)."""
+        if _PUNCT_IN_NAME.search(f.text, b, e):
+            return False
+        return True
+
+    # -- rules ---------------------------------------------------------------------------------
+
+    def _rule_candidates(self, f: Features, cands: list[list[tuple[int, int, int, str, str]]]) -> None:
+        text, starts = f.text, f.starts
+        bnd, tstart, tend, tpos = f.boundary, f.token_start, f.token_end, f.token_pos
+        ns_ids = {_POS_ID["ns"]}
+
+        def add(b: int, e: int, label: str, source: str) -> None:
+            si = int(np.searchsorted(starts, b, side="right")) - 1
+            if si < 0:
+                return
+            o = int(starts[si])
+            if e > o + int(f.lengths[si]):
+                return
+            cands[si].append((_TIER_RULE, b - o, e - o, label, source))
+
+        def org_start(b: int) -> int | None:
+            """Start of a body's name at ``b``: a token start, or the admin char that ends a
+            place token (``杨浦区|人社局``); a place token just before is taken in."""
+            if not bnd[b]:
+                if text[b] in _ADMIN and tend[b] == b + 1 and tpos[b] in ns_ids:
+                    return int(tstart[b])
+                return None
+            if b > 0 and tpos[b - 1] in ns_ids and text[b] in _ADMIN + "团":
+                return int(tstart[b - 1])
+            return b
+
+        def org_end(e: int) -> bool:
+            if bnd[e]:
+                return True
+            return text[e:int(tend[e - 1])] in _TITLES
+
+        for m in ORG_RULE.finditer(text):
+            b = org_start(m.start())
+            if b is not None and org_end(m.end()):
+                add(b, m.end(), "ORG", "rule")
+        if self._dict_re is not None:
+            for m in self._dict_re.finditer(text):
+                label = self._dict_label[m.group()]
+                b, e = m.start(), m.end()
+                if not (bnd[b] or label == "ORG") or not (bnd[e] or org_end(e)):
+                    continue
+                if label == "ORG":
+                    # 市妇联 -> 市 + 妇联
+                    if b > 0 and text[b - 1] in _ADMIN and bnd[b - 1]:
+                        b -= 1
+                    nb = org_start(b) if bnd[b] else None
+                    b = nb if nb is not None else b
+                add(b, e, label, "dict")
+        for m in BYLINE_RULE.finditer(text):
+            base = m.start(1)
+            for nm in _NAME_IN_BYLINE.finditer(m.group(1)):
+                name = nm.group()
+                cut = len(name) - 2 if name.endswith(("报道", "摄影")) else len(name)
+                if cut >= 2 and name[0] in SURNAMES:
+                    add(base + nm.start(), base + nm.start() + cut, "PERSON", "rule")
+        for m in GPE_RULE.finditer(text):
+            b, e = m.start(), m.end()
+            if not bnd[e] and tend[e - 1] != e:
+                if text[e:int(tend[e - 1])] not in _TITLES:
+                    continue
+            if not bnd[b]:  # the suffix ends a token: 江湾镇 -- the whole token if it is a place
+                s = int(tstart[b])
+                if tpos[b] in ns_ids and e - s >= 3 and text[s:b] not in _NOT_NAMES:
+                    add(s, e, "GPE", "rule")
+                continue
+            # the name: one or two tokens before, 2..5 characters, name-like POS
+            s = b
+            for _ in range(2):
+                if s == 0 or not text[s - 1].strip() or text[s - 1] == "\x00":
+                    break
+                ps = int(tstart[s - 1])
+                word = text[ps:s]
+                if word in _NOT_NAMES or tpos[s - 1] not in _NAME_POS or not re.fullmatch(
+                        f"[{_HAN}]+", word):
+                    break
+                s = ps
+                if b - s >= 2:
+                    break
+            if 2 <= b - s <= 5:
+                add(s, e, "GPE", "rule")
+
+    # -- merging -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _resolve(sent: str, cands: list[tuple[int, int, int, str, str]]) -> list[Entity]:
+        if not cands:
+            return []
+        rules = [(s, e, lab) for tier, s, e, lab, _ in cands if tier == _TIER_RULE]
+        kinds = {"PERSON": "P", "ORG": "O", "GPE": "L", "LOC": "L"}
+        ranked = []
+        for tier, s, e, lab, src in cands:
+            if tier == _TIER_CRF and any(
+                s <= rs and re_ <= e and (e - s) > (re_ - rs) and kinds[lab] == kinds[rl]
+                for rs, re_, rl in rules
+            ):
+                tier = _TIER_CRF_CONTAINS
+            ranked.append((tier, -(e - s), s, e, lab, src))
+        ranked.sort()
+        taken = np.zeros(len(sent) + 1, dtype=bool)
+        out: list[Entity] = []
+        for _, _, s, e, lab, src in ranked:
+            if e <= s or s < 0 or e > len(sent) or taken[s:e].any():
+                continue
+            text = sent[s:e]
+            if lab == "LOC":
+                lab = place_label(text)
+            if not any(ch.strip() for ch in text):
+                continue
+            taken[s:e] = True
+            out.append(Entity(s, e, text, lab, src))
+        out.sort(key=lambda x: x.start)
+        return out
+
+
+@functools.cache
+def _build(model: Path | None, org_dict: Path | None, userdict: Path | None, rules: bool) -> EntityExtractor:
+    return EntityExtractor(model, org_dict, userdict, rules)
+
+
+def get_extractor(model: Path | None = DEFAULT_MODEL, org_dict: Path | None = DEFAULT_ORG_DICT,
+                  userdict: Path | None = DEFAULT_USERDICT, rules: bool = True) -> EntityExtractor:
+    """The process-wide extractor for these files (the model is read once per process)."""
+    def res(p: Path | None) -> Path | None:
+        return Path(p).resolve() if p is not None else None
+
+    return _build(res(model), res(org_dict), res(userdict), rules)
+
+
+def crf_info(model: Path = DEFAULT_MODEL) -> dict[str, Any]:
+    """Size facts of a model file (for reports)."""
+    m = CrfModel(model)
+    return {"labels": m.labels, "bytes": Path(model).stat().st_size,
+            "int_features": {t: len(k) for t, (k, _) in m.int_tables.items()},
+            "words": len(m.word_id)}
