@@ -62,6 +62,9 @@ def run(
             help="Seconds to wait for another run on the same warehouse to finish (0: do not wait).",
         ),
     ] = 0.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run's summary as one JSON object (stage seconds included).")
+    ] = False,
 ) -> None:
     """Bring the warehouse up to date with the raw files (new, changed, removed); print a summary.
 
@@ -130,6 +133,11 @@ def run(
             progress.stop()
         lock.__exit__(None, None, None)
     seconds = time.perf_counter() - started
+    if as_json:
+        import json
+
+        print(json.dumps({**summary.as_dict(), "command_seconds": round(seconds, 3)}, ensure_ascii=False))
+        return
 
     table = Table(title="newsflow run", show_header=True, header_style="bold")
     for col in ("files", "new", "changed", "unchanged", "removed", "processed",
@@ -299,6 +307,45 @@ def eval_(
     table.add_column("value", justify="right")
     for name, value in figures.items():
         table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@app.command("eval-ner")
+def eval_ner(
+    bio: Annotated[Path, typer.Argument(help="A BIO file: one character and its tag per line, a blank line between sentences.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (on the last line) instead of a table.")
+    ] = False,
+    model: Annotated[
+        bool, typer.Option("--model/--no-model", help="Use the statistical (CRF) model, or rules, dictionary and jieba tags only.")
+    ] = True,
+) -> None:
+    """Score the entity extractor on a BIO file: exact-span precision, recall and F1 per label
+    (PER, LOC, ORG; GPE counts as LOC), each sentence run as one text."""
+    import json
+
+    from tasks.evaluate_ner import evaluate_bio
+    from tasks.ner import get_extractor
+
+    if not bio.is_file():
+        err_console.print(f"[red]error:[/red] BIO file not found: {bio}")
+        raise typer.Exit(2)
+    extractor = get_extractor() if model else get_extractor(model=None)
+    try:
+        scores = evaluate_bio(bio, extractor)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps({label: {k: round(float(v), 4) if k in ("precision", "recall", "f1") else v
+                                  for k, v in s.items()} for label, s in scores.items()}))
+        return
+    table = Table(title=f"newsflow eval-ner ({'CRF model + rules' if model else 'rules only'})")
+    for col in ("label", "precision", "recall", "f1", "gold", "predicted"):
+        table.add_column(col, justify="right" if col != "label" else "left")
+    for label, s in scores.items():
+        table.add_row(label, *(f"{s[k]:.3f}" for k in ("precision", "recall", "f1")),
+                      str(int(s.get("gold", 0))), str(int(s.get("predicted", 0))))
     console.print(table)
 
 

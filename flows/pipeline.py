@@ -30,12 +30,13 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
-from schemas import TABLES, RunsModel
+from schemas import DERIVED_TABLES, TABLES, RunsModel
 from tasks.decode import _source_path, discover, read_document
+from tasks.keywords import keywords_table
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
-from tasks.tables import build_tables
+from tasks.tables import Extractors, build_tables
 from tasks.validate import validate_tables
 
 DEFAULT_BATCH_SIZE = 50
@@ -50,6 +51,8 @@ class BatchResult:
     tables: dict[str, pl.DataFrame]
     n_files: int
     quarantined: dict[str, str] = field(default_factory=dict)  # source_path -> reason
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds in this task
+    started_at: float = 0.0  # time.time() when the task began reading its first file
 
 
 @dataclass
@@ -71,6 +74,10 @@ class RunSummary:
     files_changed: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
+    #: seconds per stage, summed over batches (read, layout, segment, extract, tables, validate
+    #: in the workers; write, keywords, commit in the flow)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    first_read_at: float | None = None  # time.time() when the first batch began reading
 
     @property
     def processed(self) -> int:
@@ -188,17 +195,29 @@ def process_batch(
     engine: str = DEFAULT_ENGINE,
 ) -> BatchResult:
     """One batch of files, start to end, without Prefect: decode -> layout -> tables -> validate."""
+    started_at = time.time()
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
     docs = [read_document(Path(p), Path(raw_root)) for p in paths]
+    t1 = time.perf_counter()
     items = parse_documents(docs)
+    t2 = time.perf_counter()
     segmenter = get_segmenter(engine=engine)
-    tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at)
+    extractors = Extractors.default()
+    t3 = time.perf_counter()
+    tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at,
+                          extractors=extractors, timings=seconds)
+    t4 = time.perf_counter()
     result = validate_tables(tables)
+    t5 = time.perf_counter()
+    seconds.update(read=t1 - t0, layout=t2 - t1, load=t3 - t2, validate=t5 - t4)
     quarantined = {d.source_path: d.error or "quarantined" for d, _ in items if d.status != "ok"}
     path_of = {d.doc_id: d.source_path for d in docs}
     for doc_id, reason in result.quarantined.items():
         quarantined.setdefault(path_of.get(doc_id, doc_id), reason)
     return BatchResult(
-        index=index, tables=dict(result.tables), n_files=len(paths), quarantined=quarantined
+        index=index, tables=dict(result.tables), n_files=len(paths), quarantined=quarantined,
+        seconds=seconds, started_at=started_at,
     )
 
 
@@ -239,6 +258,22 @@ def process_batch_task(
     return process_batch(
         index, paths, raw_root, run_id=run_id, ingested_at=ingested_at, engine=engine
     )
+
+
+def keywords_table_of(tokens: pl.LazyFrame) -> pl.DataFrame:
+    """The ``keywords`` table over every article of the staged warehouse, validated."""
+    tokens = tokens.select("article_id", "doc_id", "token", "pos", "char_start").collect()
+    docs = tokens.select("article_id", "doc_id").unique()
+    frame = keywords_table(tokens.drop("doc_id")).join(docs, on="article_id", how="left")
+    frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
+        "article_id", "method", "rank"
+    )
+    return DERIVED_TABLES["keywords"].validate(frame)
+
+
+@task(name="keywords", cache_policy=NO_CACHE, persist_result=False)
+def keywords_task(tokens: pl.LazyFrame) -> pl.DataFrame:
+    return keywords_table_of(tokens)
 
 
 def task_runner(workers: int | None = None, dask_address: str | None = None):
@@ -315,16 +350,35 @@ def newsflow_run(
             for i, batch in enumerate(batches)
         ]
     done = 0
+    stage_seconds: dict[str, float] = {}
+    first_read_at: float | None = None
+
+    def timed(stage: str, t0: float) -> None:
+        stage_seconds[stage] = stage_seconds.get(stage, 0.0) + time.perf_counter() - t0
+
     if mode == "full" or plan.writes:
         with store.WarehouseWriter(warehouse, run_id) as writer:
             if mode == "incremental":
+                t0 = time.perf_counter()
                 writer.keep_existing(TABLES, plan.drop_doc_ids)
+                timed("write", t0)
             for future in as_completed(futures):
                 result: BatchResult = future.result()
+                for stage, secs in result.seconds.items():
+                    stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
+                if result.n_files:
+                    first_read_at = min(first_read_at or result.started_at, result.started_at)
+                t0 = time.perf_counter()
                 writer.write_batch(result.index, result.tables)
+                timed("write", t0)
                 done += result.n_files
                 _report_progress(done, to_process)
+            t0 = time.perf_counter()
+            writer.write_table("keywords", keywords_task(writer.staged("tokens")))
+            timed("keywords", t0)
+            t0 = time.perf_counter()
             writer.commit()
+            timed("commit", t0)
 
     articles, tokens, quarantine = _warehouse_totals(warehouse)
     summary = RunSummary(
@@ -342,6 +396,8 @@ def newsflow_run(
         files_changed=len(plan.changed),
         files_unchanged=len(plan.unchanged),
         files_removed=len(plan.removed),
+        stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
+        first_read_at=first_read_at,
     )
     record_run(warehouse, summary, started_at)
     _publish_summary(summary)
@@ -368,7 +424,7 @@ def run_row(warehouse: Path, summary: RunSummary, started_at: dt.datetime,
         "files_unchanged": summary.files_unchanged,
         "files_removed": summary.files_removed,
         "files_quarantined": summary.quarantined,
-        **{f"rows_{t}": store.table_rows(warehouse, t) for t in TABLES},
+        **{f"rows_{t}": store.table_rows(warehouse, t) for t in [*TABLES, *DERIVED_TABLES]},
         "status": "ok",
     }
     schema = {

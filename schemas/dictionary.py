@@ -4,7 +4,7 @@ from typing import Any
 
 import pandera.polars as pa
 
-from schemas import LOG_TABLES, TABLES
+from schemas import DERIVED_TABLES, LOG_TABLES, TABLES
 
 _OPS = {
     "greater_than": ">",
@@ -80,7 +80,7 @@ def render_markdown() -> str:
         "(references, offsets against the body, counts) live in `tasks/validate.py`.",
         "",
     ]
-    return "\n".join(head) + "\n" + "\n".join(model_markdown(t, m) for t, m in {**TABLES, **LOG_TABLES}.items())
+    return "\n".join(head) + "\n" + "\n".join(model_markdown(t, m) for t, m in {**TABLES, **DERIVED_TABLES, **LOG_TABLES}.items())
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ class RunsModel(pa.DataFrameModel):
     rows_paragraphs: pl.Int64 = pa.Field(ge=0, description="Rows of paragraphs after the run.")
     rows_sentences: pl.Int64 = pa.Field(ge=0, description="Rows of sentences after the run.")
     rows_tokens: pl.Int64 = pa.Field(ge=0, description="Rows of tokens after the run.")
+    rows_entities: pl.Int64 = pa.Field(ge=0, description="Rows of entities after the run.")
+    rows_dates: pl.Int64 = pa.Field(ge=0, description="Rows of dates after the run.")
+    rows_quantities: pl.Int64 = pa.Field(ge=0, description="Rows of quantities after the run.")
+    rows_keywords: pl.Int64 = pa.Field(ge=0, description="Rows of keywords after the run.")
     status: str = pa.Field(isin=["ok"], description="'ok': the run finished and its tables are in place.")
 
     class Config:

@@ -571,6 +571,8 @@ def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntr
 # ---------------------------------------------------------------------------------------------
 
 _TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
+#: jieba's name tags, used when there is no model.
+_JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
 _PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
 
 
@@ -613,9 +615,29 @@ class EntityExtractor:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
+        else:
+            self._jieba_candidates(f, cands)
         if self.rules:
             self._rule_candidates(f, cands)
         return [self._resolve(sent, c) for sent, c in zip(sentences, cands, strict=True)]
+
+    @staticmethod
+    def _jieba_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]) -> None:
+        """Without a model: the segmenter's name tags (nr, nrfg, nrt -> PERSON; ns -> a place;
+        nt -> ORG) as the lowest tier, so rules and the dictionary still come first."""
+        labels = {_POS_ID[t]: lab for t, lab in _JIEBA_LABELS.items() if t in _POS_ID}
+        n = len(f.token_start)
+        at = np.flatnonzero(np.isin(f.token_pos, list(labels)) & (f.token_start == np.arange(n)))
+        for b in at.tolist():
+            e = int(f.token_end[b])
+            si = int(np.searchsorted(f.starts, b, side="right")) - 1
+            if si < 0 or e - b < 2:
+                continue
+            o = int(f.starts[si])
+            label = labels[int(f.token_pos[b])]
+            if label == "LOC":
+                label = place_label(f.text[b:e])
+            cands[si].append((_TIER_CRF, b - o, e - o, label, "jieba"))
 
     @staticmethod
     def _plausible(f: Features, b: int, e: int, typ: str) -> bool:

@@ -85,6 +85,7 @@ class WarehouseWriter:
         self.staging = self.warehouse / f"{STAGING_PREFIX}{self.run_id}"
         self._tables: list[str] | None = None
         self._indexes: set[int] = set()
+        self._derived: list[str] = []
         self.warehouse.mkdir(parents=True, exist_ok=True)
         if self.staging.exists():
             shutil.rmtree(self.staging)
@@ -123,6 +124,18 @@ class WarehouseWriter:
                 raise ValueError(f"part {target.name} of table {name} already staged")
             write_parquet(tables[name], target)
         self._indexes.add(index)
+
+    def staged(self, table: str) -> pl.LazyFrame:
+        """The staged next version of a table (batches and kept parts so far), to derive from."""
+        return pl.scan_parquet(str(self.staging / table / "*.parquet"))
+
+    def write_table(self, name: str, frame: pl.DataFrame) -> None:
+        """Stage a whole table computed over the others (e.g. keywords), as one part."""
+        if not _TABLE_NAME.match(name) or name in (self._tables or []) or name in self._derived:
+            raise ValueError(f"not a valid new table name: {name!r}")
+        (self.staging / name).mkdir()
+        write_parquet(frame, self.staging / name / part_name(0, self.tag))
+        self._derived.append(name)
 
     def keep_existing(self, tables: Iterable[str], drop_doc_ids: Iterable[str]) -> dict[str, int]:
         """Stage the warehouse's current parts of ``tables``, less the rows of ``drop_doc_ids``.
@@ -173,7 +186,7 @@ class WarehouseWriter:
 
         Tables of the current version that this run did not write are carried over (hard links),
         so a commit never loses a table. The switch is one ``os.replace`` of ``.current``."""
-        tables = list(self._tables or [])
+        tables = list(self._tables or []) + self._derived
         for name in tables:
             _unify_parts(self.staging / name)
         _migrate_legacy(self.warehouse)
@@ -488,9 +501,12 @@ def _sql_str(value: str) -> str:
 def view_sql(table: str, glob: str) -> str:
     if not _TABLE_NAME.match(table):
         raise ValueError(f"not a valid table name: {table!r}")
+    # runs: one file per run, appended over the versions of newsflow: columns added later are
+    # null in older rows, so its files are read by column name
+    union = ", union_by_name = true" if table == "runs" else ""
     return (
         f"CREATE OR REPLACE VIEW {table} AS "
-        f"SELECT * FROM read_parquet({_sql_str(glob)}, hive_partitioning = true)"
+        f"SELECT * FROM read_parquet({_sql_str(glob)}, hive_partitioning = true{union})"
     )
 
 
@@ -519,8 +535,9 @@ def build_catalog(
     con = duckdb.connect(str(tmp))
     try:
         _no_downloads(con)
+        current = current_version(warehouse)
         for name in names:
-            con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name), relative_to=base)))
+            con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name, current), relative_to=base)))
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -534,16 +551,18 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse = Path(warehouse)
     con = duckdb.connect(":memory:")
     _no_downloads(con)
+    current = current_version(warehouse)  # resolved once: every view of one version
     for name in table_names(warehouse):
-        con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name))))
+        con.execute(view_sql(name, parquet_glob(table_dir(warehouse, name, current))))
     return con
 
 
-def table_dir(warehouse: Path, table: str) -> Path:
-    """Where a table's parts are read: inside the committed version (resolved now, so a reader
-    holding the path keeps one version even if a run commits the next), else ``warehouse/<table>``
-    (``runs``, appended outside versions)."""
-    current = current_version(warehouse)
+def table_dir(warehouse: Path, table: str, current: Path | None = None) -> Path:
+    """Where a table's parts are read: inside the committed version ``current`` (default: the one
+    committed now; a reader holding the path keeps that version even if a run commits the next),
+    else ``warehouse/<table>`` (``runs``, appended outside versions). Resolve ``current`` once
+    for several tables, or they may come from two versions."""
+    current = current_version(warehouse) if current is None else current
     if current is not None and (current / table).is_dir():
         return current / table
     return Path(warehouse) / table

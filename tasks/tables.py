@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from tasks.model import Document, Page
 from tasks.segment import Segmenter
+
+if TYPE_CHECKING:
+    from tasks.ner import EntityExtractor
 
 DOCUMENTS_SCHEMA = pl.Schema(
     {
@@ -114,6 +120,57 @@ TOKENS_SCHEMA = pl.Schema(
     }
 )
 
+ENTITIES_SCHEMA = pl.Schema(
+    {
+        "entity_id": pl.Utf8,
+        "article_id": pl.Utf8,
+        "sentence_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "text": pl.Utf8,
+        "label": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+        "source": pl.Utf8,
+        "role": pl.Utf8,
+    }
+)
+
+DATES_SCHEMA = pl.Schema(
+    {
+        "date_id": pl.Utf8,
+        "article_id": pl.Utf8,
+        "sentence_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "text": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+        "date_start": pl.Date,
+        "date_end": pl.Date,
+        "granularity": pl.Utf8,
+        "resolved": pl.Boolean,
+    }
+)
+
+QUANTITIES_SCHEMA = pl.Schema(
+    {
+        "quantity_id": pl.Utf8,
+        "article_id": pl.Utf8,
+        "sentence_id": pl.Utf8,
+        "doc_id": pl.Utf8,
+        "seq": pl.Int32,
+        "text": pl.Utf8,
+        "char_start": pl.Int32,
+        "char_end": pl.Int32,
+        "value": pl.Float64,
+        "value_max": pl.Float64,
+        "unit": pl.Utf8,
+        "kind": pl.Utf8,
+        "counted": pl.Utf8,
+    }
+)
+
 #: Every table's polars schema, in write order (parents before children).
 TABLE_SCHEMAS: dict[str, pl.Schema] = {
     "documents": DOCUMENTS_SCHEMA,
@@ -121,7 +178,49 @@ TABLE_SCHEMAS: dict[str, pl.Schema] = {
     "paragraphs": PARAGRAPHS_SCHEMA,
     "sentences": SENTENCES_SCHEMA,
     "tokens": TOKENS_SCHEMA,
+    "entities": ENTITIES_SCHEMA,
+    "dates": DATES_SCHEMA,
+    "quantities": QUANTITIES_SCHEMA,
 }
+
+
+@dataclass(frozen=True)
+class Extractors:
+    """What finds entities, dates and quantities in sentences (each may be None: that table
+    stays empty). :meth:`default` gives the project's own, built once per process."""
+
+    entities: EntityExtractor | None = None
+    dates: Callable[[str, dt.date | None], list] | None = None
+    quantities: Callable[..., list] | None = None
+
+    @classmethod
+    def default(cls) -> Extractors:
+        """Entities (with the CRF model unless ``NEWSFLOW_NER_MODEL=0``), dates, quantities."""
+        import os
+
+        from tasks.extract import find_dates, find_quantities
+        from tasks.ner import get_extractor
+
+        use_model = os.environ.get("NEWSFLOW_NER_MODEL", "1").strip().lower() not in ("0", "false", "no", "off")
+        entities = get_extractor() if use_model else get_extractor(model=None)
+        return cls(entities=entities, dates=find_dates, quantities=find_quantities)
+
+    @classmethod
+    def off(cls) -> Extractors:
+        return cls()
+
+
+@dataclass
+class _Sentence:
+    """A sentence as the extractors see it, with where it lies."""
+
+    article_id: str
+    sentence_id: str
+    doc_id: str
+    offset: int  # of the sentence in the article's body
+    text: str
+    tagged: list[tuple[str, str]]
+    issue_date: dt.date | None
 
 SENTENCE_END = "。！？!?；…"
 CLOSERS = "”’）」』"
@@ -153,13 +252,23 @@ def build_tables(
     *,
     run_id: str,
     ingested_at: dt.datetime,
+    extractors: Extractors | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Turn decoded documents and their laid-out pages into the five warehouse tables.
+    """Turn decoded documents and their laid-out pages into the warehouse tables.
 
     A quarantined document (or an ok one without a page, which is quarantined here) yields
-    only its ``documents`` row. Returns ``{table name: DataFrame}`` in :data:`TABLE_SCHEMAS`
-    order, each with exactly that schema."""
+    only its ``documents`` row. Entities, dates and quantities come from ``extractors``
+    (default: :meth:`Extractors.default`), run over every sentence of the batch at once.
+    Returns ``{table name: DataFrame}`` in :data:`TABLE_SCHEMAS` order, each with exactly that
+    schema. ``timings``, when given, gets the seconds spent in ``segment`` (the segmenter),
+    ``extract`` (the extractors) and ``tables`` (the rest: rows and frames) added to it."""
+    started = time.perf_counter()
+    tag_seconds = 0.0
     ts = _utc(ingested_at)
+    extractors = Extractors.default() if extractors is None else extractors
+    sentences: list[_Sentence] = []
+    bylines: list[tuple[str, str, list[str], list[str]]] = []  # article_id, doc_id, reporters, contributors
     d: dict[str, list] = {c: [] for c in DOCUMENTS_SCHEMA}
     a: dict[str, list] = {c: [] for c in ARTICLES_SCHEMA}
     p: dict[str, list] = {c: [] for c in PARAGRAPHS_SCHEMA}
@@ -213,7 +322,9 @@ def build_tables(
                 for s_seq, (ss, se) in enumerate(spans, 1):
                     sentence_id = f"{paragraph_id}-s{s_seq:03d}"
                     sent = para.text[ss:se]
+                    t0 = time.perf_counter()
                     tagged = segmenter.tag(sent)
+                    tag_seconds += time.perf_counter() - t0
                     pos0 = offset + ss
                     for k_seq, (tok, tag) in enumerate(tagged, 1):
                         t["article_id"].append(article_id)
@@ -241,6 +352,9 @@ def build_tables(
                     s["char_end"].append(offset + se)
                     s["n_tokens"].append(len(tagged))
                     n_tok_art += len(tagged)
+                    sentences.append(
+                        _Sentence(article_id, sentence_id, doc.doc_id, offset + ss, sent, tagged, issue_date)
+                    )
                 n_sent_art += len(spans)
                 offset += len(para.text) + 1  # the "\n" that joins paragraphs in Article.body
 
@@ -266,6 +380,86 @@ def build_tables(
             a["n_sentences"].append(n_sent_art)
             a["n_tokens"].append(n_tok_art)
             a["n_chars"].append(len(body))
+            bylines.append((article_id, doc.doc_id, list(art.reporters), list(art.contributors)))
 
     columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s, "tokens": t}
-    return {name: pl.DataFrame(columns[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+    t0 = time.perf_counter()
+    columns.update(mention_columns(sentences, bylines, extractors))
+    extract_seconds = time.perf_counter() - t0
+    frames = {name: pl.DataFrame(columns[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+    if timings is not None:
+        total = time.perf_counter() - started
+        for stage, seconds in (("segment", tag_seconds), ("extract", extract_seconds),
+                               ("tables", total - tag_seconds - extract_seconds)):
+            timings[stage] = timings.get(stage, 0.0) + seconds
+    return frames
+
+
+def mention_columns(
+    sentences: Sequence[_Sentence],
+    bylines: Sequence[tuple[str, str, list[str], list[str]]],
+    extractors: Extractors,
+) -> dict[str, dict[str, list]]:
+    """The columns of ``entities``, ``dates`` and ``quantities`` for a batch's sentences.
+
+    Mention offsets are the sentence's offset in the body plus the extractor's offset in the
+    sentence; byline names become PERSON rows with role reporter/contributor and no span."""
+    e: dict[str, list] = {c: [] for c in ENTITIES_SCHEMA}
+    dd: dict[str, list] = {c: [] for c in DATES_SCHEMA}
+    q: dict[str, list] = {c: [] for c in QUANTITIES_SCHEMA}
+
+    def ids(cols: dict[str, list], key: str, sent: _Sentence, seq: int, suffix: str) -> None:
+        cols[key].append(f"{sent.sentence_id}-{suffix}{seq:03d}")
+        cols["article_id"].append(sent.article_id)
+        cols["sentence_id"].append(sent.sentence_id)
+        cols["doc_id"].append(sent.doc_id)
+        cols["seq"].append(seq)
+
+    def span(cols: dict[str, list], sent: _Sentence, m) -> None:
+        cols["text"].append(m.text)
+        cols["char_start"].append(sent.offset + m.start)
+        cols["char_end"].append(sent.offset + m.end)
+
+    if extractors.entities is not None and sentences:
+        found = extractors.entities.extract([x.text for x in sentences], [x.tagged for x in sentences])
+        for sent, ents in zip(sentences, found):
+            for seq, ent in enumerate(ents, 1):
+                ids(e, "entity_id", sent, seq, "e")
+                span(e, sent, ent)
+                e["label"].append(ent.label)
+                e["source"].append(ent.source)
+                e["role"].append(None)
+    for article_id, doc_id, reporters, contributors in bylines:
+        names = [(n, "reporter") for n in reporters] + [(n, "contributor") for n in contributors]
+        for seq, (name, role) in enumerate(names, 1):
+            e["entity_id"].append(f"{article_id}-b{seq:03d}")
+            e["article_id"].append(article_id)
+            e["sentence_id"].append(None)
+            e["doc_id"].append(doc_id)
+            e["seq"].append(seq)
+            e["text"].append(name)
+            e["label"].append("PERSON")
+            e["char_start"].append(None)
+            e["char_end"].append(None)
+            e["source"].append("byline")
+            e["role"].append(role)
+    if extractors.dates is not None:
+        for sent in sentences:
+            for seq, m in enumerate(extractors.dates(sent.text, sent.issue_date), 1):
+                ids(dd, "date_id", sent, seq, "d")
+                span(dd, sent, m)
+                dd["date_start"].append(m.date_start)
+                dd["date_end"].append(m.date_end)
+                dd["granularity"].append(m.granularity)
+                dd["resolved"].append(bool(m.resolved))
+    if extractors.quantities is not None:
+        for sent in sentences:
+            for seq, m in enumerate(extractors.quantities(sent.text, sent.tagged), 1):
+                ids(q, "quantity_id", sent, seq, "q")
+                span(q, sent, m)
+                q["value"].append(float(m.value))
+                q["value_max"].append(None if m.value_max is None else float(m.value_max))
+                q["unit"].append(m.unit)
+                q["kind"].append(m.kind)
+                q["counted"].append(m.counted)
+    return {"entities": e, "dates": dd, "quantities": q}

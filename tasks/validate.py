@@ -26,7 +26,13 @@ ROW_KEYS: dict[str, pl.Expr] = {
     "paragraphs": pl.col("paragraph_id"),
     "sentences": pl.col("sentence_id"),
     "tokens": pl.concat_str([pl.col("sentence_id"), pl.lit("#"), pl.col("seq").cast(pl.Utf8)]),
+    "entities": pl.col("entity_id"),
+    "dates": pl.col("date_id"),
+    "quantities": pl.col("quantity_id"),
 }
+
+#: Tables of mentions: spans of one sentence each (entities from a byline have none).
+MENTION_TABLES = ("entities", "dates", "quantities")
 
 _PROBLEM_SCHEMA = pl.Schema(
     {"doc_id": pl.Utf8, "table": pl.Utf8, "column": pl.Utf8, "check": pl.Utf8, "case": pl.Utf8}
@@ -165,7 +171,7 @@ def _orphans(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
         _problems(
             tables[t].join(known, on="doc_id", how="anti"), t, "doc_id", "references documents", ROW_KEYS[t]
         )
-        for t in ("articles", "paragraphs", "sentences", "tokens")
+        for t in ("articles", "paragraphs", "sentences", "tokens", *MENTION_TABLES)
     ]
 
 
@@ -217,6 +223,34 @@ def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     return out
 
 
+def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+    """Each mention's sentence exists, agrees on article and document, and contains its span; a
+    byline entity (no sentence) names an article of the same document."""
+    out = []
+    sents = tables["sentences"].select(
+        "sentence_id", pl.col("article_id").alias("_p_article_id"), pl.col("doc_id").alias("_p_doc_id"),
+        pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end"),
+    )
+    arts = tables["articles"].select("article_id", pl.col("doc_id").alias("_a_doc_id"))
+    for t in MENTION_TABLES:
+        m = tables[t]
+        in_sent = m.filter(pl.col("sentence_id").is_not_null())
+        out.append(_problems(in_sent.join(sents, on="sentence_id", how="anti"), t, "sentence_id",
+                             "references sentences", ROW_KEYS[t]))
+        j = in_sent.join(sents, on="sentence_id", how="inner")
+        for col in ("article_id", "doc_id"):
+            bad = j.filter(pl.col(col) != pl.col(f"_p_{col}"))
+            case = pl.concat_str([ROW_KEYS[t], pl.lit(f" {col}="), pl.col(col), pl.lit(" vs sentences "),
+                                  pl.col(f"_p_{col}")])
+            out.append(_problems(bad, t, col, "equals its sentences row's", case))
+        bad = j.filter((pl.col("char_start") < pl.col("_p_start")) | (pl.col("char_end") > pl.col("_p_end")))
+        out.append(_problems(bad, t, "char_start", "inside its sentences span", pl.concat_str(_span_label(t, " ["))))
+        ja = m.join(arts, on="article_id", how="left")
+        bad = ja.filter(pl.col("_a_doc_id").is_null() | (pl.col("_a_doc_id") != pl.col("doc_id")))
+        out.append(_problems(bad, t, "article_id", "references articles of its document", ROW_KEYS[t]))
+    return out
+
+
 def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str) -> pl.DataFrame:
     """Children of a parent follow each other without gap or overlap and cover it exactly."""
     ordered = (
@@ -252,8 +286,10 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     """``articles.body[char_start:char_end] == text`` (polars slices by code point, like Python)."""
     bodies = tables["articles"].select("article_id", pl.col("body").alias("_body"))
     out = []
-    for t, text in (("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")):
-        j = tables[t].join(bodies, on="article_id", how="inner")
+    pairs = [("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")]
+    for t, text in pairs + [(m, "text") for m in MENTION_TABLES]:
+        j = tables[t].filter(pl.col("char_start").is_not_null() | pl.col("char_end").is_not_null())
+        j = j.join(bodies, on="article_id", how="inner")
         start = pl.col("char_start").clip(lower_bound=0)
         length = (pl.col("char_end") - start).clip(lower_bound=0)
         j = j.with_columns(pl.col("_body").str.slice(start, length).alias("_slice"))
@@ -363,7 +399,7 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
         unattributable += errors
     _raise(unattributable)
 
-    found += _orphans(tables) + _parent_refs(tables) + _offsets(tables) + _counts(tables)
+    found += _orphans(tables) + _parent_refs(tables) + _mention_refs(tables) + _offsets(tables) + _counts(tables)
     problems = pl.concat(found)
     if problems.is_empty():
         return ValidationResult(tables=dict(tables), quarantined={})

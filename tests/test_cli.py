@@ -194,7 +194,8 @@ def test_run_exits_0_with_a_summary_and_no_traceback(first_run) -> None:
 def test_run_builds_every_table(first_run, project: Path) -> None:
     assert first_run.returncode == 0, output(first_run)
     wh = project / "warehouse"
-    assert store.table_names(wh) == ["articles", "documents", "paragraphs", "runs", "sentences", "tokens"]
+    assert store.table_names(wh) == ["articles", "dates", "documents", "entities", "keywords", "paragraphs",
+                                     "quantities", "runs", "sentences", "tokens"]
     for table in store.table_names(wh):
         assert list((wh / table).glob("run-*.parquet" if table == "runs" else "part-*.parquet")), table
     assert (wh / "newsflow.duckdb").is_file()
@@ -377,7 +378,9 @@ def test_no_files_still_gives_one_batch_of_empty_tables(tmp_path: Path) -> None:
     result = pipeline.process_batch(
         0, [], tmp_path, run_id="empty", ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
     )
-    assert sorted(result.tables) == ["articles", "documents", "paragraphs", "sentences", "tokens"]
+    from schemas import TABLES
+
+    assert sorted(result.tables) == sorted(TABLES) and "entities" in TABLES
     assert all(df.height == 0 and df.width > 0 for df in result.tables.values())
 
 

@@ -21,7 +21,7 @@ HAND_PAGE = Page(
             reporters=["杨晓梅"],
             dateline="本报讯",
             paragraphs=[
-                Paragraph("本报讯 12月4日，区绿化市容局在长阳创谷举办宪法宣传活动。现场气氛热烈！"),
+                Paragraph("本报讯 12月4日，区绿化市容局在长阳创谷举办宪法宣传活动，300名干部参加。现场气氛热烈！"),
                 Paragraph("五角场街道", kind="subheading"),
                 Paragraph("“要学法、懂法、用法。”他说；大家纷纷表示赞同……"),
             ],

@@ -24,7 +24,8 @@ def tables(seed_page, make_doc, segmenter, ingested_at):
 
 
 def test_every_table_has_its_schema(tables):
-    assert list(tables) == ["documents", "articles", "paragraphs", "sentences", "tokens"]
+    assert list(tables) == ["documents", "articles", "paragraphs", "sentences", "tokens",
+                           "entities", "dates", "quantities"]
     for name, df in tables.items():
         assert df.schema == TABLE_SCHEMAS[name], name
     assert tables["documents"].height == 1

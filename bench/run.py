@@ -1,0 +1,290 @@
+"""newsflow's benchmark: how close the whole pipeline comes to the segmenter's own speed.
+
+    .venv/bin/python bench/run.py [--dev ../shared/corpus/dev] [--mb 50] [--small-mb 10] [--work DIR]
+
+Builds a corpus of at least ``--mb`` MB from copies of the dev pages (each copy under its own
+issue date, its text made unique with a line of its own, so no content hash matches another),
+then measures, on that same text:
+
+* limit     ``rjieba.tag`` alone over the article text newsflow reconstructed, one process (MB/s
+            of article text);
+* naive     a straightforward pipeline on a 2 MB sample: read, split paragraphs at blank lines,
+            ``jieba.posseg.cut`` per paragraph, one dict per token row, a DataFrame, Parquet;
+* newsflow  ``newsflow run`` from an empty warehouse to every table written and validated, with
+            the default workers: start-up (command -> first file read) on its own, throughput as
+            raw MB / seconds after start-up, seconds per stage, and what is left for Prefect;
+            once with every stage but the statistical entity model (NEWSFLOW_NER_MODEL=0), once
+            with every stage;
+* rerun     ``newsflow run`` again with nothing changed;
+* memory    peak RSS of the newsflow process tree at ``--mb`` and at ``--small-mb``.
+
+Prints a table per measure, then one line of figures (see the end of main()). Needs only the
+project's own environment (psutil comes with it). Prefect's database is created by a warm-up run
+first, so start-up is that of a machine where newsflow has run before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MB = 1_000_000
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def build_corpus(dev_raw: Path, target: Path, mb: float, *, offset_days: int = 0) -> tuple[int, int]:
+    """Copies of the dev pages below ``target`` until ``mb`` MB: copy k of a page moves to the
+    issue date + (k * 14 + offset_days) days and gets a line of its own. Returns (files, bytes)."""
+    pages = sorted(dev_raw.rglob("*.txt"))
+    if not pages:
+        raise SystemExit(f"no pages below {dev_raw}")
+    texts = [(p.relative_to(dev_raw), p.read_bytes()) for p in pages]
+    if target.exists():
+        shutil.rmtree(target)
+    files = size = 0
+    k = 0
+    while size < mb * MB:
+        for rel, data in texts:
+            pub, date_dir, name = rel.parts[-3], rel.parts[-2], rel.parts[-1]
+            day = dt.date.fromisoformat(date_dir) + dt.timedelta(days=k * 14 + offset_days)
+            out = target / pub / day.isoformat() / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            unique = f"\n\n（本版存档副本 {k:04d}）\n".encode()
+            out.write_bytes(data + unique)
+            files += 1
+            size += len(data) + len(unique)
+            if size >= mb * MB:
+                break
+        k += 1
+    return files, size
+
+
+# --------------------------------------------------------------------------- memory
+
+
+class PeakRss:
+    """Samples the RSS of a process and all its descendants every ``interval`` s; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        import psutil
+
+        self._proc = psutil.Process(pid)
+        self._psutil = psutil
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._interval = interval
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self._proc, *self._proc.children(recursive=True)]
+            except self._psutil.Error:
+                break
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except self._psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(self._interval)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --------------------------------------------------------------------------- newsflow
+
+
+def newsflow_run(raw: Path, warehouse: Path, env: dict[str, str], cwd: Path) -> dict:
+    """One ``newsflow run --json``: its summary plus start, end and peak RSS seen from outside."""
+    cmd = [str(Path(sys.executable).with_name("newsflow")), "run", "--raw", str(raw),
+           "--warehouse", str(warehouse), "--json"]
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with PeakRss(proc.pid) as rss:
+        out, err = proc.communicate()
+    t1 = time.time()
+    if proc.returncode != 0:
+        raise SystemExit(f"newsflow run failed ({proc.returncode}):\n{out}\n{err}")
+    summary = json.loads(out.strip().splitlines()[-1])
+    summary.update(t0=t0, t1=t1, peak_rss=rss.peak)
+    return summary
+
+
+def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
+    first = summary.get("first_read_at") or summary["t0"]
+    startup = first - summary["t0"]
+    after = summary["t1"] - first
+    stages = summary.get("stage_seconds", {})
+    workers = min(2, os.cpu_count() or 1)
+    worker_stages = ("read", "layout", "load", "segment", "extract", "tables", "validate")
+    in_workers = sum(stages.get(s, 0.0) for s in worker_stages)
+    in_flow_after = sum(stages.get(s, 0.0) for s in ("keywords", "commit"))
+    # the work itself, spread over the workers, plus what the flow does once they are done
+    busy = in_workers / workers + in_flow_after
+    return {
+        "startup_s": startup,
+        "after_startup_s": after,
+        "mb_per_s": raw_bytes / MB / after,
+        "stages": stages,
+        "prefect_and_waiting_s": max(0.0, after - busy),
+        "peak_rss_mb": summary["peak_rss"] / 2**20,
+        "command_s": summary["t1"] - summary["t0"],
+        "articles": summary["articles"],
+        "tokens": summary["tokens"],
+    }
+
+
+# --------------------------------------------------------------------------- limit and naive
+
+
+def article_text(warehouse: Path) -> list[str]:
+    import polars as pl
+
+    return pl.read_parquet(str(warehouse / "articles" / "*.parquet"), columns=["body"])["body"].to_list()
+
+
+def limit_mb_per_s(bodies: list[str]) -> tuple[float, float]:
+    """``rjieba.tag`` alone (with newsflow's user dictionary loaded) over every body, one process."""
+    from tasks.segment import RjiebaSegmenter
+
+    jieba = RjiebaSegmenter()._jieba
+    size = sum(len(b.encode()) for b in bodies)
+    t = time.perf_counter()
+    for body in bodies:
+        jieba.tag(body, hmm=True)
+    secs = time.perf_counter() - t
+    return size / MB / secs, secs
+
+
+def naive_mb_per_s(raw: Path, sample_mb: float, work: Path) -> tuple[float, float, float]:
+    """A straightforward pipeline on the first ``sample_mb`` MB of pages."""
+    import jieba
+    import jieba.posseg as pseg
+    import polars as pl
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    pseg.lcut("预热")  # dictionary loading is not part of the measure
+    files, size = [], 0
+    for path in sorted(raw.rglob("*.txt")):
+        files.append(path)
+        size += path.stat().st_size
+        if size >= sample_mb * MB:
+            break
+    t = time.perf_counter()
+    rows = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for p_seq, para in enumerate(p for p in text.split("\n\n") if p.strip()):
+            para = para.replace("\n", "")
+            pos = 0
+            for k, (word, flag) in enumerate(pseg.cut(para)):
+                rows.append({"doc": str(path), "paragraph": p_seq, "seq": k, "token": word, "pos": flag,
+                             "char_start": pos, "char_end": pos + len(word)})
+                pos += len(word)
+    df = pl.DataFrame(rows)
+    df.write_parquet(work / "naive.parquet")
+    secs = time.perf_counter() - t
+    return size / MB / secs, secs, size / MB
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dev", type=Path, default=REPO.parent / "shared" / "corpus" / "dev")
+    ap.add_argument("--mb", type=float, default=50.0)
+    ap.add_argument("--small-mb", type=float, default=10.0)
+    ap.add_argument("--naive-mb", type=float, default=2.0)
+    ap.add_argument("--work", type=Path, default=None, help="scratch directory (default: a new temporary one)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = ap.parse_args()
+
+    dev_raw = args.dev / "raw" if (args.dev / "raw").is_dir() else args.dev
+    work = args.work or Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(work / "prefect-home")
+    print(f"newsflow benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}; scratch {work}")
+
+    big, small, warm = work / "raw-big", work / "raw-small", work / "raw-warm"
+    n_big, b_big = build_corpus(dev_raw, big, args.mb)
+    n_small, b_small = build_corpus(dev_raw, small, args.small_mb, offset_days=7)
+    build_corpus(dev_raw, warm, 0.01, offset_days=3)
+    print(f"corpus: {n_big} files, {b_big / MB:.1f} MB; small corpus: {n_small} files, {b_small / MB:.1f} MB")
+
+    newsflow_run(warm, work / "wh-warm", env, work)  # creates Prefect's database: not measured
+
+    runs = {}
+    for label, model in (("without model", "0"), ("all stages", "1")):
+        wh = work / f"wh-{'nomodel' if model == '0' else 'all'}"
+        shutil.rmtree(wh, ignore_errors=True)
+        summary = newsflow_run(big, wh, {**env, "NEWSFLOW_NER_MODEL": model}, work)
+        runs[label] = newsflow_figures(summary, b_big)
+    rerun = newsflow_run(big, work / "wh-all", env, work)
+    rerun_fig = newsflow_figures(rerun, b_big)
+    shutil.rmtree(work / "wh-small", ignore_errors=True)
+    small_fig = newsflow_figures(newsflow_run(small, work / "wh-small", env, work), b_small)
+
+    bodies = article_text(work / "wh-all")
+    limit, limit_s = limit_mb_per_s(bodies)
+    naive, naive_s, naive_size = naive_mb_per_s(big, args.naive_mb, work)
+
+    print(f"\nlimit: rjieba.tag over {sum(len(b.encode()) for b in bodies) / MB:.1f} MB of article text "
+          f"in {limit_s:.1f} s = {limit:.2f} MB/s (one process)")
+    print(f"naive: jieba.posseg per paragraph, dict rows, Parquet: {naive_size:.1f} MB in {naive_s:.1f} s "
+          f"= {naive:.3f} MB/s")
+    for label, f in runs.items():
+        print(f"\nnewsflow run ({label}), {b_big / MB:.1f} MB, {f['articles']} articles, {f['tokens']} tokens:")
+        print(f"  start-up {f['startup_s']:.2f} s; then {f['after_startup_s']:.1f} s = {f['mb_per_s']:.2f} MB/s; "
+              f"command {f['command_s']:.1f} s; peak RSS {f['peak_rss_mb']:.0f} MB")
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(f["stages"].items(), key=lambda kv: -kv[1]))
+        print(f"  stage seconds (summed over workers): {stages}")
+        print(f"  Prefect, scheduling and waiting (wall time not explained by the stages): "
+              f"{f['prefect_and_waiting_s']:.1f} s")
+    print(f"\nrerun, nothing changed: {rerun_fig['command_s']:.2f} s in all, "
+          f"{rerun_fig['command_s'] - runs['all stages']['startup_s']:.2f} s beyond start-up")
+    print(f"peak RSS: {runs['all stages']['peak_rss_mb']:.0f} MB at {b_big / MB:.0f} MB, "
+          f"{small_fig['peak_rss_mb']:.0f} MB at {b_small / MB:.0f} MB")
+
+    no_model, all_on = runs["without model"], runs["all stages"]
+    print(
+        f"throughput_ratio={no_model['mb_per_s'] / limit:.3f} "
+        f"throughput_ratio_all={all_on['mb_per_s'] / limit:.3f} "
+        f"speedup_vs_naive={all_on['mb_per_s'] / naive:.1f} "
+        f"startup_s={all_on['startup_s']:.2f} "
+        f"rerun_s={rerun_fig['command_s'] - all_on['startup_s']:.2f} "
+        f"peak_rss_mb_50={all_on['peak_rss_mb']:.0f} "
+        f"peak_rss_mb_10={small_fig['peak_rss_mb']:.0f}"
+    )
+    if not args.keep and args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
