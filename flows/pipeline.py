@@ -32,14 +32,14 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
 from tasks.decode import _source_path, discover, read_document
-from tasks.keywords import keywords_table
+from tasks.keywords import idf_from_frequencies, keywords_table, prepared_frequencies
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
 from tasks.tables import Extractors, build_tables
 from tasks.validate import validate_tables
 
-DEFAULT_BATCH_SIZE = 50
+DEFAULT_BATCH_SIZE = 20
 DEFAULT_ENGINE = "rjieba"
 
 
@@ -53,6 +53,7 @@ class BatchResult:
     quarantined: dict[str, str] = field(default_factory=dict)  # source_path -> reason
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds in this task
     started_at: float = 0.0  # time.time() when the task began reading its first file
+    written: list[str] = field(default_factory=list)  # tables the task wrote itself (out_dir)
 
 
 @dataclass
@@ -193,8 +194,14 @@ def process_batch(
     run_id: str,
     ingested_at: dt.datetime,
     engine: str = DEFAULT_ENGINE,
+    out_dir: Path | None = None,
+    part_tag: str = "",
 ) -> BatchResult:
-    """One batch of files, start to end, without Prefect: decode -> layout -> tables -> validate."""
+    """One batch of files, start to end, without Prefect: decode -> layout -> tables -> validate.
+
+    With ``out_dir`` (a run's staging directory) the batch writes its own part of every table
+    there (:func:`tasks.store.write_parts`) and hands back no tables, only what happened: the
+    flow never holds, nor receives through a pipe, the rows of a batch."""
     started_at = time.time()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -215,9 +222,15 @@ def process_batch(
     path_of = {d.doc_id: d.source_path for d in docs}
     for doc_id, reason in result.quarantined.items():
         quarantined.setdefault(path_of.get(doc_id, doc_id), reason)
+    tables, written = dict(result.tables), []
+    if out_dir is not None:
+        t6 = time.perf_counter()
+        written = store.write_parts(Path(out_dir), index, part_tag, tables)
+        seconds["write"] = time.perf_counter() - t6
+        tables = {}
     return BatchResult(
-        index=index, tables=dict(result.tables), n_files=len(paths), quarantined=quarantined,
-        seconds=seconds, started_at=started_at,
+        index=index, tables=tables, n_files=len(paths), quarantined=quarantined,
+        seconds=seconds, started_at=started_at, written=written,
     )
 
 
@@ -254,26 +267,88 @@ def process_batch_task(
     run_id: str,
     ingested_at: dt.datetime,
     engine: str = DEFAULT_ENGINE,
+    out_dir: Path | None = None,
+    part_tag: str = "",
 ) -> BatchResult:
     return process_batch(
-        index, paths, raw_root, run_id=run_id, ingested_at=ingested_at, engine=engine
+        index, paths, raw_root, run_id=run_id, ingested_at=ingested_at, engine=engine,
+        out_dir=out_dir, part_tag=part_tag,
     )
 
 
-def keywords_table_of(tokens: pl.LazyFrame) -> pl.DataFrame:
-    """The ``keywords`` table over every article of the staged warehouse, validated."""
-    tokens = tokens.select("article_id", "doc_id", "token", "pos", "char_start").collect()
+@task(name="keyword-frequencies", task_run_name="frequencies-{index:05d}", cache_policy=NO_CACHE,
+      persist_result=False, retries=BATCH_RETRIES, retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
+      retry_condition_fn=retry_on_os_error)
+def keyword_frequencies_task(index: int, tokens_part: Path) -> tuple[pl.DataFrame, int, float]:
+    """Document frequencies of the words of one part of the staged tokens (first pass)."""
+    t0 = time.perf_counter()
+    df, n = prepared_frequencies(pl.scan_parquet(tokens_part).select(*KEYWORD_INPUT))
+    return df, n, time.perf_counter() - t0
+
+
+@task(name="keywords", task_run_name="keywords-{index:05d}", cache_policy=NO_CACHE,
+      persist_result=False, retries=BATCH_RETRIES, retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
+      retry_condition_fn=retry_on_os_error)
+def keywords_part_task(index: int, tokens_part: Path, idf_path: Path, out: Path) -> tuple[int, float]:
+    """The keywords of the articles of one part of the staged tokens, with the warehouse's IDF,
+    validated and written to ``out`` (second pass). Returns (rows, seconds)."""
+    t0 = time.perf_counter()
+    frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)),
+                             pl.read_parquet(idf_path))
+    store.write_parquet(frame, out)
+    return frame.height, time.perf_counter() - t0
+
+
+KEYWORD_INPUT = ("article_id", "doc_id", "token", "pos", "char_start")
+
+
+def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
+    """The ``keywords`` rows of the articles in ``tokens`` (whole articles), validated."""
     docs = tokens.select("article_id", "doc_id").unique()
-    frame = keywords_table(tokens.drop("doc_id")).join(docs, on="article_id", how="left")
+    frame = keywords_table(tokens.drop("doc_id"), idf=idf).join(docs, on="article_id", how="left")
     frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
         "article_id", "method", "rank"
     )
     return DERIVED_TABLES["keywords"].validate(frame)
 
 
-@task(name="keywords", cache_policy=NO_CACHE, persist_result=False)
-def keywords_task(tokens: pl.LazyFrame) -> pl.DataFrame:
-    return keywords_table_of(tokens)
+def stage_keywords(writer: store.WarehouseWriter) -> dict[str, float]:
+    """The ``keywords`` table of the staged warehouse, in two passes of tasks over the parts of
+    the staged ``tokens`` (articles never span two parts): document frequencies, summed into the
+    IDF of the whole warehouse; then each part's keywords with that IDF. Memory holds one part
+    and the IDF at a time. Returns seconds: in the tasks, and the IDF step in the flow."""
+    parts = sorted((writer.staging / "tokens").glob("*.parquet"))
+    with _api_shared_with_workers():
+        first = [keyword_frequencies_task.submit(i, part) for i, part in enumerate(parts)]
+    frequencies, n_articles, secs = [], 0, 0.0
+    for future in first:
+        df, n, took = future.result()
+        frequencies.append(df)
+        n_articles += n
+        secs += took
+    t0 = time.perf_counter()
+    empty = pl.DataFrame(schema={"token": pl.Utf8, "df": pl.Float64})
+    idf = idf_from_frequencies(pl.concat(frequencies) if frequencies else empty, n_articles)
+    idf_path = writer.staging / "_idf.parquet"
+    store.write_parquet(idf, idf_path)
+    idf_secs = time.perf_counter() - t0
+    out_dir = writer.staging / "keywords"
+    out_dir.mkdir()
+    with _api_shared_with_workers():
+        second = [keywords_part_task.submit(i, part, idf_path, out_dir / store.part_name(i, writer.tag))
+                  for i, part in enumerate(parts)]
+    for future in second:
+        secs += future.result()[1]
+    idf_path.unlink()
+    if not parts:  # no tokens part at all: still one (empty) part, so the table has its schema
+        store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORDS_TOKENS), idf),
+                            out_dir / store.part_name(0, writer.tag))
+    writer.adopt_table("keywords")
+    return {"keywords": secs, "keywords_idf": idf_secs}
+
+
+KEYWORDS_TOKENS = {"article_id": pl.Utf8, "doc_id": pl.Utf8, "token": pl.Utf8, "pos": pl.Utf8,
+                   "char_start": pl.Int32}
 
 
 def task_runner(workers: int | None = None, dask_address: str | None = None):
@@ -344,41 +419,38 @@ def newsflow_run(
     )
     _report_progress(0, to_process)
 
-    with _api_shared_with_workers():
-        futures = [
-            process_batch_task.submit(i, batch, raw, run_id, ingested_at, engine)
-            for i, batch in enumerate(batches)
-        ]
     done = 0
     stage_seconds: dict[str, float] = {}
     first_read_at: float | None = None
 
-    def timed(stage: str, t0: float) -> None:
-        stage_seconds[stage] = stage_seconds.get(stage, 0.0) + time.perf_counter() - t0
+    def add(seconds: dict[str, float]) -> None:
+        for stage, secs in seconds.items():
+            stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
 
     if mode == "full" or plan.writes:
         with store.WarehouseWriter(warehouse, run_id) as writer:
+            with _api_shared_with_workers():
+                futures = [
+                    process_batch_task.submit(i, batch, raw, run_id, ingested_at, engine,
+                                              writer.staging, writer.tag)
+                    for i, batch in enumerate(batches)
+                ]
             if mode == "incremental":
                 t0 = time.perf_counter()
                 writer.keep_existing(TABLES, plan.drop_doc_ids)
-                timed("write", t0)
+                add({"keep": time.perf_counter() - t0})
             for future in as_completed(futures):
                 result: BatchResult = future.result()
-                for stage, secs in result.seconds.items():
-                    stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
+                add(result.seconds)
                 if result.n_files:
                     first_read_at = min(first_read_at or result.started_at, result.started_at)
-                t0 = time.perf_counter()
-                writer.write_batch(result.index, result.tables)
-                timed("write", t0)
+                writer.adopt_batch(result.index, result.written)
                 done += result.n_files
                 _report_progress(done, to_process)
-            t0 = time.perf_counter()
-            writer.write_table("keywords", keywords_task(writer.staged("tokens")))
-            timed("keywords", t0)
+            add(stage_keywords(writer))
             t0 = time.perf_counter()
             writer.commit()
-            timed("commit", t0)
+            add({"commit": time.perf_counter() - t0})
 
     articles, tokens, quarantine = _warehouse_totals(warehouse)
     summary = RunSummary(

@@ -62,9 +62,12 @@ TextRank (:func:`textrank_keywords`)
 
         ws(n) <- (1 - d) + d * sum over edges (n, m, w) of w / out(m) * ws(m)
 
-    starting from ``1 / nodes``, iterated synchronously (Jacobi) on all articles at once until
-    no node moves by more than :data:`TOLERANCE` (at most :data:`MAX_ITER` steps) -- jieba runs
-    10 in-place (Gauss-Seidel) sweeps instead, which approach the same fixed point. Weights are
+    starting from ``1 / nodes``, iterated synchronously (Jacobi) on all articles at once for a
+    fixed :data:`ITERATIONS` steps (the error shrinks by 0.85 a step: under 1e-3 of the fixed
+    point after 50). A fixed count, not "until every node settles", keeps an article's weights
+    independent of the other articles it is computed with, so the pipeline can compute them
+    part by part. jieba runs 10 in-place (Gauss-Seidel) sweeps instead, which approach the same
+    fixed point. Weights are
     normalised per article as jieba does: ``(ws - min/10) / (max - min/10)``, so the best is 1.
 
 Token order: when the input has ``char_start`` (the warehouse's ``tokens`` table) tokens are
@@ -115,8 +118,7 @@ TEXTRANK_POS: frozenset[str] = frozenset(("ns", "n", "vn", "v"))
 
 SPAN: int = 5  # jieba's TextRank window: a word and the next 4 tokens
 DAMPING: float = 0.85
-TOLERANCE: float = 1e-8
-MAX_ITER: int = 200
+ITERATIONS: int = 50
 PRIOR_STRENGTH: float = 100.0
 WEIGHT_DECIMALS: int = 9
 
@@ -255,18 +257,34 @@ def learn_idf(
     """IDF of every distinct token of ``tokens`` (columns ``article_id, token``), learned from its
     articles with jieba's IDF as a prior worth ``prior_strength`` articles (rule in the module
     doc). Returns ``(token, idf)`` sorted by token; empty input gives an empty frame."""
-    if prior_strength <= 0:
-        raise ValueError(f"prior_strength must be > 0, got {prior_strength}")
+    df, n_articles = document_frequencies(tokens)
+    return idf_from_frequencies(df, n_articles, prior_strength=prior_strength)
+
+
+def document_frequencies(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, int]:
+    """``(token, df)``: in how many articles of ``tokens`` (columns ``article_id, token``) each
+    token occurs, and the number of articles. Frequencies of disjoint sets of articles add up,
+    so a warehouse's IDF can be learned part by part (:func:`idf_from_frequencies`)."""
     lf = tokens.lazy().select(pl.col("article_id").cast(pl.Utf8), pl.col("token").cast(pl.Utf8))
     lf = lf.filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
     pairs = lf.unique().collect()
-    n_articles = pairs["article_id"].n_unique()
-    if pairs.height == 0:
+    df = pairs.group_by("token").agg(pl.len().cast(pl.Float64).alias("df"))
+    return df, pairs["article_id"].n_unique()
+
+
+def idf_from_frequencies(
+    df: pl.DataFrame, n_articles: int, *, prior_strength: float = PRIOR_STRENGTH
+) -> pl.DataFrame:
+    """The IDF table of :func:`learn_idf` from document frequencies ``(token, df)`` over
+    ``n_articles`` articles (summed over parts when they come from several)."""
+    if prior_strength <= 0:
+        raise ValueError(f"prior_strength must be > 0, got {prior_strength}")
+    if df.height == 0:
         return pl.DataFrame(schema=IDF_SCHEMA)
     m = float(prior_strength)
     return (
-        pairs.group_by("token")
-        .agg(pl.len().cast(pl.Float64).alias("df"))
+        df.group_by("token")
+        .agg(pl.col("df").sum())
         .join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="left")
         .with_columns(pl.col("idf_j").fill_null(jieba_median_idf()))
         .select(
@@ -277,6 +295,13 @@ def learn_idf(
         )
         .sort("token")
     )
+
+
+def prepared_frequencies(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, int]:
+    """:func:`document_frequencies` of tokens in the form keywords are scored in (stripped of
+    surrounding white space), as :func:`keywords_table` learns them."""
+    prepared = _prepare(tokens)
+    return document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
 
 
 def _learned(prepared: pl.DataFrame) -> pl.DataFrame:
@@ -391,7 +416,7 @@ def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFram
 
 
 def _pagerank(
-    nodes: pl.DataFrame, edges: pl.DataFrame, damping: float, tol: float, max_iter: int
+    nodes: pl.DataFrame, edges: pl.DataFrame, damping: float, iterations: int
 ) -> pl.DataFrame:
     """``article_id, keyword, weight``: TextRank scores normalised per article as jieba does.
 
@@ -408,15 +433,12 @@ def _pagerank(
         (1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws")
     )["ws"]  # jieba's start: 1 / (nodes of the article)
     zero = pl.Series([0.0])
-    for _ in range(max_iter):
+    for _ in range(iterations):
         # Segment sums through a cumulative sum with a leading 0: one sequential pass, so the
         # result does not depend on the number of threads.
         cs = pl.concat([zero, (coef * ws.gather(t_idx)).cum_sum()])
         new = (1.0 - damping) + damping * (cs.gather(ends) - cs.gather(starts))
-        delta = float((new - ws).abs().max())  # type: ignore[arg-type]
         ws = new
-        if delta < tol:
-            break
     lo = pl.col("ws").min().over("article_id") / 10.0
     hi = pl.col("ws").max().over("article_id")
     return nodes.with_columns(ws.alias("ws")).select(
@@ -428,7 +450,7 @@ def _textrank(prepared: pl.DataFrame, top_k: int, span: int = SPAN) -> pl.DataFr
     nodes, edges = _graph(prepared, span)
     if edges.height == 0:
         return _empty()
-    return _ranked(_pagerank(nodes, edges, DAMPING, TOLERANCE, MAX_ITER), "textrank", top_k)
+    return _ranked(_pagerank(nodes, edges, DAMPING, ITERATIONS), "textrank", top_k)
 
 
 def textrank_keywords(tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10) -> pl.DataFrame:

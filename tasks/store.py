@@ -115,15 +115,32 @@ class WarehouseWriter:
         one."""
         if index < 0 or index in self._indexes:
             raise ValueError(f"batch index {index} is negative or already written")
+        self._register(tables, f"batch {index} has tables")
+        for name in tables:
+            if (self.staging / name / part_name(index, self.tag)).exists():
+                raise ValueError(f"part {index} of table {name} already staged")
+        write_parts(self.staging, index, self.tag, tables)
+        self._indexes.add(index)
+
+    def adopt_batch(self, index: int, tables: Iterable[str]) -> None:
+        """Take in a batch whose parts a worker wrote itself into :attr:`staging` with
+        :func:`write_parts` (same index, :attr:`tag`)."""
+        if index < 0 or index in self._indexes:
+            raise ValueError(f"batch index {index} is negative or already written")
         names = self._register(tables, f"batch {index} has tables")
         for name in names:
-            table_dir = self.staging / name
-            table_dir.mkdir(exist_ok=True)
-            target = table_dir / part_name(index, self.tag)
-            if target.exists():
-                raise ValueError(f"part {target.name} of table {name} already staged")
-            write_parquet(tables[name], target)
+            if not (self.staging / name / part_name(index, self.tag)).is_file():
+                raise ValueError(f"part {index} of table {name} was not written")
         self._indexes.add(index)
+
+    def adopt_table(self, name: str) -> None:
+        """Take in a whole table computed over the others whose parts were written into
+        ``staging/<name>/`` directly (e.g. keywords, by tasks)."""
+        if not _TABLE_NAME.match(name) or name in (self._tables or []) or name in self._derived:
+            raise ValueError(f"not a valid new table name: {name!r}")
+        if not any((self.staging / name).glob("*.parquet")):
+            raise ValueError(f"table {name} has no staged part")
+        self._derived.append(name)
 
     def staged(self, table: str) -> pl.LazyFrame:
         """The staged next version of a table (batches and kept parts so far), to derive from."""
@@ -394,6 +411,19 @@ def _fsync_tree(root: Path) -> None:
             finally:
                 os.close(fd)
         _fsync_dir(Path(dirpath))
+
+
+def write_parts(staging: Path, index: int, tag: str, tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """Write one batch's part of every table, ``<staging>/<table>/part-<tag>-<index>.parquet``
+    (even an empty one); returns the table names. Called by a worker for its own batch, or by
+    :meth:`WarehouseWriter.write_batch`. Rewriting a part (a retried task) replaces it whole."""
+    for name in tables:
+        if not _TABLE_NAME.match(name):
+            raise ValueError(f"not a valid table name: {name!r}")
+        table_dir = Path(staging) / name
+        table_dir.mkdir(exist_ok=True)
+        write_parquet(tables[name], table_dir / part_name(index, tag))
+    return list(tables)
 
 
 def write_warehouse(

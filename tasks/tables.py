@@ -395,6 +395,9 @@ def build_tables(
     return frames
 
 
+ENTITY_CHUNK = 2000  # sentences per call of the entity extractor
+
+
 def mention_columns(
     sentences: Sequence[_Sentence],
     bylines: Sequence[tuple[str, str, list[str], list[str]]],
@@ -420,8 +423,12 @@ def mention_columns(
         cols["char_start"].append(sent.offset + m.start)
         cols["char_end"].append(sent.offset + m.end)
 
-    if extractors.entities is not None and sentences:
-        found = extractors.entities.extract([x.text for x in sentences], [x.tagged for x in sentences])
+    found: list = []
+    if extractors.entities is not None:
+        # in chunks: the extractor's per-character arrays stay small whatever the batch size
+        for i in range(0, len(sentences), ENTITY_CHUNK):
+            chunk = sentences[i : i + ENTITY_CHUNK]
+            found += extractors.entities.extract([x.text for x in chunk], [x.tagged for x in chunk])
         for sent, ents in zip(sentences, found):
             for seq, ent in enumerate(ents, 1):
                 ids(e, "entity_id", sent, seq, "e")
