@@ -320,7 +320,7 @@ def test_readme_has_example_queries() -> None:
     assert len(readme_sql()) >= 3
 
 
-@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("k", range(7))
 def test_readme_queries_work_on_the_sample(first_run, project: Path, k: int) -> None:
     assert first_run.returncode == 0, output(first_run)
     queries = readme_sql()
