@@ -125,31 +125,14 @@ class RjiebaSegmenter:
         return list(self._jieba.cut(text, hmm=True))
 
     def tag(self, text: str) -> list[tuple[str, str]]:
-        """Cut's tokens with rjieba's tags (user dictionary tags win: rjieba keeps its own tag
-        for a word it already knows); a token tag() did not cut alike is looked up."""
+        """Cut's tokens with rjieba's tags: jieba-rs's ``tag`` is its ``cut`` followed by a
+        dictionary lookup per word, so one call gives both (the tokens are exactly ``cut``'s;
+        the parity tests hold them to jieba's). User dictionary tags win: rjieba keeps its own
+        tag for a word it already knows; a tag outside jieba's set is looked up."""
         if not text:
             return []
-        tokens = self._jieba.cut(text, hmm=True)
-        tagged = self._jieba.tag(text, hmm=True)
-        user = self._user_tags
-        if len(tagged) == len(tokens) and all(t == w for t, (w, _) in zip(tokens, tagged, strict=True)):
-            return [
-                (t, user.get(t) or (p if p in JIEBA_TAGS else self._lookup(t)))
-                for t, (_, p) in zip(tokens, tagged, strict=True)
-            ]
-        # Tokenizations differ: keep cut's tokens, reuse tag()'s tag where the spans agree.
-        by_span: dict[tuple[int, int], str] = {}
-        pos = 0
-        for w, p in tagged:
-            by_span[(pos, pos + len(w))] = p
-            pos += len(w)
-        out: list[tuple[str, str]] = []
-        pos = 0
-        for t in tokens:
-            p = by_span.get((pos, pos + len(t)))
-            out.append((t, user.get(t) or (p if p in JIEBA_TAGS else self._lookup(t))))
-            pos += len(t)
-        return out
+        user, known, lookup = self._user_tags, JIEBA_TAGS, self._lookup
+        return [(w, user.get(w) or (p if p in known else lookup(w))) for w, p in self._jieba.tag(text, hmm=True)]
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 -- segmenters live for the process
     def _lookup(self, token: str) -> str:
