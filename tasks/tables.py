@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from tasks.model import Document, Page
@@ -268,12 +269,13 @@ def build_tables(
     ts = _utc(ingested_at)
     extractors = Extractors.default() if extractors is None else extractors
     sentences: list[_Sentence] = []
+    tok_words: list[str] = []  # every token of the batch, sentence after sentence
+    tok_pos: list[str] = []
     bylines: list[tuple[str, str, list[str], list[str]]] = []  # article_id, doc_id, reporters, contributors
     d: dict[str, list] = {c: [] for c in DOCUMENTS_SCHEMA}
     a: dict[str, list] = {c: [] for c in ARTICLES_SCHEMA}
     p: dict[str, list] = {c: [] for c in PARAGRAPHS_SCHEMA}
     s: dict[str, list] = {c: [] for c in SENTENCES_SCHEMA}
-    t: dict[str, list] = {c: [] for c in TOKENS_SCHEMA}
 
     for doc, page in items:
         status, error = doc.status, doc.error
@@ -325,19 +327,10 @@ def build_tables(
                     t0 = time.perf_counter()
                     tagged = segmenter.tag(sent)
                     tag_seconds += time.perf_counter() - t0
-                    pos0 = offset + ss
-                    for k_seq, (tok, tag) in enumerate(tagged, 1):
-                        t["article_id"].append(article_id)
-                        t["paragraph_id"].append(paragraph_id)
-                        t["sentence_id"].append(sentence_id)
-                        t["doc_id"].append(doc.doc_id)
-                        t["seq"].append(k_seq)
-                        t["token"].append(tok)
-                        t["pos"].append(tag)
-                        t["char_start"].append(pos0)
-                        pos0 += len(tok)
-                        t["char_end"].append(pos0)
-                    if "".join(tok for tok, _ in tagged) != sent:
+                    words = [tok for tok, _ in tagged]
+                    tok_words.extend(words)
+                    tok_pos.extend(tag for _, tag in tagged)
+                    if "".join(words) != sent:
                         raise ValueError(
                             f"segmenter {segmenter.name!r} lost text: tokens of {sent!r} do not "
                             "concatenate back to it"
@@ -382,17 +375,48 @@ def build_tables(
             a["n_chars"].append(len(body))
             bylines.append((article_id, doc.doc_id, list(art.reporters), list(art.contributors)))
 
-    columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s, "tokens": t}
+    columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s}
     t0 = time.perf_counter()
     columns.update(mention_columns(sentences, bylines, extractors))
     extract_seconds = time.perf_counter() - t0
-    frames = {name: pl.DataFrame(columns[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+    frames = {name: pl.DataFrame(columns[name], schema=schema)
+              for name, schema in TABLE_SCHEMAS.items() if name != "tokens"}
+    frames["tokens"] = token_frame(frames["sentences"], tok_words, tok_pos)
+    frames = {name: frames[name] for name in TABLE_SCHEMAS}  # in table order
     if timings is not None:
         total = time.perf_counter() - started
         for stage, seconds in (("segment", tag_seconds), ("extract", extract_seconds),
                                ("tables", total - tag_seconds - extract_seconds)):
             timings[stage] = timings.get(stage, 0.0) + seconds
     return frames
+
+
+def token_frame(sentences: pl.DataFrame, words: list[str], pos: list[str]) -> pl.DataFrame:
+    """The ``tokens`` table from the ``sentences`` table and the tokens of all its sentences in
+    order (``sentences.n_tokens`` of them each), built in columns: each token's ids repeat its
+    sentence's, ``seq`` counts within the sentence, and offsets are the sentence's start plus the
+    lengths of the tokens before it."""
+    n = sentences["n_tokens"].cast(pl.Int64)
+    which = pl.Series(np.repeat(np.arange(sentences.height), n.to_numpy()), dtype=pl.Int64) \
+        if sentences.height else pl.Series([], dtype=pl.Int64)
+    first = (n.cum_sum() - n).gather(which)  # index of its sentence's first token
+    lengths = pl.Series(words, dtype=pl.Utf8).str.len_chars().cast(pl.Int64)
+    ends = lengths.cum_sum()
+    before = ends - lengths  # characters of the batch's tokens before this one
+    base = before.gather(first) if len(words) else before
+    start = sentences["char_start"].cast(pl.Int64).gather(which) + before - base
+    out = pl.DataFrame({
+        "article_id": sentences["article_id"].gather(which),
+        "paragraph_id": sentences["paragraph_id"].gather(which),
+        "sentence_id": sentences["sentence_id"].gather(which),
+        "doc_id": sentences["doc_id"].gather(which),
+        "seq": pl.Series(np.arange(len(words), dtype=np.int64)) - first + 1,
+        "token": pl.Series(words, dtype=pl.Utf8),
+        "pos": pl.Series(pos, dtype=pl.Utf8),
+        "char_start": start,
+        "char_end": start + lengths,
+    })
+    return out.cast(dict(TOKENS_SCHEMA))
 
 
 ENTITY_CHUNK = 2000  # sentences per call of the entity extractor
