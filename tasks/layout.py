@@ -695,66 +695,111 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
     return _Span(list(range(i, first)), list(range(first, last + 1)), list(range(last + 1, j)))
 
 
-def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
-                   headlike: list[float]) -> float:
-    span = _split_span(items, i, j)
-    if span is None:
-        return float("-inf")
-    score = -W_ARTICLE
-    body_grams = grams.span(span.body[0], span.body[-1])
-    head_s = [k for k in span.head if items[k].kind == "S"]
-    tail_s = [k for k in span.tail if items[k].kind == "S"]
-    if head_s and tail_s:
-        score -= W_BOTHHEADS
-    heads = head_s or tail_s
-    starts_with_from = any(items[k].kind == "M" and items[k].marker == "from" for k in span.head) or (
-        items[span.body[0]].kind == "M" and items[span.body[0]].marker == "from")
-    if starts_with_from and head_s:
-        score -= W_BOTHHEADS  # a continued article carries no headline of its own
-    if heads:
-        # each headline line goes where its wording is echoed and it looks most like a headline
-        score += sum(W_CONTENT * grams.overlap(k, body_grams) + W_HEADLIKE * headlike[k] - W_LINE
-                     for k in heads)
-        # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
-        if len(heads) and items[heads[-1]].text.endswith(("——", "：", ":")):
+class _Scorer:
+    """The score of every candidate article ``items[i:j]`` of one page.
+
+    Whatever does not depend on the span (kinds, markers, which paragraphs are datelines or
+    signatures, the log-odds of each standalone line) is read once per page into arrays; a span's
+    score then visits only its zone edges and the few body items that carry a penalty, in item
+    order, so the sum is the same sum, term by term, as walking every item.
+    """
+
+    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float]) -> None:
+        n = len(items)
+        self.items = items
+        self.grams = grams
+        self.kind = [it.kind for it in items]
+        self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
+        self.is_to = [it.kind == "M" and it.marker == "to" for it in items]
+        self.glued_byline = [it.kind == "B" and it.glued for it in items]
+        self.kicker_end = [it.text.endswith(("——", "：", ":")) for it in items]
+        self.subtitle = [it.text.startswith("——") for it in items]
+        self.head_gain = [W_HEADLIKE * h for h in headlike]
+        self.sub_cost = [W_HEADLIKE_SUB * h for h in headlike]
+        self.head_bits = [h.bit_count() for h in grams.head]
+        # a paragraph's own penalty inside a body: 本报讯 (unless it opens the body), or a
+        # closing note (unless it closes the body); the two never meet (a note is in brackets)
+        self.dateline = [it.kind == "P" and it.text.startswith("本报讯") for it in items]
+        self.signature = [it.kind == "P" and _is_signature(it.text) for it in items]
+        # body items that may carry a penalty: all but plain paragraphs
+        self.special = [k for k in range(n)
+                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]
+        # nearest paragraph at or after k (n if none), at or before k (-1 if none)
+        self.next_p = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            self.next_p[k] = k if self.kind[k] == "P" else self.next_p[k + 1]
+        self.prev_p = [-1] * n
+        last = -1
+        for k in range(n):
+            if self.kind[k] == "P":
+                last = k
+            self.prev_p[k] = last
+
+    def score(self, i: int, j: int) -> float:
+        first = self.next_p[i]
+        if first >= j:  # no paragraph: no article
+            return float("-inf")
+        last = self.prev_p[j - 1]
+        kind, grams = self.kind, self.grams
+        score = -W_ARTICLE
+        body_grams = grams.span(first, last)
+        head_s = [k for k in range(i, first) if kind[k] == "S"]
+        tail_s = [k for k in range(last + 1, j) if kind[k] == "S"]
+        if head_s and tail_s:
             score -= W_BOTHHEADS
-        # a subtitle (——…) closes its headline group
-        if any(items[k].text.startswith("——") for k in heads[:-1]):
-            score -= W_BOTHHEADS
-        # at most a kicker and a title, and a subtitle
-        n_main = sum(not items[k].text.startswith("——") for k in heads)
-        if n_main > 2:
-            score -= W_BOTHHEADS * (n_main - 2)
-    elif not starts_with_from:
-        score -= W_NOHEAD
-    for k in span.body:
-        it = items[k]
-        if it.kind == "B":
-            score -= W_BYLINE_MID
-        elif it.kind == "M":
-            if not (it.marker == "from" and k == span.body[0]):
+        heads = head_s or tail_s
+        starts_with_from = any(self.is_from[k] for k in range(i, first)) or self.is_from[first]
+        if starts_with_from and head_s:
+            score -= W_BOTHHEADS  # a continued article carries no headline of its own
+        if heads:
+            # each headline line goes where its wording is echoed and it looks most like a headline
+            head, bits, gain = grams.head, self.head_bits, self.head_gain
+            score += sum(W_CONTENT * ((head[k] & body_grams).bit_count() / bits[k] if bits[k] else 0.0)
+                         + gain[k] - W_LINE for k in heads)
+            # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
+            if self.kicker_end[heads[-1]]:
+                score -= W_BOTHHEADS
+            # a subtitle (——…) closes its headline group
+            if any(self.subtitle[k] for k in heads[:-1]):
+                score -= W_BOTHHEADS
+            # at most a kicker and a title, and a subtitle
+            n_main = sum(not self.subtitle[k] for k in heads)
+            if n_main > 2:
+                score -= W_BOTHHEADS * (n_main - 2)
+        elif not starts_with_from:
+            score -= W_NOHEAD
+        special = self.special
+        x = bisect.bisect_left(special, first)
+        while x < len(special) and special[x] <= last:
+            k = special[x]
+            x += 1
+            kd = kind[k]
+            if kd == "B":
+                score -= W_BYLINE_MID
+            elif kd == "M":
+                if not (self.is_from[k] and k == first):
+                    score -= W_MARKER_MID
+            elif kd == "S":
+                score -= self.sub_cost[k]  # a headline-looking line used as subheading
+                # a subheading continues its article's topic; a change of topic marks a new article
+                before = grams.span(first, k - 1)
+                after = grams.span(k + 1, last)
+                if before and after:
+                    shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
+                    score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
+            elif kd == "P" and k != first and self.dateline[k]:
+                score -= W_DATELINE_MID
+            elif kd == "P" and k != last and self.signature[k]:
+                score -= W_SIGNATURE_MID
+        for k in range(i, first):
+            if self.is_to[k]:
                 score -= W_MARKER_MID
-        elif it.kind == "S":
-            score -= W_HEADLIKE_SUB * headlike[k]  # a headline-looking line used as subheading
-            # a subheading continues its article's topic; a change of topic marks a new article
-            before = grams.span(span.body[0], k - 1)
-            after = grams.span(k + 1, span.body[-1])
-            if before and after:
-                shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
-                score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
-        elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
-            score -= W_DATELINE_MID
-        elif it.kind == "P" and k != span.body[-1] and _is_signature(it.text):
-            score -= W_SIGNATURE_MID
-    for k in span.head:
-        if items[k].kind == "M" and items[k].marker == "to":
-            score -= W_MARKER_MID
-        elif items[k].kind == "B" and items[k].glued:
-            score -= W_BYLINE_MID  # a byline glued to a body's last line closes that body
-    for k in span.tail:
-        if items[k].kind == "M" and items[k].marker == "from":
-            score -= W_MARKER_MID
-    return score
+            elif self.glued_byline[k]:
+                score -= W_BYLINE_MID  # a byline glued to a body's last line closes that body
+        for k in range(last + 1, j):
+            if self.is_from[k]:
+                score -= W_MARKER_MID
+        return score
 
 
 def _segment(items: list[Item]) -> list[tuple[int, int]]:
@@ -767,6 +812,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     paras = [it for it in items if it.kind == "P"]
     gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
     headlike = [(_headlike(items, k, gaps_common) if items[k].kind == "S" else 0.0) for k in range(n)]
+    scorer = _Scorer(items, grams, headlike)
     # articles may only start or end next to a standalone line, a byline, a marker or a dateline
     cuts = {0, n}
     for k, it in enumerate(items):
@@ -783,7 +829,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         for a in order[lo:bi]:
             if a not in best or best[a][0] == float("-inf"):
                 continue
-            s = best[a][0] + _article_score(items, a, b, grams, headlike)
+            s = best[a][0] + scorer.score(a, b)
             if s > cand[0]:
                 cand = (s, a)
         best[b] = cand
