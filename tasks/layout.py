@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -496,13 +497,23 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 # pass 2: items -> articles
 
 
+_NOT_GRAM_RE = re.compile(rf"[^{_CJK}A-Za-z0-9]")
+
+
 def _bigrams(text: str) -> frozenset[str]:
-    t = re.sub(rf"[^{_CJK}A-Za-z0-9]", "", text)
-    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset(t)
+    t = _NOT_GRAM_RE.sub("", text)
+    # each character with the next: t[0]+t[1], t[1]+t[2], ...
+    return frozenset(map(operator.add, t, t[1:])) if len(t) > 1 else frozenset(t)
 
 
-def _overlap(head: str, body_grams: frozenset[str]) -> float:
-    g = _bigrams(head)
+def _item_bigrams(items: list[Item]) -> list[frozenset[str]]:
+    """Character bigrams of every paragraph and standalone line (empty for bylines, markers)."""
+    return [_bigrams(it.text) if it.kind in ("P", "S") else frozenset() for it in items]
+
+
+def _overlap(head: str | frozenset[str], body_grams: frozenset[str]) -> float:
+    """Share of a headline's bigrams (given as text or as its bigrams) the body repeats."""
+    g = _bigrams(head) if isinstance(head, str) else head
     if not g:
         return 0.0
     return len(g & body_grams) / len(g)
@@ -528,8 +539,12 @@ W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）)
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
-def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str, float]:
-    """What tells a headline line from a subheading: the features of standalone line ``k``."""
+def headline_features(items: list[Item], k: int, gaps_common: bool,
+                      bigrams: list[frozenset[str]] | None = None) -> dict[str, float]:
+    """What tells a headline line from a subheading: the features of standalone line ``k``.
+
+    ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
+    """
     it = items[k]
     n = len(it.text.replace(" ", ""))
     prev = items[k - 1] if k > 0 else None
@@ -559,32 +574,35 @@ def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str,
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
         "numbered_heading": float(bool(NUMBERED_HEADING_RE.match(it.text))),
-        **_topic_features(items, k),
+        **_topic_features(items, k, bigrams),
     }
 
 
-def _window(items: list[Item], k: int, step: int, size: int = 3) -> frozenset[str]:
+def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[str]] | None,
+            size: int = 3) -> frozenset[str]:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
     stopping at a byline or marker (they bound an article)."""
     grams: set[str] = set()
     j, found = k + step, 0
     while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
         if items[j].kind == "P":
-            grams |= _bigrams(items[j].text)
+            grams |= bigrams[j] if bigrams is not None else _bigrams(items[j].text)
             found += 1
         j += step
     return frozenset(grams)
 
 
-def _topic_features(items: list[Item], k: int) -> dict[str, float]:
+def _topic_features(items: list[Item], k: int,
+                    bigrams: list[frozenset[str]] | None = None) -> dict[str, float]:
     """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
-    before, after = _window(items, k, -1), _window(items, k, 1)
+    before, after = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
+    head = bigrams[k] if bigrams is not None else items[k].text
     shared = len(before & after) / min(len(before), len(after)) if before and after else 0.0
     return {
         "topic_continues": shared,
         "topic_shift": float(bool(before and after) and shared < 0.1),
-        "echo_after": _overlap(items[k].text, after),
-        "echo_before": _overlap(items[k].text, before),
+        "echo_after": _overlap(head, after),
+        "echo_before": _overlap(head, before),
     }
 
 
@@ -622,9 +640,10 @@ HEADLINE_WEIGHTS: dict[str, float] = {
 }
 
 
-def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
+def _headlike(items: list[Item], k: int, gaps_common: bool = False,
+              bigrams: list[frozenset[str]] | None = None) -> float:
     """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
-    feats = headline_features(items, k, gaps_common)
+    feats = headline_features(items, k, gaps_common, bigrams)
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
@@ -633,9 +652,10 @@ class _PageGrams:
     unions and intersections the segmentation asks for thousands of times are integer ORs and
     ANDs, and unions over a range of items are computed once."""
 
-    def __init__(self, items: list[Item]) -> None:
+    def __init__(self, items: list[Item], bigrams: list[frozenset[str]]) -> None:
         vocab: dict[str, int] = {}
-        para_grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
+        empty: frozenset[str] = frozenset()
+        para_grams = [g if it.kind == "P" else empty for it, g in zip(items, bigrams, strict=True)]
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
         # about which article a line belongs to: leave it out
         df = Counter(g for gs in para_grams for g in gs)
@@ -650,7 +670,7 @@ class _PageGrams:
             return m
 
         self.para = [mask(g) for g in para_grams]
-        self.head = [mask(_bigrams(it.text)) if it.kind == "S" else 0 for it in items]
+        self.head = [mask(g) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
     def span(self, lo: int, hi: int) -> int:
@@ -807,11 +827,13 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     n = len(items)
     if n == 0:
         return []
-    grams = _PageGrams(items)
+    bigrams = _item_bigrams(items)
+    grams = _PageGrams(items, bigrams)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line
     paras = [it for it in items if it.kind == "P"]
     gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
-    headlike = [(_headlike(items, k, gaps_common) if items[k].kind == "S" else 0.0) for k in range(n)]
+    headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
+                for k in range(n)]
     scorer = _Scorer(items, grams, headlike)
     # articles may only start or end next to a standalone line, a byline, a marker or a dateline
     cuts = {0, n}
