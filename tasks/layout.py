@@ -138,11 +138,8 @@ _HANGING = "，。、；：？！,.;:?!”’）」』"
 def _width(text: str) -> int:
     """A line's width in columns: Latin letters and digits are half-width, spaces take none,
     and a punctuation mark hanging past the column edge is not counted."""
-    w = 0.0
-    for ch in text:
-        if ch == " ":
-            continue
-        w += 0.5 if ch.isascii() else 1.0
+    n_ascii = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
+    w = (len(text) - n_ascii) + 0.5 * (n_ascii - text.count(" "))  # halves: an exact sum
     if text[-1:] in _HANGING:
         w -= 1
     return int(w)
@@ -222,10 +219,16 @@ class _PageFacts:
     imprint: list[str] = field(default_factory=list)
 
 
+_HEADER_MARKER_RE = re.compile(r"[（(](?:上接|下转|接|转)")
+_WEEKDAY_RE = re.compile(r"星期[一二三四五六日天]")
+
+
 def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
     """Issue date and page number of a page-header line (``2019年12月10日 星期二 第2版``)."""
+    if "版" not in line and "期" not in line:  # neither 第N版 nor 星期: no header (quick test)
+        return None
     flat = line.replace(" ", "").replace("\u3000", "")
-    if len(flat) > 40 or MARKER_RE.search(line) or re.search(r"[（(](?:上接|下转|接|转)", flat):
+    if len(flat) > 40 or MARKER_RE.search(line) or _HEADER_MARKER_RE.search(flat):
         return None
     dm = PAGE_DATE_RE.search(flat)
     pm = PAGE_NO_RE.search(flat)
@@ -238,7 +241,7 @@ def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
         except ValueError:
             date = None
     rest = PAGE_NO_RE.sub("", PAGE_DATE_RE.sub("", flat))
-    rest = re.sub(r"星期[一二三四五六日天]", "", rest)
+    rest = _WEEKDAY_RE.sub("", rest)
     if len(rest) > 16 or _ends_sentence(rest) or "，" in rest:
         return None  # a sentence that mentions a date, not a header
     return date, _page_number(pm.group(1)) if pm else None
@@ -315,8 +318,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
 def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     """Pass 1: what the page says of itself, its items, and the column width used."""
     facts, pieces = _explode(text.split("\n"))
-    lines_n = [_width(_compact(p[1][0])) for p in pieces if p[0] == "T"]  # type: ignore[index]
-    width = _estimate_width(lines_n)
+    # each text piece compacted and measured once: (text, width)
+    measured = {i: (c, _width(c)) for i, c in
+                ((i, _compact(p[1][0])) for i, p in enumerate(pieces) if p[0] == "T")}  # type: ignore[index]
+    width = _estimate_width([n for _, n in measured.values()])
 
     items: list[Item] = []
     buf: list[_Line] = []
@@ -353,8 +358,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
             txt, glued_before_marker = payload  # type: ignore[misc]
-            ctext = _compact(txt)
-            ln = _Line(ctext, _width(ctext), blank, ctext[:1] in BULLETS)
+            ctext, n = measured[i]
+            ln = _Line(ctext, n, blank, ctext[:1] in BULLETS)
             # text glued before a marker ends there (a headline glued to （上接…）, or a body
             # line ending in （下转…）); text right after a marker starts afresh
             if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
@@ -376,13 +381,20 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     return facts, items, width
 
 
+_LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def _join(parts: list[str]) -> str:
-    out = ""
+    """Join the lines of a paragraph: a space only between two Latin letters (a wrapped word
+    gap), nothing between anything else. (Lines hold no newline.)"""
+    out: list[str] = []
+    last = ""  # the last character joined so far
     for p in parts:
-        if out and re.search(r"[A-Za-z]$", out) and re.match(r"[A-Za-z]", p):
-            out += " "
-        out += p
-    return out
+        if last in _LATIN_LETTERS and p[:1] in _LATIN_LETTERS:
+            out.append(" ")
+        out.append(p)
+        last = p[-1:] or last
+    return "".join(out)
 
 
 def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
@@ -660,7 +672,8 @@ class _PageGrams:
         # about which article a line belongs to: leave it out
         df = Counter(g for gs in para_grams for g in gs)
         n_paras = sum(1 for it in items if it.kind == "P")
-        common = {g for g, c in df.items() if c >= max(3, COMMON_SHARE * n_paras)}
+        threshold = max(3, COMMON_SHARE * n_paras)
+        common = {g for g, c in df.items() if c >= threshold}
 
         def mask(grams: frozenset[str]) -> int:
             m = 0
