@@ -728,18 +728,23 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
     return _Span(list(range(i, first)), list(range(first, last + 1)), list(range(last + 1, j)))
 
 
+_NEG_INF = float("-inf")
+
+
 class _Scorer:
     """The score of every candidate article ``items[i:j]`` of one page.
 
-    Whatever does not depend on the span (kinds, markers, which paragraphs are datelines or
-    signatures, the log-odds of each standalone line) is read once per page into arrays; a span's
-    score then visits only its zone edges and the few body items that carry a penalty, in item
-    order, so the sum is the same sum, term by term, as walking every item.
+    A span cuts into a head zone ``[i, first)``, a body ``[first, last]`` from its first to its
+    last paragraph, and a tail zone ``(last, j)``. The dynamic programme asks for nearly every
+    pair of cuts, but the head zone depends only on ``i``, the tail zone only on ``j`` and the
+    body only on ``(first, last)``, and these repeat: what each contributes is worked out once
+    and kept. Contributions are kept as the sequence of amounts the score goes down by, applied
+    in the order of the items, so every score is the same floating-point sum, term by term, as
+    walking the items one by one.
     """
 
     def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float]) -> None:
         n = len(items)
-        self.items = items
         self.grams = grams
         self.kind = [it.kind for it in items]
         self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
@@ -767,71 +772,116 @@ class _Scorer:
             if self.kind[k] == "P":
                 last = k
             self.prev_p[k] = last
+        self._leads: dict[int, tuple[tuple[int, ...], bool, tuple[float, ...]]] = {}
+        self._tails: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+        self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
+        self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
 
-    def score(self, i: int, j: int) -> float:
-        first = self.next_p[i]
-        if first >= j:  # no paragraph: no article
-            return float("-inf")
-        last = self.prev_p[j - 1]
-        kind, grams = self.kind, self.grams
-        score = -W_ARTICLE
-        body_grams = grams.span(first, last)
-        head_s = [k for k in range(i, first) if kind[k] == "S"]
-        tail_s = [k for k in range(last + 1, j) if kind[k] == "S"]
-        if head_s and tail_s:
-            score -= W_BOTHHEADS
-        heads = head_s or tail_s
-        starts_with_from = any(self.is_from[k] for k in range(i, first)) or self.is_from[first]
-        if starts_with_from and head_s:
-            score -= W_BOTHHEADS  # a continued article carries no headline of its own
-        if heads:
-            # each headline line goes where its wording is echoed and it looks most like a headline
-            head, bits, gain = grams.head, self.head_bits, self.head_gain
-            score += sum(W_CONTENT * ((head[k] & body_grams).bit_count() / bits[k] if bits[k] else 0.0)
-                         + gain[k] - W_LINE for k in heads)
+    def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
+        """Head zone of a span from ``i``: its standalone lines, whether it opens with a
+        （上接…） marker, and its penalties."""
+        got = self._leads.get(i)
+        if got is None:
+            first = self.next_p[i]
+            zone = range(i, first)
+            head_s = tuple(k for k in zone if self.kind[k] == "S")
+            starts_with_from = any(self.is_from[k] for k in zone) or (
+                first < len(self.kind) and self.is_from[first])
+            # a （下转…） marker ends the body before it; a byline glued to a body's last line
+            # closes that body
+            costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
+                          for k in zone if self.is_to[k] or self.glued_byline[k])
+            got = self._leads[i] = (head_s, starts_with_from, costs)
+        return got
+
+    def _tail(self, j: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Tail zone of a span ending at ``j``: its standalone lines and its penalties."""
+        got = self._tails.get(j)
+        if got is None:
+            zone = range(self.prev_p[j - 1] + 1, j)
+            tail_s = tuple(k for k in zone if self.kind[k] == "S")
+            costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
+            got = self._tails[j] = (tail_s, costs)
+        return got
+
+    def _group(self, heads: tuple[int, ...]) -> tuple[float, ...]:
+        """Penalties of a headline group's shape."""
+        got = self._groups.get(heads)
+        if got is None:
+            costs = []
             # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
             if self.kicker_end[heads[-1]]:
-                score -= W_BOTHHEADS
+                costs.append(W_BOTHHEADS)
             # a subtitle (——…) closes its headline group
             if any(self.subtitle[k] for k in heads[:-1]):
-                score -= W_BOTHHEADS
+                costs.append(W_BOTHHEADS)
             # at most a kicker and a title, and a subtitle
             n_main = sum(not self.subtitle[k] for k in heads)
             if n_main > 2:
-                score -= W_BOTHHEADS * (n_main - 2)
-        elif not starts_with_from:
-            score -= W_NOHEAD
-        special = self.special
+                costs.append(W_BOTHHEADS * (n_main - 2))
+            got = self._groups[heads] = tuple(costs)
+        return got
+
+    def _body(self, first: int, last: int) -> tuple[int, tuple[float, ...]]:
+        """Bigrams of the body ``[first, last]`` and its penalties, in item order."""
+        got = self._bodies.get((first, last))
+        if got is not None:
+            return got
+        kind, grams, special = self.kind, self.grams, self.special
+        costs: list[float] = []
         x = bisect.bisect_left(special, first)
         while x < len(special) and special[x] <= last:
             k = special[x]
             x += 1
             kd = kind[k]
             if kd == "B":
-                score -= W_BYLINE_MID
+                costs.append(W_BYLINE_MID)
             elif kd == "M":
                 if not (self.is_from[k] and k == first):
-                    score -= W_MARKER_MID
+                    costs.append(W_MARKER_MID)
             elif kd == "S":
-                score -= self.sub_cost[k]  # a headline-looking line used as subheading
+                costs.append(self.sub_cost[k])  # a headline-looking line used as subheading
                 # a subheading continues its article's topic; a change of topic marks a new article
                 before = grams.span(first, k - 1)
                 after = grams.span(k + 1, last)
                 if before and after:
                     shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
-                    score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
+                    costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
             elif kd == "P" and k != first and self.dateline[k]:
-                score -= W_DATELINE_MID
+                costs.append(W_DATELINE_MID)
             elif kd == "P" and k != last and self.signature[k]:
-                score -= W_SIGNATURE_MID
-        for k in range(i, first):
-            if self.is_to[k]:
-                score -= W_MARKER_MID
-            elif self.glued_byline[k]:
-                score -= W_BYLINE_MID  # a byline glued to a body's last line closes that body
-        for k in range(last + 1, j):
-            if self.is_from[k]:
-                score -= W_MARKER_MID
+                costs.append(W_SIGNATURE_MID)
+        got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
+        return got
+
+    def score(self, i: int, j: int) -> float:
+        first = self.next_p[i]
+        if first >= j:  # no paragraph: no article
+            return _NEG_INF
+        head_s, starts_with_from, lead_costs = self._lead(i)
+        tail_s, tail_costs = self._tail(j)
+        body_grams, body_costs = self._body(first, self.prev_p[j - 1])
+        score = -W_ARTICLE
+        if head_s and tail_s:
+            score -= W_BOTHHEADS
+        heads = head_s or tail_s
+        if starts_with_from and head_s:
+            score -= W_BOTHHEADS  # a continued article carries no headline of its own
+        if heads:
+            # each headline line goes where its wording is echoed and it looks most like a headline
+            head, bits, gain = self.grams.head, self.head_bits, self.head_gain
+            score += sum(W_CONTENT * ((head[k] & body_grams).bit_count() / bits[k] if bits[k] else 0.0)
+                         + gain[k] - W_LINE for k in heads)
+            for cost in self._group(heads):
+                score -= cost
+        elif not starts_with_from:
+            score -= W_NOHEAD
+        for cost in body_costs:
+            score -= cost
+        for cost in lead_costs:
+            score -= cost
+        for cost in tail_costs:
+            score -= cost
         return score
 
 
@@ -862,7 +912,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         # an article spans at most MAX_ITEMS items: keeps a huge page linear, not quadratic
         lo = bisect.bisect_left(order, b - MAX_ITEMS, 0, bi)
         for a in order[lo:bi]:
-            if a not in best or best[a][0] == float("-inf"):
+            if a not in best or best[a][0] == _NEG_INF:
                 continue
             s = best[a][0] + scorer.score(a, b)
             if s > cand[0]:
