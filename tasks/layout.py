@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import operator
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -512,18 +512,27 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 _NOT_GRAM_RE = re.compile(rf"[^{_CJK}A-Za-z0-9]")
 
 
-def _bigrams(text: str) -> frozenset[str]:
+def _bigrams(text: str) -> frozenset[int]:
+    """The character bigrams of a text's Chinese characters, Latin letters and digits (the one
+    character of a one-character text), each as one integer: two code points side by side, the
+    second in the high 32 bits (a lone character is its code point). Only the sets' sizes and
+    intersections matter, and integers make them cheap to build and compare."""
     t = _NOT_GRAM_RE.sub("", text)
-    # each character with the next: t[0]+t[1], t[1]+t[2], ...
-    return frozenset(map(operator.add, t, t[1:])) if len(t) > 1 else frozenset(t)
+    n = len(t)
+    if n < 2:
+        return frozenset(map(ord, t))
+    # as UTF-32, eight bytes from an even character are the bigram (t[0], t[1]), (t[2], t[3]), ...;
+    # four bytes further on, (t[1], t[2]), (t[3], t[4]), ...
+    raw = memoryview(t.encode("utf-32-le"))
+    return frozenset(itertools.chain(raw[: 8 * (n // 2)].cast("Q"), raw[4 : 4 + 8 * ((n - 1) // 2)].cast("Q")))
 
 
-def _item_bigrams(items: list[Item]) -> list[frozenset[str]]:
+def _item_bigrams(items: list[Item]) -> list[frozenset[int]]:
     """Character bigrams of every paragraph and standalone line (empty for bylines, markers)."""
     return [_bigrams(it.text) if it.kind in ("P", "S") else frozenset() for it in items]
 
 
-def _overlap(head: str | frozenset[str], body_grams: frozenset[str]) -> float:
+def _overlap(head: str | frozenset[int], body_grams: frozenset[int]) -> float:
     """Share of a headline's bigrams (given as text or as its bigrams) the body repeats."""
     g = _bigrams(head) if isinstance(head, str) else head
     if not g:
@@ -552,7 +561,7 @@ _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
 def headline_features(items: list[Item], k: int, gaps_common: bool,
-                      bigrams: list[frozenset[str]] | None = None) -> dict[str, float]:
+                      bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
     """What tells a headline line from a subheading: the features of standalone line ``k``.
 
     ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
@@ -590,8 +599,8 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
     }
 
 
-def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[str]] | None,
-            size: int = 3) -> frozenset[str]:
+def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[int]] | None,
+            size: int = 3) -> frozenset[int]:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
     stopping at a byline or marker (they bound an article)."""
     grams: set[str] = set()
@@ -605,7 +614,7 @@ def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[str]] 
 
 
 def _topic_features(items: list[Item], k: int,
-                    bigrams: list[frozenset[str]] | None = None) -> dict[str, float]:
+                    bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
     """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
     before, after = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
     head = bigrams[k] if bigrams is not None else items[k].text
@@ -653,7 +662,7 @@ HEADLINE_WEIGHTS: dict[str, float] = {
 
 
 def _headlike(items: list[Item], k: int, gaps_common: bool = False,
-              bigrams: list[frozenset[str]] | None = None) -> float:
+              bigrams: list[frozenset[int]] | None = None) -> float:
     """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
     feats = headline_features(items, k, gaps_common, bigrams)
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
@@ -662,34 +671,40 @@ def _headlike(items: list[Item], k: int, gaps_common: bool = False,
 class _PageGrams:
     """Character bigrams of the page's paragraphs as bit masks over one page vocabulary, so the
     unions and intersections the segmentation asks for thousands of times are integer ORs and
-    ANDs, and unions over a range of items are computed once."""
+    ANDs, and unions over a range of items are computed once.
 
-    def __init__(self, items: list[Item], bigrams: list[frozenset[str]]) -> None:
-        vocab: dict[str, int] = {}
-        empty: frozenset[str] = frozenset()
+    The segmentation only asks about ranges that start and end at its cuts, so paragraphs are
+    taken a block at a time: the items between two consecutive cuts."""
+
+    def __init__(self, items: list[Item], bigrams: list[frozenset[int]], cuts: list[int]) -> None:
+        vocab: dict[int, int] = {}
+        empty: frozenset[int] = frozenset()
         para_grams = [g if it.kind == "P" else empty for it, g in zip(items, bigrams, strict=True)]
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
         # about which article a line belongs to: leave it out
-        df = Counter(g for gs in para_grams for g in gs)
+        df = Counter(itertools.chain.from_iterable(para_grams))
         n_paras = sum(1 for it in items if it.kind == "P")
         threshold = max(3, COMMON_SHARE * n_paras)
         common = {g for g, c in df.items() if c >= threshold}
 
-        def mask(grams: frozenset[str]) -> int:
+        def mask(grams: frozenset[int]) -> int:
             m = 0
             for g in grams:
                 if g not in common:
                     m |= 1 << vocab.setdefault(g, len(vocab))
             return m
 
-        self.para = [mask(g) for g in para_grams]
+        self.cut_no = {c: b for b, c in enumerate(cuts)}  # cut -> its block
+        self.block = [mask(empty.union(*para_grams[lo:hi])) for lo, hi in zip(cuts, cuts[1:])]
         self.head = [mask(g) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
     def span(self, lo: int, hi: int) -> int:
-        """Bigrams of the paragraphs ``lo..hi`` (inclusive); 0 when the range is empty."""
+        """Bigrams of the paragraphs ``lo..hi`` (inclusive; ``lo`` and ``hi + 1`` are cuts);
+        0 when the range is empty."""
         if hi < lo:
             return 0
+        lo, hi = self.cut_no[lo], self.cut_no[hi + 1] - 1  # now blocks
         m = self._ranges.get((lo, hi))
         if m is not None:
             return m
@@ -701,7 +716,7 @@ class _PageGrams:
                 break
             x -= 1
         for y in range(x + 1, hi + 1):
-            m |= self.para[y]
+            m |= self.block[y]
             self._ranges[(lo, y)] = m
         return m
 
@@ -890,14 +905,6 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     n = len(items)
     if n == 0:
         return []
-    bigrams = _item_bigrams(items)
-    grams = _PageGrams(items, bigrams)
-    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
-    paras = [it for it in items if it.kind == "P"]
-    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
-    headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
-                for k in range(n)]
-    scorer = _Scorer(items, grams, headlike)
     # articles may only start or end next to a standalone line, a byline, a marker or a dateline
     cuts = {0, n}
     for k, it in enumerate(items):
@@ -906,6 +913,14 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
     order = sorted(cuts)
+    bigrams = _item_bigrams(items)
+    grams = _PageGrams(items, bigrams, order)
+    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
+    paras = [it for it in items if it.kind == "P"]
+    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
+    headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
+                for k in range(n)]
+    scorer = _Scorer(items, grams, headlike)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
         cand = (float("-inf"), -1)
