@@ -189,7 +189,7 @@ class Item:
     long: bool = False  # an S line wider than the column: never a wrapped line
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     text: str  # compacted
     n: int
@@ -258,10 +258,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
     blank = False
     seen_text = False
     for raw in raw_lines:
-        if not raw.strip():
+        line = raw.strip()
+        if not line:
             blank = True
             continue
-        line = raw.strip()
         header = _page_header(line)
         if header is not None:
             facts.issue_date = facts.issue_date or header[0]
@@ -282,14 +282,16 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 facts.section = _compact(raw)
                 blank = False
                 continue
-        bm = BYLINE_RE.match(line)
+        # every byline pattern needs 记者, ■ or □; every marker needs 版 (quick tests)
+        bylined = "记者" in line or "■" in line or "□" in line
+        bm = BYLINE_RE.match(line) if bylined else None
         if bm and not line.rstrip().endswith("摄"):
             pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), blank))
             blank = False
             continue
         pos = 0
         first = True
-        for m in MARKER_RE.finditer(line):
+        for m in MARKER_RE.finditer(line) if "版" in line else ():
             before = line[pos : m.start()].strip()
             if before:
                 pieces.append(("T", (before, True), blank if first else False))
@@ -302,7 +304,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
             pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), False))
         elif rest:
-            gm = GLUED_BYLINE_RE.match(rest)
+            gm = GLUED_BYLINE_RE.match(rest) if bylined else None
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
                 names = gm.group("byline") or gm.group("byline2")
@@ -399,70 +401,90 @@ def _join(parts: list[str]) -> str:
 
 def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
     """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
+    n = len(lines)
+    # what each line's text says, read once (the tests below ask about a line up to three times:
+    # as the line, as the next line, as the line after)
+    texts = [ln.text for ln in lines]
+    ends = [_ends_sentence(t) for t in texts]
+    dateline = [DATELINE_RE.match(t) is not None for t in texts]
+    paren = [_PARENTHESISED.match(t) is not None for t in texts]
+    caption = [CAPTION_START_RE.match(t) is not None for t in texts]
+    # a photo credit ends in 摄, 摄影报道 or 供图 (quick test before the pattern)
+    credit = [("摄" in t or "供图" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
+    hanging = [t[-1:] in _HANGING for t in texts]
+    standalone_memo: list[bool | None] = [None] * n
 
-    def indent_like(ln: _Line) -> bool:
-        return width - 3 <= ln.n <= width - 2
+    def indent_like(k: int) -> bool:
+        return width - 3 <= lines[k].n <= width - 2
 
-    def full(ln: _Line, first: bool = False) -> bool:
+    def full(k: int, first: bool = False) -> bool:
         # the first line of a paragraph is full two characters early: its indent was lost
         # and a line ending in punctuation may stop one short of the edge or hang past it
-        slack = 1 if ln.text[-1:] in _HANGING else 0
-        return ln.n >= (width - 3 if first else width - 1) - slack
+        slack = 1 if hanging[k] else 0
+        return lines[k].n >= (width - 3 if first else width - 1) - slack
 
-    def starts_para(ln: _Line | None) -> bool:
-        """Does this line look like the first line of a paragraph (or is there none)?"""
-        if ln is None:
+    def starts_para(k: int) -> bool:
+        """Does line ``k`` look like the first line of a paragraph (or is there none)?"""
+        if k >= n:
             return True
+        ln = lines[k]
         return (
             ln.force_break_before
-            or (indent_like(ln) and not _ends_sentence(ln.text))  # else: a paragraph's last line
+            or (indent_like(k) and not ends[k])  # else: a paragraph's last line
             or ln.bullet
-            or bool(DATELINE_RE.match(ln.text))
-            or (ln.blank_before and not full(ln))
+            or dateline[k]
+            or (ln.blank_before and not full(k))
         )
 
     def standalone(k: int) -> bool:
         """Line ``k`` stands alone: a headline, kicker, subtitle or subheading."""
+        got = standalone_memo[k]
+        if got is None:
+            got = standalone_memo[k] = _standalone(k)
+        return got
+
+    def _standalone(k: int) -> bool:
         ln = lines[k]
-        nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
-                or CLAUSE_RE.match(ln.text) or WIRE_START_RE.match(ln.text)
-                or (_PARENTHESISED.match(ln.text) and not _YEAR.search(ln.text))
-                or (ln.text.startswith(("（", "(")) and not ln.text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
+        text = ln.text
+        nxt = lines[k + 1] if k + 1 < n else None
+        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or text in BOX_LABELS
+                or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
+                or (paren[k] and not _YEAR.search(text))
+                or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
+                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
-        after = lines[k + 2] if k + 2 < len(lines) else None
-        if (isolated and indent_like(ln) and nxt is not None and width - 1 <= nxt.n <= width + 1
-                and not nxt.force_break_before and not DATELINE_RE.match(nxt.text)
-                and not _COLUMN_TAG.search(ln.text) and after is not None and not after.blank_before):
+        after = lines[k + 2] if k + 2 < n else None
+        if (isolated and indent_like(k) and nxt is not None and width - 1 <= nxt.n <= width + 1
+                and not nxt.force_break_before and not dateline[k + 1]
+                and not _COLUMN_TAG.search(text) and after is not None and not after.blank_before):
             # a paragraph's first line, a column break, then the full lines of that paragraph
             isolated = False
-        if _ends_sentence(ln.text):
+        if ends[k]:
             # only an exclamation or question standing between gaps: “我们一定会胜利!”
-            t = ln.text.rstrip(CLOSERS)
+            t = text.rstrip(CLOSERS)
             return isolated and t[-1:] in "！？!?" and ln.n < width - 1
         return (
             isolated
             or ln.force_break_after == "from"
             or ln.n > width + 2
-            or (ln.n <= width - 2 and starts_para(nxt) and (nxt is None or not full(nxt)))
+            or (ln.n <= width - 2 and starts_para(k + 1) and (nxt is None or not full(k + 1)))
             or (ln.n <= width - 4 and ln.blank_before)
         )
 
-    def heading_tail(ln: _Line) -> bool:
-        """The second line of a heading wrapped over two lines."""
-        if ln.text in BOX_LABELS or WIRE_RE.match(ln.text) or "（记者" in ln.text or _PARENTHESISED.match(ln.text):
+    def heading_tail(k: int) -> bool:
+        """Line ``k`` is the second line of a heading wrapped over two lines."""
+        ln = lines[k]
+        if ln.text in BOX_LABELS or WIRE_RE.match(ln.text) or "（记者" in ln.text or paren[k]:
             return False
         return (not ln.blank_before and not ln.force_break_before and ln.n < width - 1
-                and not _ends_sentence(ln.text) and ln.text[-1:] not in "，、：:；,"
+                and not ends[k] and ln.text[-1:] not in "，、：:；,"
                 and not ln.text.startswith("——") and not ln.bullet)
 
     groups: list[tuple[str, list[_Line]]] = []
     cur: list[_Line] = []
     i = 0
-    n = len(lines)
     while i < n:
         ln = lines[i]
         if not cur and standalone(i):
@@ -470,8 +492,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             j = i + 1
             # a heading wrapped over two short lines ("扎实推进党的建设全域 / 提升、全面提质")
             while (j < n and ln.n <= width + 2 and not ln.text.startswith("——")
-                   and not head[-1].force_break_after and heading_tail(lines[j])
-                   and starts_para(lines[j + 1] if j + 1 < n else None)):
+                   and not head[-1].force_break_after and heading_tail(j)
+                   and starts_para(j + 1)):
                 head.append(lines[j])
                 j += 1
             groups.append(("S", head))
@@ -482,20 +504,19 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
-        elif _PARENTHESISED.match(nxt.text) or (_PARENTHESISED.match(ln.text) and first):
+        elif paren[i + 1] or (paren[i] and first):
             end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
-        elif CAPTION_START_RE.match(nxt.text) or PHOTO_CREDIT_RE.search(ln.text) or (
-                PHOTO_CREDIT_RE.search(nxt.text) and nxt.n < width - 2):
+        elif caption[i + 1] or credit[i] or (credit[i + 1] and nxt.n < width - 2):
             end = True  # a photo caption or its credit stands apart from the text
-        elif cur[0].bullet and not _ends_sentence(ln.text) and not full(ln, first):
+        elif cur[0].bullet and not ends[i] and not full(i, first):
             end = True  # a bullet point ends at its short last line
-        elif _ends_sentence(ln.text):
-            end = not full(ln, first) or starts_para(nxt) or standalone(i + 1)
+        elif ends[i]:
+            end = not full(i, first) or starts_para(i + 1) or standalone(i + 1)
         elif ln.text.endswith(("）", ")")) and cur[0].text.startswith(("（", "(")):
             end = True  # a parenthesised note closes its paragraph: （作者单位：…）
         else:
             # an unfinished short line, a gap, then something that starts afresh
-            end = nxt.blank_before and not full(ln, first) and (starts_para(nxt) or standalone(i + 1))
+            end = nxt.blank_before and not full(i, first) and (starts_para(i + 1) or standalone(i + 1))
         if end:
             groups.append(("P", cur))
             cur = []
