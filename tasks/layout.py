@@ -27,6 +27,7 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 import cn2an
@@ -695,7 +696,11 @@ class _PageGrams:
     ANDs, and unions over a range of items are computed once.
 
     The segmentation only asks about ranges that start and end at its cuts, so paragraphs are
-    taken a block at a time: the items between two consecutive cuts."""
+    taken a block at a time: the items between two consecutive cuts.
+
+    Most bigrams of a page occur in one paragraph only and in no standalone line: they can never
+    be shared by two parts of the page, only counted. They get no bit; each block keeps their
+    number instead (:meth:`size` adds it back)."""
 
     def __init__(self, items: list[Item], bigrams: list[frozenset[int]], cuts: list[int]) -> None:
         vocab: dict[int, int] = {}
@@ -706,19 +711,34 @@ class _PageGrams:
         df = Counter(itertools.chain.from_iterable(para_grams))
         n_paras = sum(1 for it in items if it.kind == "P")
         threshold = max(3, COMMON_SHARE * n_paras)
-        common = {g for g, c in df.items() if c >= threshold}
+        # (the bigrams with df >= threshold, and those with df == 1, picked without a Python loop)
+        common = set(itertools.compress(df, map(threshold.__le__, df.values())))
+        head_grams = empty.union(*(g for it, g in zip(items, bigrams, strict=True) if it.kind == "S"))
+        lone = set(itertools.compress(df, map((1).__eq__, df.values()))) - head_grams
 
-        def mask(grams: frozenset[int]) -> int:
+        def mask(grams: Set[int]) -> int:
             m = 0
             for g in grams:
-                if g not in common:
-                    m |= 1 << vocab.setdefault(g, len(vocab))
+                m |= 1 << vocab.setdefault(g, len(vocab))
             return m
 
         self.cut_no = {c: b for b, c in enumerate(cuts)}  # cut -> its block
-        self.block = [mask(empty.union(*para_grams[lo:hi])) for lo, hi in zip(cuts, cuts[1:])]
-        self.head = [mask(g) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
+        self.block: list[int] = []
+        self.lone_before = [0]  # lone bigrams of the blocks before each block
+        for lo, hi in zip(cuts, cuts[1:]):
+            grams = empty.union(*para_grams[lo:hi]) - common
+            shared = grams - lone
+            self.block.append(mask(shared))
+            self.lone_before.append(self.lone_before[-1] + len(grams) - len(shared))
+        self.head = [mask(g - common) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
+
+    def size(self, lo: int, hi: int) -> int:
+        """How many bigrams the paragraphs ``lo..hi`` have (same bounds as :meth:`span`)."""
+        if hi < lo:
+            return 0
+        m = self.span(lo, hi)
+        return m.bit_count() + self.lone_before[self.cut_no[hi + 1]] - self.lone_before[self.cut_no[lo]]
 
     def span(self, lo: int, hi: int) -> int:
         """Bigrams of the paragraphs ``lo..hi`` (inclusive; ``lo`` and ``hi + 1`` are cuts);
@@ -878,10 +898,10 @@ class _Scorer:
             elif kd == "S":
                 costs.append(self.sub_cost[k])  # a headline-looking line used as subheading
                 # a subheading continues its article's topic; a change of topic marks a new article
-                before = grams.span(first, k - 1)
-                after = grams.span(k + 1, last)
-                if before and after:
-                    shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
+                n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
+                if n_before and n_after:
+                    before, after = grams.span(first, k - 1), grams.span(k + 1, last)
+                    shared = (before & after).bit_count() / min(n_before, n_after)
                     costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
             elif kd == "P" and k != first and self.dateline[k]:
                 costs.append(W_DATELINE_MID)
