@@ -785,6 +785,7 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
 
 
 _NEG_INF = float("-inf")
+_ROUNDING = 1e-6  # far more than the rounding of any score, far less than any weight
 
 
 class _Scorer:
@@ -828,6 +829,14 @@ class _Scorer:
             if self.kind[k] == "P":
                 last = k
             self.prev_p[k] = last
+        # what a body [first, last] costs at least: bylines and markers, and each subheading's
+        # looks (a bonus when it looks unlike a headline); summed from the page start
+        self.body_floor = [0.0]
+        for k in range(n):
+            kd = self.kind[k]
+            cost = (W_BYLINE_MID if kd == "B" else W_MARKER_MID if kd == "M" and not self.is_from[k]
+                    else self.sub_cost[k] if kd == "S" else 0.0)
+            self.body_floor.append(self.body_floor[-1] + cost)
         self._leads: dict[int, tuple[tuple[int, ...], bool, tuple[float, ...]]] = {}
         self._tails: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
@@ -910,6 +919,46 @@ class _Scorer:
         got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
         return got
 
+    def bound(self, i: int, j: int) -> float:
+        """A score ``score(i, j)`` cannot exceed (up to rounding): every headline line fully
+        echoed, no topic change, no dateline or closing note out of place."""
+        first = self.next_p[i]
+        if first >= j:
+            return _NEG_INF
+        head_s, starts_with_from, lead_costs = self._lead(i)
+        tail_s, tail_costs = self._tail(j)
+        bound = -W_ARTICLE - sum(lead_costs) - sum(tail_costs)
+        if head_s and tail_s:
+            bound -= W_BOTHHEADS
+        if starts_with_from and head_s:
+            bound -= W_BOTHHEADS
+        heads = head_s or tail_s
+        if heads:
+            bound += sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads) - sum(self._group(heads))
+        elif not starts_with_from:
+            bound -= W_NOHEAD
+        last = self.prev_p[j - 1]
+        return bound - (self.body_floor[last + 1] - self.body_floor[first])
+
+    def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
+        """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
+        the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
+        none scores.
+
+        Starts are tried from the nearest, and a start whose :meth:`bound` cannot beat the best
+        total found so far is not scored."""
+        cand = (_NEG_INF, -1)
+        for i in reversed(starts):
+            prior = best.get(i)
+            if prior is None or prior[0] == _NEG_INF:
+                continue
+            if prior[0] + self.bound(i, j) + _ROUNDING < cand[0]:
+                continue  # cannot win, not even tie
+            s = prior[0] + self.score(i, j)
+            if s != _NEG_INF and s >= cand[0]:
+                cand = (s, i)
+        return cand
+
     def score(self, i: int, j: int) -> float:
         first = self.next_p[i]
         if first >= j:  # no paragraph: no article
@@ -964,16 +1013,9 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     scorer = _Scorer(items, grams, headlike)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
-        cand = (float("-inf"), -1)
         # an article spans at most MAX_ITEMS items: keeps a huge page linear, not quadratic
         lo = bisect.bisect_left(order, b - MAX_ITEMS, 0, bi)
-        for a in order[lo:bi]:
-            if a not in best or best[a][0] == _NEG_INF:
-                continue
-            s = best[a][0] + scorer.score(a, b)
-            if s > cand[0]:
-                cand = (s, a)
-        best[b] = cand
+        best[b] = scorer.best_start(b, order[lo:bi], best)
     spans = []
     b = n
     while b > 0:
