@@ -321,10 +321,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
 def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     """Pass 1: what the page says of itself, its items, and the column width used."""
     facts, pieces = _explode(text.split("\n"))
-    # each text piece compacted and measured once: (text, width)
-    measured = {i: (c, _width(c)) for i, c in
-                ((i, _compact(p[1][0])) for i, p in enumerate(pieces) if p[0] == "T")}  # type: ignore[index]
-    width = _estimate_width([n for _, n in measured.values()])
+    # each text piece compacted and measured once
+    compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
+    widths = [_width(c) if p[0] == "T" else 0 for p, c in zip(pieces, compacted, strict=True)]
+    width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
 
     items: list[Item] = []
     buf: list[_Line] = []
@@ -337,7 +337,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
         for kind, lines in groups:
             text = _join([ln.text for ln in lines])
             blank = lines[0].blank_before
-            if kind == "P" and MARKER_RE.search(text):
+            if kind == "P" and "版" in text and MARKER_RE.search(text):
                 # a marker the column wrapped over two lines: （下转第 5 / 版）
                 pos = 0
                 for m in MARKER_RE.finditer(text):
@@ -361,8 +361,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
             txt, glued_before_marker = payload  # type: ignore[misc]
-            ctext, n = measured[i]
-            ln = _Line(ctext, n, blank, ctext[:1] in BULLETS)
+            ctext = compacted[i]
+            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
             # text glued before a marker ends there (a headline glued to （上接…）, or a body
             # line ending in （下转…）); text right after a marker starts afresh
             if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
