@@ -841,6 +841,8 @@ class _Scorer:
         self._tails: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
         self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
+        self._heads_bound: dict[tuple[int, ...], float] = {}
+        self._zone_cost: dict[tuple[float, ...], float] = {}  # the sum of a zone's costs
 
     def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
         """Head zone of a span from ``i``: its standalone lines, whether it opens with a
@@ -857,6 +859,7 @@ class _Scorer:
             costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
                           for k in zone if self.is_to[k] or self.glued_byline[k])
             got = self._leads[i] = (head_s, starts_with_from, costs)
+            self._zone_cost[costs] = sum(costs)
         return got
 
     def _tail(self, j: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
@@ -867,6 +870,7 @@ class _Scorer:
             tail_s = tuple(k for k in zone if self.kind[k] == "S")
             costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
             got = self._tails[j] = (tail_s, costs)
+            self._zone_cost[costs] = sum(costs)
         return got
 
     def _group(self, heads: tuple[int, ...]) -> tuple[float, ...]:
@@ -925,20 +929,26 @@ class _Scorer:
         first = self.next_p[i]
         if first >= j:
             return _NEG_INF
-        head_s, starts_with_from, lead_costs = self._lead(i)
-        tail_s, tail_costs = self._tail(j)
-        bound = -W_ARTICLE - sum(lead_costs) - sum(tail_costs)
+        head_s, starts_with_from, lead_costs = self._leads.get(i) or self._lead(i)
+        tail_s, tail_costs = self._tails.get(j) or self._tail(j)
+        bound = -W_ARTICLE - self._zone_cost[lead_costs] - self._zone_cost[tail_costs]
         if head_s and tail_s:
             bound -= W_BOTHHEADS
         if starts_with_from and head_s:
             bound -= W_BOTHHEADS
         heads = head_s or tail_s
         if heads:
-            bound += sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads) - sum(self._group(heads))
+            bound += self._heads_bound.get(heads) or self._head_bound(heads)
         elif not starts_with_from:
             bound -= W_NOHEAD
         last = self.prev_p[j - 1]
         return bound - (self.body_floor[last + 1] - self.body_floor[first])
+
+    def _head_bound(self, heads: tuple[int, ...]) -> float:
+        """What a headline group can add at most: every line fully echoed."""
+        got = self._heads_bound[heads] = (sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads)
+                                          - sum(self._group(heads)))
+        return got
 
     def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
         """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
