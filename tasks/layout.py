@@ -711,10 +711,17 @@ class _PageGrams:
         df = Counter(itertools.chain.from_iterable(para_grams))
         n_paras = sum(1 for it in items if it.kind == "P")
         threshold = max(3, COMMON_SHARE * n_paras)
-        # (the bigrams with df >= threshold, and those with df == 1, picked without a Python loop)
-        common = set(itertools.compress(df, map(threshold.__le__, df.values())))
+        common_list, shared_list = [], []
+        for g, c in df.items():
+            if c >= threshold:
+                common_list.append(g)
+            elif c > 1:
+                shared_list.append(g)
+        common = set(common_list)
+        # bigrams that can be shared: of two paragraphs or more, or of a standalone line
         head_grams = empty.union(*(g for it, g in zip(items, bigrams, strict=True) if it.kind == "S"))
-        lone = set(itertools.compress(df, map((1).__eq__, df.values()))) - head_grams
+        shareable = set(shared_list)
+        shareable |= head_grams - common
 
         def mask(grams: Set[int]) -> int:
             m = 0
@@ -726,10 +733,11 @@ class _PageGrams:
         self.block: list[int] = []
         self.lone_before = [0]  # lone bigrams of the blocks before each block
         for lo, hi in zip(cuts, cuts[1:]):
-            grams = empty.union(*para_grams[lo:hi]) - common
-            shared = grams - lone
+            grams = empty.union(*para_grams[lo:hi])
+            shared = grams & shareable
             self.block.append(mask(shared))
-            self.lone_before.append(self.lone_before[-1] + len(grams) - len(shared))
+            n_lone = len(grams) - len(common.intersection(grams)) - len(shared)
+            self.lone_before.append(self.lone_before[-1] + n_lone)
         self.head = [mask(g - common) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
