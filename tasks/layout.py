@@ -850,6 +850,7 @@ class _Scorer:
         self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
         self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
         self._heads_bound: dict[tuple[int, ...], float] = {}
+        self._lead_bounds: dict[int, tuple[float, int]] = {}
         self._zone_cost: dict[tuple[float, ...], float] = {}  # the sum of a zone's costs
 
     def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
@@ -931,46 +932,54 @@ class _Scorer:
         got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
         return got
 
-    def bound(self, i: int, j: int) -> float:
-        """A score ``score(i, j)`` cannot exceed (up to rounding): every headline line fully
-        echoed, no topic change, no dateline or closing note out of place."""
-        first = self.next_p[i]
-        if first >= j:
-            return _NEG_INF
-        head_s, starts_with_from, lead_costs = self._leads.get(i) or self._lead(i)
-        tail_s, tail_costs = self._tails.get(j) or self._tail(j)
-        bound = -W_ARTICLE - self._zone_cost[lead_costs] - self._zone_cost[tail_costs]
-        if head_s and tail_s:
-            bound -= W_BOTHHEADS
-        if starts_with_from and head_s:
-            bound -= W_BOTHHEADS
-        heads = head_s or tail_s
-        if heads:
-            bound += self._heads_bound.get(heads) or self._head_bound(heads)
-        elif not starts_with_from:
-            bound -= W_NOHEAD
-        last = self.prev_p[j - 1]
-        return bound - (self.body_floor[last + 1] - self.body_floor[first])
+    # An upper bound of score(i, j) (up to rounding): every headline line fully echoed, no topic
+    # change, no dateline or closing note out of place, and each body item at its least cost.
+    # It is a sum of a part of i, a part of j, and a part of j chosen by i's kind of head zone.
 
     def _head_bound(self, heads: tuple[int, ...]) -> float:
         """What a headline group can add at most: every line fully echoed."""
-        got = self._heads_bound[heads] = (sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads)
-                                          - sum(self._group(heads)))
+        got = self._heads_bound.get(heads)
+        if got is None:
+            got = self._heads_bound[heads] = (sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads)
+                                              - sum(self._group(heads)))
         return got
+
+    def _lead_bound(self, i: int) -> tuple[float, int]:
+        """The start's part of the bound, and which of the end's parts goes with it: 0 with a
+        headline in the head zone, 1 without but opening with （上接…）, 2 with neither."""
+        got = self._lead_bounds.get(i)
+        if got is None:
+            head_s, starts_with_from, costs = self._lead(i)
+            part = self.body_floor[self.next_p[i]] - self._zone_cost[costs]
+            if head_s:
+                part += self._head_bound(head_s) - (W_BOTHHEADS if starts_with_from else 0.0)
+            got = self._lead_bounds[i] = (part, 0 if head_s else 1 if starts_with_from else 2)
+        return got
+
+    def _tail_bound(self, j: int) -> tuple[float, tuple[float, float, float]]:
+        """The end's part of the bound, and its parts for each kind of start."""
+        tail_s, costs = self._tail(j)
+        part = -W_ARTICLE - self._zone_cost[costs] - self.body_floor[self.prev_p[j - 1] + 1]
+        if tail_s:
+            heads = self._head_bound(tail_s)
+            return part, (-W_BOTHHEADS, heads, heads)
+        return part, (0.0, 0.0, -W_NOHEAD)
 
     def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
         """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
         the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
         none scores.
 
-        Starts are tried from the nearest, and a start whose :meth:`bound` cannot beat the best
+        Starts are tried from the nearest, and a start whose upper bound cannot beat the best
         total found so far is not scored."""
         cand = (_NEG_INF, -1)
+        end_part, cross = self._tail_bound(j)
         for i in reversed(starts):
             prior = best.get(i)
-            if prior is None or prior[0] == _NEG_INF:
-                continue
-            if prior[0] + self.bound(i, j) + _ROUNDING < cand[0]:
+            if prior is None or prior[0] == _NEG_INF or self.next_p[i] >= j:
+                continue  # nothing before i, or no paragraph in [i, j): no article
+            start_part, kind = self._lead_bounds.get(i) or self._lead_bound(i)
+            if prior[0] + start_part + end_part + cross[kind] + _ROUNDING < cand[0]:
                 continue  # cannot win, not even tie
             s = prior[0] + self.score(i, j)
             if s != _NEG_INF and s >= cand[0]:
