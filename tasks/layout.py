@@ -554,7 +554,7 @@ def _item_bigrams(items: list[Item]) -> list[frozenset[int]]:
     return [_bigrams(it.text) if it.kind in ("P", "S") else frozenset() for it in items]
 
 
-def _overlap(head: str | frozenset[int], body_grams: frozenset[int]) -> float:
+def _overlap(head: str | frozenset[int], body_grams: Set[int]) -> float:
     """Share of a headline's bigrams (given as text or as its bigrams) the body repeats."""
     g = _bigrams(head) if isinstance(head, str) else head
     if not g:
@@ -622,17 +622,17 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
 
 
 def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[int]] | None,
-            size: int = 3) -> frozenset[int]:
+            size: int = 3) -> Set[int]:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
     stopping at a byline or marker (they bound an article)."""
-    grams: set[str] = set()
+    grams: set[int] = set()
     j, found = k + step, 0
     while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
         if items[j].kind == "P":
             grams |= bigrams[j] if bigrams is not None else _bigrams(items[j].text)
             found += 1
         j += step
-    return frozenset(grams)
+    return grams
 
 
 def _topic_features(items: list[Item], k: int,
