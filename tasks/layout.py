@@ -13,7 +13,9 @@ passes turn it back into articles:
    end. Every article has one headline group, printed before *or after* its body, or else starts
    with a ``（上接第 N 版）`` marker; a standalone line inside an article is a subheading. Which
    neighbour a headline belongs to is decided by content: how much of the headline's wording the
-   body repeats.
+   body repeats. (The programme scores nearly every pair of cuts; :class:`_Scorer` keeps what
+   parts of spans contribute and skips spans whose upper bound cannot win, and gives the same
+   scores, to the last bit, as scoring each span item by item.)
 3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines,
    the ``本报讯`` dateline, continuation pages.
 
@@ -769,12 +771,6 @@ class _PageGrams:
             self._ranges[(lo, y)] = m
         return m
 
-    def overlap(self, k: int, body: int) -> float:
-        """Share of standalone line ``k``'s bigrams that the body repeats."""
-        h = self.head[k]
-        n = h.bit_count()
-        return (h & body).bit_count() / n if n else 0.0
-
 
 @dataclass
 class _Span:
@@ -987,6 +983,7 @@ class _Scorer:
         return cand
 
     def score(self, i: int, j: int) -> float:
+        """The score of the article ``items[i:j]``; -inf when it has no paragraph."""
         first = self.next_p[i]
         if first >= j:  # no paragraph: no article
             return _NEG_INF
