@@ -13,7 +13,9 @@ passes turn it back into articles:
    end. Every article has one headline group, printed before *or after* its body, or else starts
    with a ``（上接第 N 版）`` marker; a standalone line inside an article is a subheading. Which
    neighbour a headline belongs to is decided by content: how much of the headline's wording the
-   body repeats.
+   body repeats. (The programme scores nearly every pair of cuts; :class:`_Scorer` keeps what
+   parts of spans contribute and skips spans whose upper bound cannot win, and gives the same
+   scores, to the last bit, as scoring each span item by item.)
 3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines,
    the ``本报讯`` dateline, continuation pages.
 
@@ -24,8 +26,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import re
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 import cn2an
@@ -137,11 +141,8 @@ _HANGING = "，。、；：？！,.;:?!”’）」』"
 def _width(text: str) -> int:
     """A line's width in columns: Latin letters and digits are half-width, spaces take none,
     and a punctuation mark hanging past the column edge is not counted."""
-    w = 0.0
-    for ch in text:
-        if ch == " ":
-            continue
-        w += 0.5 if ch.isascii() else 1.0
+    n_ascii = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
+    w = (len(text) - n_ascii) + 0.5 * (n_ascii - text.count(" "))  # halves: an exact sum
     if text[-1:] in _HANGING:
         w -= 1
     return int(w)
@@ -191,7 +192,7 @@ class Item:
     long: bool = False  # an S line wider than the column: never a wrapped line
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     text: str  # compacted
     n: int
@@ -221,10 +222,16 @@ class _PageFacts:
     imprint: list[str] = field(default_factory=list)
 
 
+_HEADER_MARKER_RE = re.compile(r"[（(](?:上接|下转|接|转)")
+_WEEKDAY_RE = re.compile(r"星期[一二三四五六日天]")
+
+
 def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
     """Issue date and page number of a page-header line (``2019年12月10日 星期二 第2版``)."""
+    if "版" not in line and "期" not in line:  # neither 第N版 nor 星期: no header (quick test)
+        return None
     flat = line.replace(" ", "").replace("\u3000", "")
-    if len(flat) > 40 or MARKER_RE.search(line) or re.search(r"[（(](?:上接|下转|接|转)", flat):
+    if len(flat) > 40 or MARKER_RE.search(line) or _HEADER_MARKER_RE.search(flat):
         return None
     dm = PAGE_DATE_RE.search(flat)
     pm = PAGE_NO_RE.search(flat)
@@ -237,7 +244,7 @@ def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
         except ValueError:
             date = None
     rest = PAGE_NO_RE.sub("", PAGE_DATE_RE.sub("", flat))
-    rest = re.sub(r"星期[一二三四五六日天]", "", rest)
+    rest = _WEEKDAY_RE.sub("", rest)
     if len(rest) > 16 or _ends_sentence(rest) or "，" in rest:
         return None  # a sentence that mentions a date, not a header
     return date, _page_number(pm.group(1)) if pm else None
@@ -254,10 +261,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
     blank = False
     seen_text = False
     for raw in raw_lines:
-        if not raw.strip():
+        line = raw.strip()
+        if not line:
             blank = True
             continue
-        line = raw.strip()
         header = _page_header(line)
         if header is not None:
             facts.issue_date = facts.issue_date or header[0]
@@ -278,14 +285,16 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 facts.section = _compact(raw)
                 blank = False
                 continue
-        bm = BYLINE_RE.match(line)
+        # every byline pattern needs 记者, ■ or □; every marker needs 版 (quick tests)
+        bylined = "记者" in line or "■" in line or "□" in line
+        bm = BYLINE_RE.match(line) if bylined else None
         if bm and not line.rstrip().endswith("摄"):
             pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), blank))
             blank = False
             continue
         pos = 0
         first = True
-        for m in MARKER_RE.finditer(line):
+        for m in MARKER_RE.finditer(line) if "版" in line else ():
             before = line[pos : m.start()].strip()
             if before:
                 pieces.append(("T", (before, True), blank if first else False))
@@ -298,7 +307,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
             pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), False))
         elif rest:
-            gm = GLUED_BYLINE_RE.match(rest)
+            gm = GLUED_BYLINE_RE.match(rest) if bylined else None
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
                 names = gm.group("byline") or gm.group("byline2")
@@ -314,8 +323,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
 def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     """Pass 1: what the page says of itself, its items, and the column width used."""
     facts, pieces = _explode(text.split("\n"))
-    lines_n = [_width(_compact(p[1][0])) for p in pieces if p[0] == "T"]  # type: ignore[index]
-    width = _estimate_width(lines_n)
+    # each text piece compacted and measured once
+    compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
+    widths = [_width(c) if p[0] == "T" else 0 for p, c in zip(pieces, compacted, strict=True)]
+    width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
 
     items: list[Item] = []
     buf: list[_Line] = []
@@ -328,7 +339,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
         for kind, lines in groups:
             text = _join([ln.text for ln in lines])
             blank = lines[0].blank_before
-            if kind == "P" and MARKER_RE.search(text):
+            if kind == "P" and "版" in text and MARKER_RE.search(text):
                 # a marker the column wrapped over two lines: （下转第 5 / 版）
                 pos = 0
                 for m in MARKER_RE.finditer(text):
@@ -352,8 +363,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
             txt, glued_before_marker = payload  # type: ignore[misc]
-            ctext = _compact(txt)
-            ln = _Line(ctext, _width(ctext), blank, ctext[:1] in BULLETS)
+            ctext = compacted[i]
+            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
             # text glued before a marker ends there (a headline glued to （上接…）, or a body
             # line ending in （下转…）); text right after a marker starts afresh
             if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
@@ -375,81 +386,108 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     return facts, items, width
 
 
+_LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def _join(parts: list[str]) -> str:
-    out = ""
+    """Join the lines of a paragraph: a space only between two Latin letters (a wrapped word
+    gap), nothing between anything else. (Lines hold no newline.)"""
+    out: list[str] = []
+    last = ""  # the last character joined so far
     for p in parts:
-        if out and re.search(r"[A-Za-z]$", out) and re.match(r"[A-Za-z]", p):
-            out += " "
-        out += p
-    return out
+        if last in _LATIN_LETTERS and p[:1] in _LATIN_LETTERS:
+            out.append(" ")
+        out.append(p)
+        last = p[-1:] or last
+    return "".join(out)
 
 
 def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
     """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
+    n = len(lines)
+    # what each line's text says, read once (the tests below ask about a line up to three times:
+    # as the line, as the next line, as the line after)
+    texts = [ln.text for ln in lines]
+    ends = [_ends_sentence(t) for t in texts]
+    dateline = [DATELINE_RE.match(t) is not None for t in texts]
+    paren = [_PARENTHESISED.match(t) is not None for t in texts]
+    caption = [CAPTION_START_RE.match(t) is not None for t in texts]
+    # a photo credit ends in 摄, 摄影报道 or 供图 (quick test before the pattern)
+    credit = [("摄" in t or "供图" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
+    hanging = [t[-1:] in _HANGING for t in texts]
+    standalone_memo: list[bool | None] = [None] * n
 
-    def indent_like(ln: _Line) -> bool:
-        return width - 3 <= ln.n <= width - 2
+    def indent_like(k: int) -> bool:
+        return width - 3 <= lines[k].n <= width - 2
 
-    def full(ln: _Line, first: bool = False) -> bool:
+    def full(k: int, first: bool = False) -> bool:
         # the first line of a paragraph is full two characters early: its indent was lost
         # and a line ending in punctuation may stop one short of the edge or hang past it
-        slack = 1 if ln.text[-1:] in _HANGING else 0
-        return ln.n >= (width - 3 if first else width - 1) - slack
+        slack = 1 if hanging[k] else 0
+        return lines[k].n >= (width - 3 if first else width - 1) - slack
 
-    def starts_para(ln: _Line | None) -> bool:
-        """Does this line look like the first line of a paragraph (or is there none)?"""
-        if ln is None:
+    def starts_para(k: int) -> bool:
+        """Does line ``k`` look like the first line of a paragraph (or is there none)?"""
+        if k >= n:
             return True
+        ln = lines[k]
         return (
             ln.force_break_before
-            or (indent_like(ln) and not _ends_sentence(ln.text))  # else: a paragraph's last line
+            or (indent_like(k) and not ends[k])  # else: a paragraph's last line
             or ln.bullet
-            or bool(DATELINE_RE.match(ln.text))
-            or (ln.blank_before and not full(ln))
+            or dateline[k]
+            or (ln.blank_before and not full(k))
         )
 
     def standalone(k: int) -> bool:
         """Line ``k`` stands alone: a headline, kicker, subtitle or subheading."""
+        got = standalone_memo[k]
+        if got is None:
+            got = standalone_memo[k] = _standalone(k)
+        return got
+
+    def _standalone(k: int) -> bool:
         ln = lines[k]
-        nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if (ln.bullet or ln.text[-1:] in "，、；," or DATELINE_RE.match(ln.text) or ln.text in BOX_LABELS
-                or CLAUSE_RE.match(ln.text) or WIRE_START_RE.match(ln.text)
-                or (_PARENTHESISED.match(ln.text) and not _YEAR.search(ln.text))
-                or (ln.text.startswith(("（", "(")) and not ln.text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(ln.text) or CREDIT_RE.search(ln.text)):
+        text = ln.text
+        nxt = lines[k + 1] if k + 1 < n else None
+        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or text in BOX_LABELS
+                or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
+                or (paren[k] and not _YEAR.search(text))
+                or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
+                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
-        after = lines[k + 2] if k + 2 < len(lines) else None
-        if (isolated and indent_like(ln) and nxt is not None and width - 1 <= nxt.n <= width + 1
-                and not nxt.force_break_before and not DATELINE_RE.match(nxt.text)
-                and not _COLUMN_TAG.search(ln.text) and after is not None and not after.blank_before):
+        after = lines[k + 2] if k + 2 < n else None
+        if (isolated and indent_like(k) and nxt is not None and width - 1 <= nxt.n <= width + 1
+                and not nxt.force_break_before and not dateline[k + 1]
+                and not _COLUMN_TAG.search(text) and after is not None and not after.blank_before):
             # a paragraph's first line, a column break, then the full lines of that paragraph
             isolated = False
-        if _ends_sentence(ln.text):
+        if ends[k]:
             # only an exclamation or question standing between gaps: “我们一定会胜利!”
-            t = ln.text.rstrip(CLOSERS)
+            t = text.rstrip(CLOSERS)
             return isolated and t[-1:] in "！？!?" and ln.n < width - 1
         return (
             isolated
             or ln.force_break_after == "from"
             or ln.n > width + 2
-            or (ln.n <= width - 2 and starts_para(nxt) and (nxt is None or not full(nxt)))
+            or (ln.n <= width - 2 and starts_para(k + 1) and (nxt is None or not full(k + 1)))
             or (ln.n <= width - 4 and ln.blank_before)
         )
 
-    def heading_tail(ln: _Line) -> bool:
-        """The second line of a heading wrapped over two lines."""
-        if ln.text in BOX_LABELS or WIRE_RE.match(ln.text) or "（记者" in ln.text or _PARENTHESISED.match(ln.text):
+    def heading_tail(k: int) -> bool:
+        """Line ``k`` is the second line of a heading wrapped over two lines."""
+        ln = lines[k]
+        if ln.text in BOX_LABELS or WIRE_RE.match(ln.text) or "（记者" in ln.text or paren[k]:
             return False
         return (not ln.blank_before and not ln.force_break_before and ln.n < width - 1
-                and not _ends_sentence(ln.text) and ln.text[-1:] not in "，、：:；,"
+                and not ends[k] and ln.text[-1:] not in "，、：:；,"
                 and not ln.text.startswith("——") and not ln.bullet)
 
     groups: list[tuple[str, list[_Line]]] = []
     cur: list[_Line] = []
     i = 0
-    n = len(lines)
     while i < n:
         ln = lines[i]
         if not cur and standalone(i):
@@ -457,8 +495,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             j = i + 1
             # a heading wrapped over two short lines ("扎实推进党的建设全域 / 提升、全面提质")
             while (j < n and ln.n <= width + 2 and not ln.text.startswith("——")
-                   and not head[-1].force_break_after and heading_tail(lines[j])
-                   and starts_para(lines[j + 1] if j + 1 < n else None)):
+                   and not head[-1].force_break_after and heading_tail(j)
+                   and starts_para(j + 1)):
                 head.append(lines[j])
                 j += 1
             groups.append(("S", head))
@@ -469,20 +507,19 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
-        elif _PARENTHESISED.match(nxt.text) or (_PARENTHESISED.match(ln.text) and first):
+        elif paren[i + 1] or (paren[i] and first):
             end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
-        elif CAPTION_START_RE.match(nxt.text) or PHOTO_CREDIT_RE.search(ln.text) or (
-                PHOTO_CREDIT_RE.search(nxt.text) and nxt.n < width - 2):
+        elif caption[i + 1] or credit[i] or (credit[i + 1] and nxt.n < width - 2):
             end = True  # a photo caption or its credit stands apart from the text
-        elif cur[0].bullet and not _ends_sentence(ln.text) and not full(ln, first):
+        elif cur[0].bullet and not ends[i] and not full(i, first):
             end = True  # a bullet point ends at its short last line
-        elif _ends_sentence(ln.text):
-            end = not full(ln, first) or starts_para(nxt) or standalone(i + 1)
+        elif ends[i]:
+            end = not full(i, first) or starts_para(i + 1) or standalone(i + 1)
         elif ln.text.endswith(("）", ")")) and cur[0].text.startswith(("（", "(")):
             end = True  # a parenthesised note closes its paragraph: （作者单位：…）
         else:
             # an unfinished short line, a gap, then something that starts afresh
-            end = nxt.blank_before and not full(ln, first) and (starts_para(nxt) or standalone(i + 1))
+            end = nxt.blank_before and not full(i, first) and (starts_para(i + 1) or standalone(i + 1))
         if end:
             groups.append(("P", cur))
             cur = []
@@ -496,13 +533,32 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 # pass 2: items -> articles
 
 
-def _bigrams(text: str) -> frozenset[str]:
-    t = re.sub(rf"[^{_CJK}A-Za-z0-9]", "", text)
-    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset(t)
+_NOT_GRAM_RE = re.compile(rf"[^{_CJK}A-Za-z0-9]")
 
 
-def _overlap(head: str, body_grams: frozenset[str]) -> float:
-    g = _bigrams(head)
+def _bigrams(text: str) -> frozenset[int]:
+    """The character bigrams of a text's Chinese characters, Latin letters and digits (the one
+    character of a one-character text), each as one integer: two code points side by side, the
+    second in the high 32 bits (a lone character is its code point). Only the sets' sizes and
+    intersections matter, and integers make them cheap to build and compare."""
+    t = _NOT_GRAM_RE.sub("", text)
+    n = len(t)
+    if n < 2:
+        return frozenset(map(ord, t))
+    # as UTF-32, eight bytes from an even character are the bigram (t[0], t[1]), (t[2], t[3]), ...;
+    # four bytes further on, (t[1], t[2]), (t[3], t[4]), ...
+    raw = memoryview(t.encode("utf-32-le"))
+    return frozenset(itertools.chain(raw[: 8 * (n // 2)].cast("Q"), raw[4 : 4 + 8 * ((n - 1) // 2)].cast("Q")))
+
+
+def _item_bigrams(items: list[Item]) -> list[frozenset[int]]:
+    """Character bigrams of every paragraph and standalone line (empty for bylines, markers)."""
+    return [_bigrams(it.text) if it.kind in ("P", "S") else frozenset() for it in items]
+
+
+def _overlap(head: str | frozenset[int], body_grams: Set[int]) -> float:
+    """Share of a headline's bigrams (given as text or as its bigrams) the body repeats."""
+    g = _bigrams(head) if isinstance(head, str) else head
     if not g:
         return 0.0
     return len(g & body_grams) / len(g)
@@ -528,8 +584,12 @@ W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）)
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
-def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str, float]:
-    """What tells a headline line from a subheading: the features of standalone line ``k``."""
+def headline_features(items: list[Item], k: int, gaps_common: bool,
+                      bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
+    """What tells a headline line from a subheading: the features of standalone line ``k``.
+
+    ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
+    """
     it = items[k]
     n = len(it.text.replace(" ", ""))
     prev = items[k - 1] if k > 0 else None
@@ -559,32 +619,35 @@ def headline_features(items: list[Item], k: int, gaps_common: bool) -> dict[str,
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
         "numbered_heading": float(bool(NUMBERED_HEADING_RE.match(it.text))),
-        **_topic_features(items, k),
+        **_topic_features(items, k, bigrams),
     }
 
 
-def _window(items: list[Item], k: int, step: int, size: int = 3) -> frozenset[str]:
+def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[int]] | None,
+            size: int = 3) -> Set[int]:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
     stopping at a byline or marker (they bound an article)."""
-    grams: set[str] = set()
+    grams: set[int] = set()
     j, found = k + step, 0
     while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
         if items[j].kind == "P":
-            grams |= _bigrams(items[j].text)
+            grams |= bigrams[j] if bigrams is not None else _bigrams(items[j].text)
             found += 1
         j += step
-    return frozenset(grams)
+    return grams
 
 
-def _topic_features(items: list[Item], k: int) -> dict[str, float]:
+def _topic_features(items: list[Item], k: int,
+                    bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
     """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
-    before, after = _window(items, k, -1), _window(items, k, 1)
+    before, after = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
+    head = bigrams[k] if bigrams is not None else items[k].text
     shared = len(before & after) / min(len(before), len(after)) if before and after else 0.0
     return {
         "topic_continues": shared,
         "topic_shift": float(bool(before and after) and shared < 0.1),
-        "echo_after": _overlap(items[k].text, after),
-        "echo_before": _overlap(items[k].text, before),
+        "echo_after": _overlap(head, after),
+        "echo_before": _overlap(head, before),
     }
 
 
@@ -622,41 +685,77 @@ HEADLINE_WEIGHTS: dict[str, float] = {
 }
 
 
-def _headlike(items: list[Item], k: int, gaps_common: bool = False) -> float:
+def _headlike(items: list[Item], k: int, gaps_common: bool = False,
+              bigrams: list[frozenset[int]] | None = None) -> float:
     """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
-    feats = headline_features(items, k, gaps_common)
+    feats = headline_features(items, k, gaps_common, bigrams)
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
 class _PageGrams:
     """Character bigrams of the page's paragraphs as bit masks over one page vocabulary, so the
     unions and intersections the segmentation asks for thousands of times are integer ORs and
-    ANDs, and unions over a range of items are computed once."""
+    ANDs, and unions over a range of items are computed once.
 
-    def __init__(self, items: list[Item]) -> None:
-        vocab: dict[str, int] = {}
-        para_grams = [_bigrams(it.text) if it.kind == "P" else frozenset() for it in items]
+    The segmentation only asks about ranges that start and end at its cuts, so paragraphs are
+    taken a block at a time: the items between two consecutive cuts.
+
+    Most bigrams of a page occur in one paragraph only and in no standalone line: they can never
+    be shared by two parts of the page, only counted. They get no bit; each block keeps their
+    number instead (:meth:`size` adds it back)."""
+
+    def __init__(self, items: list[Item], bigrams: list[frozenset[int]], cuts: list[int]) -> None:
+        vocab: dict[int, int] = {}
+        empty: frozenset[int] = frozenset()
+        para_grams = [g if it.kind == "P" else empty for it, g in zip(items, bigrams, strict=True)]
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
         # about which article a line belongs to: leave it out
-        df = Counter(g for gs in para_grams for g in gs)
+        df = Counter(itertools.chain.from_iterable(para_grams))
         n_paras = sum(1 for it in items if it.kind == "P")
-        common = {g for g, c in df.items() if c >= max(3, COMMON_SHARE * n_paras)}
+        threshold = max(3, COMMON_SHARE * n_paras)
+        common_list, shared_list = [], []
+        for g, c in df.items():
+            if c >= threshold:
+                common_list.append(g)
+            elif c > 1:
+                shared_list.append(g)
+        common = set(common_list)
+        # bigrams that can be shared: of two paragraphs or more, or of a standalone line
+        head_grams = empty.union(*(g for it, g in zip(items, bigrams, strict=True) if it.kind == "S"))
+        shareable = set(shared_list)
+        shareable |= head_grams - common
 
-        def mask(grams: frozenset[str]) -> int:
+        def mask(grams: Set[int]) -> int:
             m = 0
             for g in grams:
-                if g not in common:
-                    m |= 1 << vocab.setdefault(g, len(vocab))
+                m |= 1 << vocab.setdefault(g, len(vocab))
             return m
 
-        self.para = [mask(g) for g in para_grams]
-        self.head = [mask(_bigrams(it.text)) if it.kind == "S" else 0 for it in items]
+        self.cut_no = {c: b for b, c in enumerate(cuts)}  # cut -> its block
+        self.block: list[int] = []
+        self.lone_before = [0]  # lone bigrams of the blocks before each block
+        for lo, hi in zip(cuts, cuts[1:]):
+            grams = empty.union(*para_grams[lo:hi])
+            shared = grams & shareable
+            self.block.append(mask(shared))
+            n_lone = len(grams) - len(common.intersection(grams)) - len(shared)
+            self.lone_before.append(self.lone_before[-1] + n_lone)
+        self.head = [mask(g - common) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
-    def span(self, lo: int, hi: int) -> int:
-        """Bigrams of the paragraphs ``lo..hi`` (inclusive); 0 when the range is empty."""
+    def size(self, lo: int, hi: int) -> int:
+        """How many bigrams the paragraphs ``lo..hi`` have (same bounds as :meth:`span`)."""
         if hi < lo:
             return 0
+        m = self.span(lo, hi)
+        return m.bit_count() + self.lone_before[self.cut_no[hi + 1]] - self.lone_before[self.cut_no[lo]]
+
+    def span(self, lo: int, hi: int) -> int:
+        """Bigrams of the paragraphs ``lo..hi`` (inclusive; ``lo`` and ``hi + 1`` are cuts);
+        0 when the range is empty."""
+        if hi < lo:
+            return 0
+        lo, hi = self.cut_no[lo], self.cut_no[hi + 1] - 1  # now blocks
         m = self._ranges.get((lo, hi))
         if m is not None:
             return m
@@ -668,15 +767,9 @@ class _PageGrams:
                 break
             x -= 1
         for y in range(x + 1, hi + 1):
-            m |= self.para[y]
+            m |= self.block[y]
             self._ranges[(lo, y)] = m
         return m
-
-    def overlap(self, k: int, body: int) -> float:
-        """Share of standalone line ``k``'s bigrams that the body repeats."""
-        h = self.head[k]
-        n = h.bit_count()
-        return (h & body).bit_count() / n if n else 0.0
 
 
 @dataclass
@@ -695,66 +788,230 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
     return _Span(list(range(i, first)), list(range(first, last + 1)), list(range(last + 1, j)))
 
 
-def _article_score(items: list[Item], i: int, j: int, grams: _PageGrams,
-                   headlike: list[float]) -> float:
-    span = _split_span(items, i, j)
-    if span is None:
-        return float("-inf")
-    score = -W_ARTICLE
-    body_grams = grams.span(span.body[0], span.body[-1])
-    head_s = [k for k in span.head if items[k].kind == "S"]
-    tail_s = [k for k in span.tail if items[k].kind == "S"]
-    if head_s and tail_s:
-        score -= W_BOTHHEADS
-    heads = head_s or tail_s
-    starts_with_from = any(items[k].kind == "M" and items[k].marker == "from" for k in span.head) or (
-        items[span.body[0]].kind == "M" and items[span.body[0]].marker == "from")
-    if starts_with_from and head_s:
-        score -= W_BOTHHEADS  # a continued article carries no headline of its own
-    if heads:
-        # each headline line goes where its wording is echoed and it looks most like a headline
-        score += sum(W_CONTENT * grams.overlap(k, body_grams) + W_HEADLIKE * headlike[k] - W_LINE
-                     for k in heads)
-        # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
-        if len(heads) and items[heads[-1]].text.endswith(("——", "：", ":")):
+_NEG_INF = float("-inf")
+_ROUNDING = 1e-6  # far more than the rounding of any score, far less than any weight
+
+
+class _Scorer:
+    """The score of every candidate article ``items[i:j]`` of one page.
+
+    A span cuts into a head zone ``[i, first)``, a body ``[first, last]`` from its first to its
+    last paragraph, and a tail zone ``(last, j)``. The dynamic programme asks for nearly every
+    pair of cuts, but the head zone depends only on ``i``, the tail zone only on ``j`` and the
+    body only on ``(first, last)``, and these repeat: what each contributes is worked out once
+    and kept. Contributions are kept as the sequence of amounts the score goes down by, applied
+    in the order of the items, so every score is the same floating-point sum, term by term, as
+    walking the items one by one.
+    """
+
+    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float]) -> None:
+        n = len(items)
+        self.grams = grams
+        self.kind = [it.kind for it in items]
+        self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
+        self.is_to = [it.kind == "M" and it.marker == "to" for it in items]
+        self.glued_byline = [it.kind == "B" and it.glued for it in items]
+        self.kicker_end = [it.text.endswith(("——", "：", ":")) for it in items]
+        self.subtitle = [it.text.startswith("——") for it in items]
+        self.head_gain = [W_HEADLIKE * h for h in headlike]
+        self.sub_cost = [W_HEADLIKE_SUB * h for h in headlike]
+        self.head_bits = [h.bit_count() for h in grams.head]
+        # a paragraph's own penalty inside a body: 本报讯 (unless it opens the body), or a
+        # closing note (unless it closes the body); the two never meet (a note is in brackets)
+        self.dateline = [it.kind == "P" and it.text.startswith("本报讯") for it in items]
+        self.signature = [it.kind == "P" and _is_signature(it.text) for it in items]
+        # body items that may carry a penalty: all but plain paragraphs
+        self.special = [k for k in range(n)
+                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]
+        # nearest paragraph at or after k (n if none), at or before k (-1 if none)
+        self.next_p = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            self.next_p[k] = k if self.kind[k] == "P" else self.next_p[k + 1]
+        self.prev_p = [-1] * n
+        last = -1
+        for k in range(n):
+            if self.kind[k] == "P":
+                last = k
+            self.prev_p[k] = last
+        # what a body [first, last] costs at least: bylines and markers, and each subheading's
+        # looks (a bonus when it looks unlike a headline); summed from the page start
+        self.body_floor = [0.0]
+        for k in range(n):
+            kd = self.kind[k]
+            cost = (W_BYLINE_MID if kd == "B" else W_MARKER_MID if kd == "M" and not self.is_from[k]
+                    else self.sub_cost[k] if kd == "S" else 0.0)
+            self.body_floor.append(self.body_floor[-1] + cost)
+        self._leads: dict[int, tuple[tuple[int, ...], bool, tuple[float, ...]]] = {}
+        self._tails: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+        self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
+        self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
+        self._heads_bound: dict[tuple[int, ...], float] = {}
+        self._lead_bounds: dict[int, tuple[float, int]] = {}
+        self._zone_cost: dict[tuple[float, ...], float] = {}  # the sum of a zone's costs
+
+    def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
+        """Head zone of a span from ``i``: its standalone lines, whether it opens with a
+        （上接…） marker, and its penalties."""
+        got = self._leads.get(i)
+        if got is None:
+            first = self.next_p[i]
+            zone = range(i, first)
+            head_s = tuple(k for k in zone if self.kind[k] == "S")
+            starts_with_from = any(self.is_from[k] for k in zone) or (
+                first < len(self.kind) and self.is_from[first])
+            # a （下转…） marker ends the body before it; a byline glued to a body's last line
+            # closes that body
+            costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
+                          for k in zone if self.is_to[k] or self.glued_byline[k])
+            got = self._leads[i] = (head_s, starts_with_from, costs)
+            self._zone_cost[costs] = sum(costs)
+        return got
+
+    def _tail(self, j: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Tail zone of a span ending at ``j``: its standalone lines and its penalties."""
+        got = self._tails.get(j)
+        if got is None:
+            zone = range(self.prev_p[j - 1] + 1, j)
+            tail_s = tuple(k for k in zone if self.kind[k] == "S")
+            costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
+            got = self._tails[j] = (tail_s, costs)
+            self._zone_cost[costs] = sum(costs)
+        return got
+
+    def _group(self, heads: tuple[int, ...]) -> tuple[float, ...]:
+        """Penalties of a headline group's shape."""
+        got = self._groups.get(heads)
+        if got is None:
+            costs = []
+            # a kicker that leads into its title ("国家卫健委发布会——", "张宏飞：") is never last
+            if self.kicker_end[heads[-1]]:
+                costs.append(W_BOTHHEADS)
+            # a subtitle (——…) closes its headline group
+            if any(self.subtitle[k] for k in heads[:-1]):
+                costs.append(W_BOTHHEADS)
+            # at most a kicker and a title, and a subtitle
+            n_main = sum(not self.subtitle[k] for k in heads)
+            if n_main > 2:
+                costs.append(W_BOTHHEADS * (n_main - 2))
+            got = self._groups[heads] = tuple(costs)
+        return got
+
+    def _body(self, first: int, last: int) -> tuple[int, tuple[float, ...]]:
+        """Bigrams of the body ``[first, last]`` and its penalties, in item order."""
+        got = self._bodies.get((first, last))
+        if got is not None:
+            return got
+        kind, grams, special = self.kind, self.grams, self.special
+        costs: list[float] = []
+        x = bisect.bisect_left(special, first)
+        while x < len(special) and special[x] <= last:
+            k = special[x]
+            x += 1
+            kd = kind[k]
+            if kd == "B":
+                costs.append(W_BYLINE_MID)
+            elif kd == "M":
+                if not (self.is_from[k] and k == first):
+                    costs.append(W_MARKER_MID)
+            elif kd == "S":
+                costs.append(self.sub_cost[k])  # a headline-looking line used as subheading
+                # a subheading continues its article's topic; a change of topic marks a new article
+                n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
+                if n_before and n_after:
+                    before, after = grams.span(first, k - 1), grams.span(k + 1, last)
+                    shared = (before & after).bit_count() / min(n_before, n_after)
+                    costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
+            elif kd == "P" and k != first and self.dateline[k]:
+                costs.append(W_DATELINE_MID)
+            elif kd == "P" and k != last and self.signature[k]:
+                costs.append(W_SIGNATURE_MID)
+        got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
+        return got
+
+    # An upper bound of score(i, j) (up to rounding): every headline line fully echoed, no topic
+    # change, no dateline or closing note out of place, and each body item at its least cost.
+    # It is a sum of a part of i, a part of j, and a part of j chosen by i's kind of head zone.
+
+    def _head_bound(self, heads: tuple[int, ...]) -> float:
+        """What a headline group can add at most: every line fully echoed."""
+        got = self._heads_bound.get(heads)
+        if got is None:
+            got = self._heads_bound[heads] = (sum(W_CONTENT + self.head_gain[k] - W_LINE for k in heads)
+                                              - sum(self._group(heads)))
+        return got
+
+    def _lead_bound(self, i: int) -> tuple[float, int]:
+        """The start's part of the bound, and which of the end's parts goes with it: 0 with a
+        headline in the head zone, 1 without but opening with （上接…）, 2 with neither."""
+        got = self._lead_bounds.get(i)
+        if got is None:
+            head_s, starts_with_from, costs = self._lead(i)
+            part = self.body_floor[self.next_p[i]] - self._zone_cost[costs]
+            if head_s:
+                part += self._head_bound(head_s) - (W_BOTHHEADS if starts_with_from else 0.0)
+            got = self._lead_bounds[i] = (part, 0 if head_s else 1 if starts_with_from else 2)
+        return got
+
+    def _tail_bound(self, j: int) -> tuple[float, tuple[float, float, float]]:
+        """The end's part of the bound, and its parts for each kind of start."""
+        tail_s, costs = self._tail(j)
+        part = -W_ARTICLE - self._zone_cost[costs] - self.body_floor[self.prev_p[j - 1] + 1]
+        if tail_s:
+            heads = self._head_bound(tail_s)
+            return part, (-W_BOTHHEADS, heads, heads)
+        return part, (0.0, 0.0, -W_NOHEAD)
+
+    def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
+        """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
+        the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
+        none scores.
+
+        Starts are tried from the nearest, and a start whose upper bound cannot beat the best
+        total found so far is not scored."""
+        cand = (_NEG_INF, -1)
+        end_part, cross = self._tail_bound(j)
+        for i in reversed(starts):
+            prior = best.get(i)
+            if prior is None or prior[0] == _NEG_INF or self.next_p[i] >= j:
+                continue  # nothing before i, or no paragraph in [i, j): no article
+            start_part, kind = self._lead_bounds.get(i) or self._lead_bound(i)
+            if prior[0] + start_part + end_part + cross[kind] + _ROUNDING < cand[0]:
+                continue  # cannot win, not even tie
+            s = prior[0] + self.score(i, j)
+            if s != _NEG_INF and s >= cand[0]:
+                cand = (s, i)
+        return cand
+
+    def score(self, i: int, j: int) -> float:
+        """The score of the article ``items[i:j]``; -inf when it has no paragraph."""
+        first = self.next_p[i]
+        if first >= j:  # no paragraph: no article
+            return _NEG_INF
+        head_s, starts_with_from, lead_costs = self._lead(i)
+        tail_s, tail_costs = self._tail(j)
+        body_grams, body_costs = self._body(first, self.prev_p[j - 1])
+        score = -W_ARTICLE
+        if head_s and tail_s:
             score -= W_BOTHHEADS
-        # a subtitle (——…) closes its headline group
-        if any(items[k].text.startswith("——") for k in heads[:-1]):
-            score -= W_BOTHHEADS
-        # at most a kicker and a title, and a subtitle
-        n_main = sum(not items[k].text.startswith("——") for k in heads)
-        if n_main > 2:
-            score -= W_BOTHHEADS * (n_main - 2)
-    elif not starts_with_from:
-        score -= W_NOHEAD
-    for k in span.body:
-        it = items[k]
-        if it.kind == "B":
-            score -= W_BYLINE_MID
-        elif it.kind == "M":
-            if not (it.marker == "from" and k == span.body[0]):
-                score -= W_MARKER_MID
-        elif it.kind == "S":
-            score -= W_HEADLIKE_SUB * headlike[k]  # a headline-looking line used as subheading
-            # a subheading continues its article's topic; a change of topic marks a new article
-            before = grams.span(span.body[0], k - 1)
-            after = grams.span(k + 1, span.body[-1])
-            if before and after:
-                shared = (before & after).bit_count() / min(before.bit_count(), after.bit_count())
-                score -= W_TOPIC * max(0.0, TOPIC_SHARED - shared)
-        elif it.kind == "P" and k != span.body[0] and it.text.startswith("本报讯"):
-            score -= W_DATELINE_MID
-        elif it.kind == "P" and k != span.body[-1] and _is_signature(it.text):
-            score -= W_SIGNATURE_MID
-    for k in span.head:
-        if items[k].kind == "M" and items[k].marker == "to":
-            score -= W_MARKER_MID
-        elif items[k].kind == "B" and items[k].glued:
-            score -= W_BYLINE_MID  # a byline glued to a body's last line closes that body
-    for k in span.tail:
-        if items[k].kind == "M" and items[k].marker == "from":
-            score -= W_MARKER_MID
-    return score
+        heads = head_s or tail_s
+        if starts_with_from and head_s:
+            score -= W_BOTHHEADS  # a continued article carries no headline of its own
+        if heads:
+            # each headline line goes where its wording is echoed and it looks most like a headline
+            head, bits, gain = self.grams.head, self.head_bits, self.head_gain
+            score += sum(W_CONTENT * ((head[k] & body_grams).bit_count() / bits[k] if bits[k] else 0.0)
+                         + gain[k] - W_LINE for k in heads)
+            for cost in self._group(heads):
+                score -= cost
+        elif not starts_with_from:
+            score -= W_NOHEAD
+        for cost in body_costs:
+            score -= cost
+        for cost in lead_costs:
+            score -= cost
+        for cost in tail_costs:
+            score -= cost
+        return score
 
 
 def _segment(items: list[Item]) -> list[tuple[int, int]]:
@@ -762,11 +1019,6 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     n = len(items)
     if n == 0:
         return []
-    grams = _PageGrams(items)
-    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
-    paras = [it for it in items if it.kind == "P"]
-    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
-    headlike = [(_headlike(items, k, gaps_common) if items[k].kind == "S" else 0.0) for k in range(n)]
     # articles may only start or end next to a standalone line, a byline, a marker or a dateline
     cuts = {0, n}
     for k, it in enumerate(items):
@@ -775,18 +1027,19 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
     order = sorted(cuts)
+    bigrams = _item_bigrams(items)
+    grams = _PageGrams(items, bigrams, order)
+    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
+    paras = [it for it in items if it.kind == "P"]
+    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
+    headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
+                for k in range(n)]
+    scorer = _Scorer(items, grams, headlike)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
-        cand = (float("-inf"), -1)
         # an article spans at most MAX_ITEMS items: keeps a huge page linear, not quadratic
         lo = bisect.bisect_left(order, b - MAX_ITEMS, 0, bi)
-        for a in order[lo:bi]:
-            if a not in best or best[a][0] == float("-inf"):
-                continue
-            s = best[a][0] + _article_score(items, a, b, grams, headlike)
-            if s > cand[0]:
-                cand = (s, a)
-        best[b] = cand
+        best[b] = scorer.best_start(b, order[lo:bi], best)
     spans = []
     b = n
     while b > 0:
