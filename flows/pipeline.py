@@ -54,6 +54,9 @@ class BatchResult:
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds in this task
     started_at: float = 0.0  # time.time() when the task began reading its first file
     written: list[str] = field(default_factory=list)  # tables the task wrote itself (out_dir)
+    #: document frequencies of the batch's words and its number of articles (for the keywords'
+    #: IDF, computed here while the tokens are at hand)
+    frequencies: tuple[pl.DataFrame, int] | None = None
 
 
 @dataclass
@@ -223,14 +226,17 @@ def process_batch(
     for doc_id, reason in result.quarantined.items():
         quarantined.setdefault(path_of.get(doc_id, doc_id), reason)
     tables, written = dict(result.tables), []
+    t6 = time.perf_counter()
+    frequencies = prepared_frequencies(tables["tokens"].select(*KEYWORD_INPUT))
+    seconds["keywords"] = time.perf_counter() - t6
     if out_dir is not None:
-        t6 = time.perf_counter()
+        t7 = time.perf_counter()
         written = store.write_parts(Path(out_dir), index, part_tag, tables)
-        seconds["write"] = time.perf_counter() - t6
+        seconds["write"] = time.perf_counter() - t7
         tables = {}
     return BatchResult(
         index=index, tables=tables, n_files=len(paths), quarantined=quarantined,
-        seconds=seconds, started_at=started_at, written=written,
+        seconds=seconds, started_at=started_at, written=written, frequencies=frequencies,
     )
 
 
@@ -276,27 +282,42 @@ def process_batch_task(
     )
 
 
+KEYWORD_PARTS_PER_TASK = 8  # parts of the staged tokens per keywords task
+
+
 @task(name="keyword-frequencies", task_run_name="frequencies-{index:05d}", cache_policy=NO_CACHE,
       persist_result=False, retries=BATCH_RETRIES, retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
       retry_condition_fn=retry_on_os_error)
-def keyword_frequencies_task(index: int, tokens_part: Path) -> tuple[pl.DataFrame, int, float]:
-    """Document frequencies of the words of one part of the staged tokens (first pass)."""
+def keyword_frequencies_task(index: int, tokens_parts: list[Path]) -> tuple[pl.DataFrame, int, float]:
+    """Document frequencies of the words of some parts of the staged tokens that no batch of
+    this run computed (parts kept from earlier runs)."""
     t0 = time.perf_counter()
-    df, n = prepared_frequencies(pl.scan_parquet(tokens_part).select(*KEYWORD_INPUT))
-    return df, n, time.perf_counter() - t0
+    frames, n = [], 0
+    for part in tokens_parts:
+        df, k = prepared_frequencies(pl.read_parquet(part, columns=list(KEYWORD_INPUT)))
+        frames.append(df)
+        n += k
+    return pl.concat(frames) if frames else EMPTY_FREQUENCIES, n, time.perf_counter() - t0
 
 
 @task(name="keywords", task_run_name="keywords-{index:05d}", cache_policy=NO_CACHE,
       persist_result=False, retries=BATCH_RETRIES, retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
       retry_condition_fn=retry_on_os_error)
-def keywords_part_task(index: int, tokens_part: Path, idf_path: Path, out: Path) -> tuple[int, float]:
-    """The keywords of the articles of one part of the staged tokens, with the warehouse's IDF,
-    validated and written to ``out`` (second pass). Returns (rows, seconds)."""
+def keywords_part_task(index: int, jobs: list[tuple[Path, Path]], idf_path: Path) -> tuple[int, float]:
+    """The keywords of the articles of some parts of the staged tokens, with the warehouse's IDF,
+    validated and written (second pass): ``jobs`` pairs a tokens part with its keywords part.
+    Returns (rows, seconds)."""
     t0 = time.perf_counter()
-    frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)),
-                             pl.read_parquet(idf_path))
-    store.write_parquet(frame, out)
-    return frame.height, time.perf_counter() - t0
+    idf = pl.read_parquet(idf_path)
+    rows = 0
+    for tokens_part, out in jobs:
+        frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)), idf)
+        store.write_parquet(frame, out)
+        rows += frame.height
+    return rows, time.perf_counter() - t0
+
+
+EMPTY_FREQUENCIES = pl.DataFrame(schema={"token": pl.Utf8, "df": pl.Float64})
 
 
 KEYWORD_INPUT = ("article_id", "doc_id", "token", "pos", "char_start")
@@ -312,31 +333,40 @@ def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
     return DERIVED_TABLES["keywords"].validate(frame)
 
 
-def stage_keywords(writer: store.WarehouseWriter) -> dict[str, float]:
-    """The ``keywords`` table of the staged warehouse, in two passes of tasks over the parts of
-    the staged ``tokens`` (articles never span two parts): document frequencies, summed into the
-    IDF of the whole warehouse; then each part's keywords with that IDF. Memory holds one part
-    and the IDF at a time. Returns seconds: in the tasks, and the IDF step in the flow."""
+def stage_keywords(
+    writer: store.WarehouseWriter, known: dict[str, tuple[pl.DataFrame, int]] | None = None
+) -> dict[str, float]:
+    """The ``keywords`` table of the staged warehouse, over the parts of the staged ``tokens``
+    (articles never span two parts): document frequencies of every part (``known``: those the
+    batches computed, by part file name; the others, kept from earlier runs, in tasks) summed
+    into the IDF of the whole warehouse; then every part's keywords with that IDF, in tasks of
+    :data:`KEYWORD_PARTS_PER_TASK` parts. Memory holds a few parts and the IDF at a time.
+    Returns seconds: in the tasks, and the IDF step in the flow."""
+    known = known or {}
     parts = sorted((writer.staging / "tokens").glob("*.parquet"))
+    missing = [p for p in parts if p.name not in known]
+    groups = [missing[i : i + KEYWORD_PARTS_PER_TASK] for i in range(0, len(missing), KEYWORD_PARTS_PER_TASK)]
     with _api_shared_with_workers():
-        first = [keyword_frequencies_task.submit(i, part) for i, part in enumerate(parts)]
-    frequencies, n_articles, secs = [], 0, 0.0
+        first = [keyword_frequencies_task.submit(i, group) for i, group in enumerate(groups)]
+    frequencies = [df for df, _ in known.values()]
+    n_articles = sum(n for _, n in known.values())
+    secs = 0.0
     for future in first:
         df, n, took = future.result()
         frequencies.append(df)
         n_articles += n
         secs += took
     t0 = time.perf_counter()
-    empty = pl.DataFrame(schema={"token": pl.Utf8, "df": pl.Float64})
-    idf = idf_from_frequencies(pl.concat(frequencies) if frequencies else empty, n_articles)
+    idf = idf_from_frequencies(pl.concat(frequencies) if frequencies else EMPTY_FREQUENCIES, n_articles)
     idf_path = writer.staging / "_idf.parquet"
     store.write_parquet(idf, idf_path)
     idf_secs = time.perf_counter() - t0
     out_dir = writer.staging / "keywords"
     out_dir.mkdir()
+    jobs = [(part, out_dir / store.part_name(i, writer.tag)) for i, part in enumerate(parts)]
     with _api_shared_with_workers():
-        second = [keywords_part_task.submit(i, part, idf_path, out_dir / store.part_name(i, writer.tag))
-                  for i, part in enumerate(parts)]
+        second = [keywords_part_task.submit(i, jobs[k : k + KEYWORD_PARTS_PER_TASK], idf_path)
+                  for i, k in enumerate(range(0, len(jobs), KEYWORD_PARTS_PER_TASK))]
     for future in second:
         secs += future.result()[1]
     idf_path.unlink()
@@ -439,15 +469,18 @@ def newsflow_run(
                 t0 = time.perf_counter()
                 writer.keep_existing(TABLES, plan.drop_doc_ids)
                 add({"keep": time.perf_counter() - t0})
+            known: dict[str, tuple[pl.DataFrame, int]] = {}
             for future in as_completed(futures):
                 result: BatchResult = future.result()
                 add(result.seconds)
+                if result.frequencies is not None:
+                    known[store.part_name(result.index, writer.tag)] = result.frequencies
                 if result.n_files:
                     first_read_at = min(first_read_at or result.started_at, result.started_at)
                 writer.adopt_batch(result.index, result.written)
                 done += result.n_files
                 _report_progress(done, to_process)
-            add(stage_keywords(writer))
+            add(stage_keywords(writer, known))
             t0 = time.perf_counter()
             writer.commit()
             add({"commit": time.perf_counter() - t0})

@@ -39,7 +39,9 @@ def check_integrity(wh: Path, raw: Path) -> dict[str, list]:
     present = sorted(p.relative_to(raw).as_posix() for p in raw.rglob("*.txt"))
     assert [r[0] for r in q("SELECT source_path FROM documents ORDER BY 1")] == present
     for table, key in (("documents", "doc_id"), ("articles", "article_id"), ("paragraphs", "paragraph_id"),
-                       ("sentences", "sentence_id"), ("tokens", "sentence_id, seq")):
+                       ("sentences", "sentence_id"), ("tokens", "sentence_id, seq"),
+                       ("entities", "entity_id"), ("dates", "date_id"), ("quantities", "quantity_id"),
+                       ("keywords", "article_id, method, rank")):
         assert q(f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)") == [(0,)]
     orphans = {
         "articles": "SELECT count(*) FROM articles a ANTI JOIN documents d USING (doc_id)",
@@ -48,6 +50,14 @@ def check_integrity(wh: Path, raw: Path) -> dict[str, list]:
         "sentences/p": "SELECT count(*) FROM sentences s ANTI JOIN paragraphs p USING (paragraph_id)",
         "tokens/a": "SELECT count(*) FROM tokens t ANTI JOIN articles a USING (article_id)",
         "tokens/s": "SELECT count(*) FROM tokens t ANTI JOIN sentences s USING (sentence_id)",
+        "entities/a": "SELECT count(*) FROM entities e ANTI JOIN articles a USING (article_id)",
+        "entities/s": "SELECT count(*) FROM entities e ANTI JOIN sentences s USING (sentence_id) "
+                      "WHERE e.sentence_id IS NOT NULL",
+        "dates/s": "SELECT count(*) FROM dates d ANTI JOIN sentences s USING (sentence_id)",
+        "quantities/s": "SELECT count(*) FROM quantities q ANTI JOIN sentences s USING (sentence_id)",
+        "keywords/a": "SELECT count(*) FROM keywords k ANTI JOIN articles a USING (article_id)",
+        "articles without keywords": "SELECT count(*) FROM articles a ANTI JOIN keywords k USING (article_id) "
+                                     "WHERE a.n_tokens > 20",
     }
     for name, sql in orphans.items():
         assert q(sql) == [(0,)], name
@@ -57,6 +67,11 @@ def check_integrity(wh: Path, raw: Path) -> dict[str, list]:
         "paragraphs": q("SELECT paragraph_id FROM paragraphs ORDER BY 1"),
         "sentences": q("SELECT sentence_id FROM sentences ORDER BY 1"),
         "tokens": q("SELECT sentence_id, seq, token FROM tokens ORDER BY 1, 2"),
+        "entities": q("SELECT entity_id, text, label FROM entities ORDER BY 1"),
+        "dates": q("SELECT date_id, date_start, date_end FROM dates ORDER BY 1"),
+        "quantities": q("SELECT quantity_id, value, unit FROM quantities ORDER BY 1"),
+        # the IDF is the whole warehouse's: an incremental run must give a rebuild's keywords
+        "keywords": q("SELECT article_id, method, rank, keyword, round(weight, 6) FROM keywords ORDER BY 1, 2, 3"),
     }
 
 
