@@ -39,7 +39,7 @@ from tasks.segment import get_segmenter
 from tasks.tables import Extractors, build_tables
 from tasks.validate import validate_tables
 
-DEFAULT_BATCH_SIZE = 20
+DEFAULT_BATCH_SIZE = 50
 DEFAULT_ENGINE = "rjieba"
 
 
