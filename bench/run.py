@@ -49,7 +49,8 @@ MB = 1_000_000
 
 def build_corpus(dev_raw: Path, target: Path, mb: float, *, offset_days: int = 0) -> tuple[int, int]:
     """Copies of the dev pages below ``target`` until ``mb`` MB: copy k of a page moves to the
-    issue date + (k * 14 + offset_days) days and gets a line of its own. Returns (files, bytes)."""
+    issue date + (k * 14 + offset_days) days and gets a line of its own (numbered, so no two files
+    are alike). Returns (files, bytes)."""
     pages = sorted(dev_raw.rglob("*.txt"))
     if not pages:
         raise SystemExit(f"no pages below {dev_raw}")
@@ -64,7 +65,7 @@ def build_corpus(dev_raw: Path, target: Path, mb: float, *, offset_days: int = 0
             day = dt.date.fromisoformat(date_dir) + dt.timedelta(days=k * 14 + offset_days)
             out = target / pub / day.isoformat() / name
             out.parent.mkdir(parents=True, exist_ok=True)
-            unique = f"\n\n（本版存档副本 {k:04d}）\n".encode()
+            unique = f"\n\n（本版存档副本 {k:04d}-{files:06d}）\n".encode()  # no two files alike
             out.write_bytes(data + unique)
             files += 1
             size += len(data) + len(unique)

@@ -1,0 +1,48 @@
+"""bench/run.py's corpus builder and figures (the benchmark itself is run by hand: make bench)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+from tasks.decode import path_metadata
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "raw" / "000_c9cd572a92cace71.txt"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_copies_are_unique_and_dated(tmp_path: Path) -> None:
+    bench = _bench()
+    dev = tmp_path / "dev"
+    for day, page in (("2020-02-01", "01"), ("2020-02-01", "02"), ("2020-02-02", "01")):
+        (dev / "人民日报" / day).mkdir(parents=True, exist_ok=True)
+        (dev / "人民日报" / day / f"{page}.txt").write_bytes(SEED.read_bytes())
+    files, size = bench.build_corpus(dev, tmp_path / "corpus", 0.1)
+    written = sorted((tmp_path / "corpus").rglob("*.txt"))
+    assert len(written) == files and sum(p.stat().st_size for p in written) == size >= 100_000
+    # no two files alike: content hashing skips none of them
+    assert len({hashlib.sha256(p.read_bytes()).hexdigest() for p in written}) == files
+    # each copy is a page of its own issue date, read from its path as any raw page
+    metas = [path_metadata(p.relative_to(tmp_path / "corpus").as_posix()) for p in written]
+    assert all(m["publication"] == "人民日报" and m["issue_date"] and m["page_no"] for m in metas)
+    assert len({(m["issue_date"], m["page_no"]) for m in metas}) == files
+
+
+def test_figures_from_a_run_summary() -> None:
+    bench = _bench()
+    summary = {"t0": 100.0, "t1": 130.0, "first_read_at": 104.0, "peak_rss": 512 * 2**20,
+               "articles": 10, "tokens": 1000,
+               "stage_seconds": {"layout": 20.0, "segment": 10.0, "keywords": 2.0, "commit": 1.0}}
+    f = bench.newsflow_figures(summary, 52_000_000)
+    assert f["startup_s"] == 4.0 and f["after_startup_s"] == 26.0
+    assert abs(f["mb_per_s"] - 2.0) < 1e-9 and f["peak_rss_mb"] == 512
+    # 30 s of worker stages over 2 workers, 3 s in the flow after them: 8 s left for Prefect
+    assert abs(f["prefect_and_waiting_s"] - 8.0) < 1e-9
