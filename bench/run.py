@@ -140,11 +140,11 @@ def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
     after = summary["t1"] - first
     stages = summary.get("stage_seconds", {})
     workers = min(2, os.cpu_count() or 1)
-    worker_stages = ("read", "layout", "load", "segment", "extract", "tables", "validate")
-    in_workers = sum(stages.get(s, 0.0) for s in worker_stages)
-    in_flow_after = sum(stages.get(s, 0.0) for s in ("keywords", "commit"))
-    # the work itself, spread over the workers, plus what the flow does once they are done
-    busy = in_workers / workers + in_flow_after
+    flow_stages = ("keep", "keywords_idf", "commit")  # the flow's own; every other stage is a task's
+    in_workers = sum(v for s, v in stages.items() if s not in flow_stages)
+    in_flow = sum(stages.get(s, 0.0) for s in flow_stages)
+    # the work itself, spread over the workers, plus what the flow does on its own
+    busy = in_workers / workers + in_flow
     return {
         "startup_s": startup,
         "after_startup_s": after,

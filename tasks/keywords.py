@@ -88,6 +88,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 KEYWORDS_SCHEMA = pl.Schema(
@@ -422,23 +423,18 @@ def _pagerank(
 
     All articles' graphs iterate together: they share no edge, so one step of the joint
     iteration is one step of each article's own."""
-    out = edges.group_by("s").agg(pl.col("w").sum().alias("out")).sort("s")["out"]
-    t_idx = edges["t"]
-    coef = edges["w"] / out.gather(t_idx)  # w(n, m) / out(m), aligned with the sorted edges
-    # Every node has an edge and the edges are sorted by source: node n's edges are the rows
-    # ends[n-1]..ends[n] (exclusive) of the edge list.
-    ends = edges.group_by("s").agg(pl.len().alias("k")).sort("s")["k"].cast(pl.Int64).cum_sum()
-    starts = ends.shift(1, fill_value=0)
-    ws = nodes.select(
-        (1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws")
-    )["ws"]  # jieba's start: 1 / (nodes of the article)
-    zero = pl.Series([0.0])
-    for _ in range(iterations):
-        # Segment sums through a cumulative sum with a leading 0: one sequential pass, so the
-        # result does not depend on the number of threads.
-        cs = pl.concat([zero, (coef * ws.gather(t_idx)).cum_sum()])
-        new = (1.0 - damping) + damping * (cs.gather(ends) - cs.gather(starts))
-        ws = new
+    n = nodes.height
+    s_idx = edges["s"].to_numpy()
+    t_idx = edges["t"].to_numpy()
+    w = edges["w"].to_numpy().astype(np.float64)
+    out = np.bincount(s_idx, weights=w, minlength=n)  # every node has an edge: out > 0
+    coef = w / out[t_idx]  # w(n, m) / out(m), for each edge (n, m)
+    ws = nodes.select((1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws"))["ws"].to_numpy()
+    for _ in range(iterations):  # jieba's start: 1 / (nodes of the article)
+        # a node's sum over its own edges only, added in edge order: the same numbers whatever
+        # other articles are computed alongside
+        ws = (1.0 - damping) + damping * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=n)
+    ws = pl.Series("ws", ws)
     lo = pl.col("ws").min().over("article_id") / 10.0
     hi = pl.col("ws").max().over("article_id")
     return nodes.with_columns(ws.alias("ws")).select(
