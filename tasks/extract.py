@@ -576,12 +576,12 @@ def _range(norm: str, n: _Num) -> _Num | None:
     return _Num(n.start, n2.end, lo, n2.value, n2.unit, n2.kind, n2.scale, n.approx or n2.approx)
 
 
-def _preceded_by(norm: str, pos: int, words: Sequence[str]) -> bool:
+def _preceded_by(norm: str, pos: int, words: tuple[str, ...]) -> bool:
     """Whether one of ``words`` ends just before ``pos`` (spaces between allowed)."""
     i = pos
     while i > 0 and norm[i - 1] in " \t":
         i -= 1
-    return any(i >= len(w) and norm.startswith(w, i - len(w)) for w in words)
+    return norm.endswith(words, 0, i)
 
 
 # words after a measure word that end the counted object when there are no tokens
@@ -660,7 +660,8 @@ def find_quantities(text: str, tokens: Sequence[tuple[str, str]] | None = None) 
         return []
     norm = _normalise(text)
     dates = [(s, e) for s, e, _, _ in _scan_dates(norm)] if _DATE_HINT.search(norm) else []
-    aligned = _align(text, tokens) if tokens else None
+    aligned: list[tuple[int, int, str, str]] | None = None
+    aligned_done = False  # the tokens are aligned with the text once, when first needed
     out: list[Quantity] = []
     pos = 0
     while (m := _NUMBER.search(norm, pos)) is not None:
@@ -683,6 +684,8 @@ def find_quantities(text: str, tokens: Sequence[tuple[str, str]] | None = None) 
         approx = n.approx or _preceded_by(norm, n.start, _APPROX_BEFORE)
         counted: str | None = None
         if kind in ("count", "measure", "percent", "money"):
+            if not aligned_done:
+                aligned, aligned_done = (_align(text, tokens) if tokens else None), True
             if aligned is not None:
                 counted = _counted_tokens(aligned, n.start, n.end, kind in ("count", "measure"))
             elif kind == "count":
