@@ -223,3 +223,34 @@ def test_malformed_input_never_raises(extractor: EntityExtractor, text: str) -> 
 
 def test_empty_batch(extractor: EntityExtractor) -> None:
     assert extractor.extract([]) == []
+
+
+def test_bulk_viterbi_matches_plain_viterbi(extractor: EntityExtractor) -> None:
+    """The prefix-batched Viterbi decodes exactly like a per-length-group reference, on real
+    weights with random emissions (sentence lengths 0..60, an empty batch member included)."""
+    import numpy as np
+
+    crf = extractor.crf
+    assert crf is not None
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 60, size=300)
+    lengths[5] = 0
+    e = (rng.standard_normal((int(lengths.sum()), len(crf.labels))) * 3).astype(np.float32)
+    assert (crf.viterbi(e, lengths) == crf.viterbi_plain(e, lengths)).all()
+
+
+def test_key_index_finds_exactly_the_keys() -> None:
+    import numpy as np
+
+    from tasks.ner import _KeyIndex
+
+    rng = np.random.default_rng(1)
+    for keys in (np.unique(rng.integers(0, 1 << 18, 5000)),  # dense table
+                 np.unique(rng.integers(0, 1 << 42, 5000)),  # hash table
+                 np.array([], dtype=np.int64)):
+        ix = _KeyIndex(keys)
+        q = np.concatenate([keys, rng.integers(0, 1 << 42, 2000), [-5, 0, 1 << 45]])
+        want = np.searchsorted(keys, q)
+        want = np.where((want < len(keys)) & (keys[np.minimum(want, len(keys) - 1)] == q)
+                        if len(keys) else False, want, len(keys))
+        assert (ix.rows(q) == want).all()
