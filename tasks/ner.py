@@ -8,7 +8,10 @@ Three sources are combined (:class:`EntityExtractor`):
   words (see :func:`featurize`). Training uses python-crfsuite; decoding does not call the
   crfsuite tagger: the model's weights are read once into numpy tables and all sentences of a
   call are scored and Viterbi-decoded together, in bulk (the crfsuite tagger plus per-character
-  feature strings would cost more than the segmentation itself).
+  feature strings would cost more than the segmentation itself). Each feature value finds its
+  weight row through a dense table or a hash table probed in bulk (:class:`_KeyIndex`), word
+  weights are summed per token, and :meth:`CrfModel.viterbi` runs one batch of all sentences,
+  longest first, each step on the prefix of sentences still going.
 * ``rule`` -- patterns for government and party bodies (``区发改委``, ``市公安局``, ``团区委``,
   ``区教育局党委`` ...: an administrative prefix, a short stem, a body suffix) and for
   sub-districts and towns (``五角场街道``, ``XX镇``).
@@ -101,7 +104,7 @@ _B, _M, _E, _S = 0, 1, 2, 3
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
-    "sn", "tr", "cx",
+    "sn", "tr", "cx", "os",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
 #: typically stands (verbs of saying); tokens ending in a role character count as titles.
@@ -138,8 +141,22 @@ TRANSLIT = (
     "麦曼梅蒙米姆莫默穆纳娜奈内尼妮涅努诺帕佩彭皮普奇齐乔切萨塞桑瑟森沙尚舍什施舒斯索塔泰坦汤特"
     "提图托瓦万威韦维沃乌西希谢辛休雅亚扬耶伊因英尤扎泽詹兹卓佐尔夫茨娃奇·"
 )
+#: Last characters of the names of bodies (委, 局, 院, 队, 公司 ...): feature ``os`` is how far
+#: ahead the next token ending in one ends.
+ORG_SUFFIX_CHARS = "部委局院会厅署办处司行社所校队团组台馆盟联党军厂站报科室协"
 #: word-valued templates: the word holding the character, the word before it and after it.
 WORD_TEMPLATES: tuple[str, ...] = ("w0", "w-1", "w1")
+#: the value of a word template past a sentence's edge
+_EDGE = {"w-2": "<s>", "w-1": "<s>", "w0": "", "w1": "</s>", "w2": "</s>"}
+
+
+def word_links(f: "Features") -> dict[str, np.ndarray]:
+    """Per word template, the index of the token it reads for every token (-1 past an edge)."""
+    ar = np.arange(len(f.words), dtype=np.int64)
+    prev2 = np.where(f.prev_word >= 0, np.append(f.prev_word, -1)[f.prev_word], -1)
+    next2 = np.where(f.next_word >= 0, np.append(f.next_word, -1)[f.next_word], -1)
+    links = {"w0": ar, "w-1": f.prev_word, "w1": f.next_word, "w-2": prev2, "w2": next2}
+    return {t: links[t] for t in WORD_TEMPLATES}
 
 
 def _char_class_table() -> np.ndarray:
@@ -175,7 +192,7 @@ def _flag_table(chars: str) -> np.ndarray:
     return t
 
 
-_FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1)
+_FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
 _ROLE = _flag_table("".join(_ROLE_END))
 
 
@@ -303,10 +320,22 @@ def featurize(
     in_bmp = cp < 0x10000
     cls = np.where(in_bmp, _CLASS[bmp], np.where((cp >= 0x20000) & (cp < 0x32000), 1, 7))
     flg = _FLAGS[bmp] * in_bmp  # bit 0 surname, bit 1 transliteration
-    sur, tr = flg & 1, flg >> 1
+    sur, tr = flg & 1, (flg >> 1) & 1
+    # distance (in chars, capped) to the end of the next token of the sentence that ends in a
+    # body suffix: 0 for the suffix itself; 15 when there is none
+    tok_end_c = idx[tok_first_c + tlen - 1] if ntok else idx[:0]  # last char of each token
+    stop = np.zeros(nbig, dtype=bool)
+    stop[tok_end_c[(flg[tok_end_c] & 4) > 0]] = True
+    event = stop | ~real  # a suffix, or a pad (the sentence's end)
+    at = np.where(event, np.arange(nbig), nbig)
+    nxt = np.minimum.accumulate(at[::-1])[::-1][idx]  # next event at or after each char
+    dist = np.where(stop[np.minimum(nxt, nbig - 1)] & (nxt < nbig), nxt - idx, 15)
+    os_b = np.minimum(dist, 15)
+    os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
     ints = {
+        "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
         "tr": (tr[k_m1] << 4) | (tr[idx] << 3) | (tr[k_p1] << 2) | (cls[idx] == 1),
@@ -338,11 +367,11 @@ def feature_strings(f: Features) -> list[list[list[str]]]:
     sentence (training only: decoding uses the numeric arrays)."""
     cols: list[list[str]] = [[f"{n}={v}" for v in f.ints[n].tolist()] for n in INT_TEMPLATES]
     w = f.words
-    w0 = [f"w0={w[k]}" for k in f.word_of_char.tolist()]
-    pw = [f"w-1={w[k]}" if k >= 0 else "w-1=<s>" for k in f.prev_word.tolist()]
-    nw = [f"w1={w[k]}" if k >= 0 else "w1=</s>" for k in f.next_word.tolist()]
     woc = f.word_of_char.tolist()
-    cols += [w0, [pw[k] for k in woc], [nw[k] for k in woc]]
+    for t, links in word_links(f).items():
+        edge = _EDGE[t]
+        per_tok = [f"{t}={w[k]}" if k >= 0 else f"{t}={edge}" for k in links.tolist()]
+        cols.append([per_tok[k] for k in woc])
     rows = [list(r) for r in zip(*cols, strict=True)] if cols and cols[0] else []
     out: list[list[list[str]]] = []
     pos = 0
@@ -491,9 +520,10 @@ class CrfModel:
         wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64, count=nw)
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
-        tok = np.take(self.word_w["w0"], wid, axis=0)
-        tok += np.take(self.word_w["w-1"], wid_ext[f.prev_word], axis=0)
-        tok += np.take(self.word_w["w1"], wid_ext[f.next_word], axis=0)
+        tok = np.zeros((nw, n), dtype=np.float32)
+        for t, links in word_links(f).items():
+            wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
+            tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
         e += np.take(tok, f.word_of_char, axis=0)
         return e
 
@@ -790,6 +820,7 @@ class EntityExtractor:
         text, starts = f.text, f.starts
         bnd, tstart, tend, tpos = f.boundary, f.token_start, f.token_end, f.token_pos
         ns_ids = {_POS_ID["ns"]}
+        verb_ids = {_POS_ID[t] for t in ("v", "vn", "vd", "vi", "vg")}
 
         starts_l, lengths_l = starts.tolist(), f.lengths.tolist()
 
@@ -820,6 +851,9 @@ class EntityExtractor:
 
         for m in ORG_RULE.finditer(text):
             b = org_start(m.start())
+            last = m.end() - 1
+            if tpos[last] in verb_ids and tstart[last] < last:
+                continue  # the suffix ends a verb (河北省怀来县举办, 主办, 开办): no body
             if b is not None and org_end(m.end()):
                 add(b, m.end(), "ORG", "rule")
         if self._dict_re is not None:
