@@ -8,7 +8,10 @@ Three sources are combined (:class:`EntityExtractor`):
   words (see :func:`featurize`). Training uses python-crfsuite; decoding does not call the
   crfsuite tagger: the model's weights are read once into numpy tables and all sentences of a
   call are scored and Viterbi-decoded together, in bulk (the crfsuite tagger plus per-character
-  feature strings would cost more than the segmentation itself).
+  feature strings would cost more than the segmentation itself). Each feature value finds its
+  weight row through a dense table or a hash table probed in bulk (:class:`_KeyIndex`), word
+  weights are summed per token, and :meth:`CrfModel.viterbi` runs one batch of all sentences,
+  longest first, each step on the prefix of sentences still going.
 * ``rule`` -- patterns for government and party bodies (``区发改委``, ``市公安局``, ``团区委``,
   ``区教育局党委`` ...: an administrative prefix, a short stem, a body suffix) and for
   sub-districts and towns (``五角场街道``, ``XX镇``).
@@ -28,7 +31,10 @@ GPE otherwise -- countries, provinces, cities, districts, counties, towns, sub-d
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 import re
+from itertools import chain, repeat
+from operator import itemgetter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +104,7 @@ _B, _M, _E, _S = 0, 1, 2, 3
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
-    "sn", "tr", "cx",
+    "sn", "tr", "cx", "os",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
 #: typically stands (verbs of saying); tokens ending in a role character count as titles.
@@ -114,6 +120,8 @@ SPEECH_WORDS = frozenset(
     "会见了 主持 出席 率领 率 获得 当选 笑 问 答 写道".split()
 )
 _ROLE_END = tuple("长员师家者手官士")
+#: word -> 1 for a title, 2 for a verb of saying (one look-up per token)
+_WORD_FLAGS: dict[str, int] = {**dict.fromkeys(SPEECH_WORDS, 2), **dict.fromkeys(TITLE_WORDS, 1)}
 #: Common Chinese surnames (single characters, and the first characters of compound ones).
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -133,8 +141,22 @@ TRANSLIT = (
     "麦曼梅蒙米姆莫默穆纳娜奈内尼妮涅努诺帕佩彭皮普奇齐乔切萨塞桑瑟森沙尚舍什施舒斯索塔泰坦汤特"
     "提图托瓦万威韦维沃乌西希谢辛休雅亚扬耶伊因英尤扎泽詹兹卓佐尔夫茨娃奇·"
 )
+#: Last characters of the names of bodies (委, 局, 院, 队, 公司 ...): feature ``os`` is how far
+#: ahead the next token ending in one ends.
+ORG_SUFFIX_CHARS = "部委局院会厅署办处司行社所校队团组台馆盟联党军厂站报科室协"
 #: word-valued templates: the word holding the character, the word before it and after it.
 WORD_TEMPLATES: tuple[str, ...] = ("w0", "w-1", "w1")
+#: the value of a word template past a sentence's edge
+_EDGE = {"w-2": "<s>", "w-1": "<s>", "w0": "", "w1": "</s>", "w2": "</s>"}
+
+
+def word_links(f: "Features") -> dict[str, np.ndarray]:
+    """Per word template, the index of the token it reads for every token (-1 past an edge)."""
+    ar = np.arange(len(f.words), dtype=np.int64)
+    prev2 = np.where(f.prev_word >= 0, np.append(f.prev_word, -1)[f.prev_word], -1)
+    next2 = np.where(f.next_word >= 0, np.append(f.next_word, -1)[f.next_word], -1)
+    links = {"w0": ar, "w-1": f.prev_word, "w1": f.next_word, "w-2": prev2, "w2": next2}
+    return {t: links[t] for t in WORD_TEMPLATES}
 
 
 def _char_class_table() -> np.ndarray:
@@ -170,8 +192,8 @@ def _flag_table(chars: str) -> np.ndarray:
     return t
 
 
-_SUR = _flag_table(SURNAMES)
-_TR = _flag_table(TRANSLIT)
+_FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
+_ROLE = _flag_table("".join(_ROLE_END))
 
 
 @dataclass
@@ -209,6 +231,39 @@ def _tokens_for(text: str, toks: Sequence[tuple[str, str]] | None) -> Sequence[t
     return out
 
 
+def _flat_tokens(texts: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None,
+                 ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """All tokens and tags of the batch in order, the number of tokens per sentence and the
+    length of every token; a sentence whose given tagging does not tile it (or has none) is
+    tagged here."""
+    n = len(texts)
+    given: list[Sequence[tuple[str, str]]] = list(tagged[:n]) if tagged is not None else []
+    given += [()] * (n - len(given))
+    if given:
+        words, tags = _unzip(given)
+        counts = np.fromiter(map(len, given), dtype=np.int64, count=n)
+        tlen = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        ends = np.cumsum(counts)
+        csum = np.concatenate(([0], np.cumsum(tlen)))
+        per_sent = csum[ends] - csum[ends - counts]
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        ok = per_sent == lengths
+        if ok.all() and (tlen > 0).all() and "".join(words) == "".join(texts):
+            return words, tags, counts, tlen
+        # check sentence by sentence (rare: a batch with some stale or missing taggings)
+        fixed = [_tokens_for(t, g) for t, g in zip(texts, given, strict=True)]
+        fixed = [[(w, p) for w, p in toks if w] for toks in fixed]
+        words, tags = _unzip(fixed)
+        return (words, tags, np.fromiter(map(len, fixed), dtype=np.int64, count=n),
+                np.fromiter(map(len, words), dtype=np.int64, count=len(words)))
+    return [], [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+
+def _unzip(toks_all: Sequence[Sequence[tuple[str, str]]]) -> tuple[list[str], list[str]]:
+    flat = list(chain.from_iterable(toks_all))
+    return list(map(itemgetter(0), flat)), list(map(itemgetter(1), flat))
+
+
 def featurize(
     sentences: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None = None
 ) -> Features:
@@ -217,35 +272,23 @@ def featurize(
     ``tagged[i]`` is the segmenter's ``(token, pos)`` list of ``sentences[i]``; missing or not
     tiling the sentence, the sentence is tagged here."""
     texts = [s.replace("\x00", " ") if "\x00" in s else s for s in sentences]
-    toks_all = [_tokens_for(s, tagged[i] if tagged is not None and i < len(tagged) else None)
-                for i, s in enumerate(texts)]
-    lengths = np.fromiter((len(s) for s in texts), dtype=np.int64, count=len(texts))
+    words, tags, tok_counts, tlen = _flat_tokens(texts, tagged)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     big = _PAD + _PAD.join(texts) + _PAD
     cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     nbig = len(cp)
     starts = np.zeros(len(texts), dtype=np.int64)
     if len(texts):
         starts[:] = len(_PAD) + np.concatenate(([0], np.cumsum(lengths[:-1] + len(_PAD))))
-    real = np.zeros(nbig, dtype=bool)
-    # mark sentence characters: +1 at start, -1 at end, cumulative sum
+    # sentence characters: +1 at a start, -1 at an end, cumulative sum
     marks = np.zeros(nbig + 1, dtype=np.int64)
     np.add.at(marks, starts, 1)
     np.add.at(marks, starts + lengths, -1)
     real = np.cumsum(marks[:-1]) > 0
     idx = np.flatnonzero(real)
 
-    words: list[str] = []
-    posl: list[int] = []
-    tok_counts = np.zeros(len(texts), dtype=np.int64)
-    pos_id = _POS_ID.get
-    for i, toks in enumerate(toks_all):
-        ws = [w for w, _ in toks if w]
-        words += ws
-        posl += [pos_id(p, 0) for w, p in toks if w]
-        tok_counts[i] = len(ws)
     ntok = len(words)
-    tlen = np.fromiter((len(w) for w in words), dtype=np.int64, count=ntok)
-    tpos = np.asarray(posl, dtype=np.int64)
+    tpos = np.fromiter(map(_POS_ID.get, tags, repeat(0, ntok)), dtype=np.int64, count=ntok)
     first = np.zeros(ntok, dtype=bool)
     last = np.zeros(ntok, dtype=bool)
     if ntok:
@@ -259,33 +302,46 @@ def featurize(
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
-    title = np.fromiter(((w in TITLE_WORDS or (len(w) > 1 and w.endswith(_ROLE_END)))
-                         for w in words), dtype=np.int64, count=ntok)
-    speech = np.fromiter((w in SPEECH_WORDS for w in words), dtype=np.int64, count=ntok)
+    tok_first_c = np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen
+    tok_last_cp = cp[idx[tok_first_c + tlen - 1]] if ntok else tlen
+    flags = np.fromiter(map(_WORD_FLAGS.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    title = (flags & 1) | ((tlen > 1) & (_ROLE[np.minimum(tok_last_cp, 0xFFFF)] > 0))
+    speech = flags >> 1
     prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
     next_speech = np.where(last, 0, np.roll(speech, -1) if ntok else speech)
     word_of_char = np.repeat(ar, tlen)
-    tstart_c = np.repeat(np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen, tlen)
+    tstart_c = np.repeat(tok_first_c, tlen)
     within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
     tl = tlen[word_of_char]
     bmes = np.where(tl == 1, _S, np.where(within == 0, _B, np.where(within == tl - 1, _E, _M)))
 
-    def sh(k: int) -> np.ndarray:
-        return cp[idx + k]
-
-    c0 = cp[idx]
-    cls = np.where(cp < 0x10000, _CLASS[np.minimum(cp, 0xFFFF)],
-                   np.where((cp >= 0x20000) & (cp < 0x32000), 1, 7))
+    # per-character tables over the joined text (pads included), then read at offsets
     bmp = np.minimum(cp, 0xFFFF)
-    sur = np.where(cp < 0x10000, _SUR[bmp], 0)
-    tr = np.where(cp < 0x10000, _TR[bmp], 0)
+    in_bmp = cp < 0x10000
+    cls = np.where(in_bmp, _CLASS[bmp], np.where((cp >= 0x20000) & (cp < 0x32000), 1, 7))
+    flg = _FLAGS[bmp] * in_bmp  # bit 0 surname, bit 1 transliteration
+    sur, tr = flg & 1, (flg >> 1) & 1
+    # distance (in chars, capped) to the end of the next token of the sentence that ends in a
+    # body suffix: 0 for the suffix itself; 15 when there is none
+    tok_end_c = idx[tok_first_c + tlen - 1] if ntok else idx[:0]  # last char of each token
+    stop = np.zeros(nbig, dtype=bool)
+    stop[tok_end_c[(flg[tok_end_c] & 4) > 0]] = True
+    event = stop | ~real  # a suffix, or a pad (the sentence's end)
+    at = np.where(event, np.arange(nbig), nbig)
+    nxt = np.minimum.accumulate(at[::-1])[::-1][idx]  # next event at or after each char
+    dist = np.where(stop[np.minimum(nxt, nbig - 1)] & (nxt < nbig), nxt - idx, 15)
+    os_b = np.minimum(dist, 15)
+    os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
+    cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
+    k_m1, k_p1 = idx - 1, idx + 1
     ints = {
+        "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
-        "sn": (sur[idx - 2] << 4) | (sur[idx - 1] << 3) | (sur[idx] << 2) | bmes,
-        "tr": (tr[idx - 1] << 4) | (tr[idx] << 3) | (tr[idx + 1] << 2) | (cls[idx] == 1),
-        "u-2": sh(-2), "u-1": sh(-1), "u0": c0, "u1": sh(1), "u2": sh(2),
-        "b-1": (sh(-1) << 21) | c0, "b0": (c0 << 21) | sh(1), "s0": (sh(-1) << 21) | sh(1),
-        "cc": (cls[idx - 1] << 6) | (cls[idx] << 3) | cls[idx + 1],
+        "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
+        "tr": (tr[k_m1] << 4) | (tr[idx] << 3) | (tr[k_p1] << 2) | (cls[idx] == 1),
+        "u-2": cm2, "u-1": cm1, "u0": c0, "u1": cp1, "u2": cp2,
+        "b-1": (cm1 << 21) | c0, "b0": (c0 << 21) | cp1, "s0": (cm1 << 21) | cp1,
+        "cc": (cls[k_m1] << 6) | (cls[idx] << 3) | cls[k_p1],
         "ub": (c0 << 3) | bmes,
         "pb": (tpos[word_of_char] << 3) | bmes,
         "pp": (prev_pos[word_of_char] << 3) | bmes,
@@ -311,11 +367,11 @@ def feature_strings(f: Features) -> list[list[list[str]]]:
     sentence (training only: decoding uses the numeric arrays)."""
     cols: list[list[str]] = [[f"{n}={v}" for v in f.ints[n].tolist()] for n in INT_TEMPLATES]
     w = f.words
-    w0 = [f"w0={w[k]}" for k in f.word_of_char.tolist()]
-    pw = [f"w-1={w[k]}" if k >= 0 else "w-1=<s>" for k in f.prev_word.tolist()]
-    nw = [f"w1={w[k]}" if k >= 0 else "w1=</s>" for k in f.next_word.tolist()]
     woc = f.word_of_char.tolist()
-    cols += [w0, [pw[k] for k in woc], [nw[k] for k in woc]]
+    for t, links in word_links(f).items():
+        edge = _EDGE[t]
+        per_tok = [f"{t}={w[k]}" if k >= 0 else f"{t}={edge}" for k in links.tolist()]
+        cols.append([per_tok[k] for k in woc])
     rows = [list(r) for r in zip(*cols, strict=True)] if cols and cols[0] else []
     out: list[list[list[str]]] = []
     pos = 0
@@ -328,6 +384,69 @@ def feature_strings(f: Features) -> list[list[list[str]]]:
 # ---------------------------------------------------------------------------------------------
 # The CRF, decoded with numpy
 # ---------------------------------------------------------------------------------------------
+
+
+class _KeyIndex:
+    """Row of each int64 key of a sorted key array, for many queries at once: a dense table when
+    the keys are small, else an open-addressing hash table probed in bulk (both exact; a
+    query that is no key gets ``len(keys)``)."""
+
+    _DENSE_MAX = 1 << 20
+    _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.n = n = len(keys)
+        self.dense: np.ndarray | None = None
+        if n == 0:
+            self.dense = np.zeros(1, dtype=np.int64)
+            return
+        if int(keys[0]) >= 0 and int(keys[-1]) < self._DENSE_MAX:
+            self.dense = np.full(int(keys[-1]) + 2, n, dtype=np.int64)  # last slot: too large
+            self.dense[keys] = np.arange(n)
+            return
+        bits = max(4, int(np.ceil(np.log2(n * 3))))  # load factor <= 1/3
+        self.shift = np.uint64(64 - bits)
+        self.mask = (1 << bits) - 1
+        self.slot_key = np.full(1 << bits, -1, dtype=np.int64)
+        self.slot_row = np.full(1 << bits, n, dtype=np.int64)
+        if int(keys[0]) < 0:  # -1 marks an empty slot: keys are non-negative
+            raise ValueError("negative feature key")
+        home = self._hash(keys)
+        pending = np.arange(n)
+        step = 0
+        while len(pending):
+            slots = (home[pending] + step) & self.mask
+            free = self.slot_key[slots] < 0
+            cand, cslots = pending[free], slots[free]
+            _, first = np.unique(cslots, return_index=True)  # one key per free slot per round
+            self.slot_key[cslots[first]] = keys[cand[first]]
+            self.slot_row[cslots[first]] = cand[first]
+            placed = np.zeros(n, dtype=bool)
+            placed[cand[first]] = True
+            pending = pending[~placed[pending]]
+            step += 1
+        self.max_probe = step
+
+    def _hash(self, q: np.ndarray) -> np.ndarray:
+        return ((q.astype(np.uint64) * self._MULT) >> self.shift).astype(np.int64)
+
+    def rows(self, q: np.ndarray) -> np.ndarray:
+        if self.dense is not None:
+            # the last slot (not a key) takes the queries out of range, negative ones too
+            return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
+        out = np.full(len(q), self.n, dtype=np.int64)
+        slots = self._hash(q)
+        todo = np.arange(len(q))
+        for _ in range(self.max_probe):
+            k = np.take(self.slot_key, slots)
+            hit = k == q
+            if hit.any():
+                out[todo[hit]] = np.take(self.slot_row, slots[hit])
+            go = ~hit & (k >= 0)  # an empty slot ends the probe: not a key
+            if not go.any():
+                break
+            todo, q, slots = todo[go], q[go], (slots[go] + 1) & self.mask
+        return out
 
 
 class CrfModel:
@@ -361,14 +480,17 @@ class CrfModel:
             else:
                 continue
             row[lid[lab]] = wt
-        # per int template: sorted keys and weight rows (+ a zero row for unseen values)
+        # per int template: a key -> row index (dense table or hash) and weight rows (+ a zero
+        # row for unseen values)
         self.int_tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._index: dict[str, _KeyIndex] = {}
         for t, d in ints.items():
             keys = np.array(sorted(d), dtype=np.int64)
             w = np.zeros((len(keys) + 1, n), dtype=np.float32)
             for i, k in enumerate(keys.tolist()):
                 w[i] = d[k]
             self.int_tables[t] = (keys, w)
+            self._index[t] = _KeyIndex(keys)
         # words: one vocabulary for the three word templates
         vocab = sorted(set().union(*(d.keys() for d in strs.values())))
         self.word_id: dict[str, int] = {w: i for i, w in enumerate(vocab)}
@@ -391,32 +513,78 @@ class CrfModel:
         n = len(self.labels)
         e = np.zeros((len(f.word_of_char), n), dtype=np.float32)
         for t, (keys, w) in self.int_tables.items():
-            q = f.ints[t]
-            if not len(keys):
-                continue
-            r = np.searchsorted(keys, q)
-            r = np.minimum(r, len(keys) - 1)
-            r[keys[r] != q] = len(keys)
-            e += w[r]
+            if len(keys):
+                e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
         unk = len(self.word_id)
-        get = self.word_id.get
-        wid = np.fromiter((get(w, unk) for w in f.words), dtype=np.int64, count=len(f.words))
+        nw = len(f.words)
+        wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64, count=nw)
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
-        woc = f.word_of_char
-        e += self.word_w["w0"][wid[woc]] if len(woc) else 0
-        e += self.word_w["w-1"][wid_ext[f.prev_word][woc]] if len(woc) else 0
-        e += self.word_w["w1"][wid_ext[f.next_word][woc]] if len(woc) else 0
+        # per token first (tokens are fewer than chars), then spread to the chars
+        tok = np.zeros((nw, n), dtype=np.float32)
+        for t, links in word_links(f).items():
+            wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
+            tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
+        e += np.take(tok, f.word_of_char, axis=0)
         return e
 
     def viterbi(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Best label id of every character; sentences are decoded in batches of similar length."""
+        """Best label id of every character (exact Viterbi), all sentences at once.
+
+        Sentences are sorted by length, longest first, so at step ``t`` the sentences still
+        going are a prefix of that order: each step is a few numpy calls on that prefix, with no
+        padding and no masks (the number of steps is the longest sentence's length)."""
+        out = np.zeros(len(e), dtype=np.int64)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        if not len(e) or not len(lengths):
+            return out
+        offs = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        order = np.argsort(-lengths, kind="stable")
+        lens = lengths[order]
+        lens = lens[lens > 0]
+        if not len(lens):
+            return out
+        starts = offs[order[:len(lens)]]
+        tmax = int(lens[0])
+        # active[t]: how many sentences have a character at t
+        active = len(lens) - np.searchsorted(lens[::-1], np.arange(tmax), side="right")
+        trans = self.trans.astype(np.float32)
+        n = e.shape[1]
+        delta = np.take(e, starts, axis=0)
+        bps: list[np.ndarray] = [np.empty((0, n), dtype=np.int8)]
+        for t in range(1, tmax):
+            k = int(active[t])
+            # best previous label for each label: a loop over the few labels is much faster
+            # than numpy's reductions over a length-n axis
+            d = delta[:k]
+            best = d[:, 0:1] + trans[0]
+            arg = np.zeros((k, n), dtype=np.int8)
+            for a in range(1, n):
+                c = d[:, a:a + 1] + trans[a]
+                np.copyto(arg, np.int8(a), where=c > best)
+                np.maximum(best, c, out=best)
+            bps.append(arg)
+            np.add(best, np.take(e, starts[:k] + t, axis=0), out=delta[:k])
+        # backtrack: a sentence ending at t starts from its best final label
+        cur = np.zeros(len(lens), dtype=np.int64)
+        fin = delta.argmax(axis=1)
+        for t in range(tmax - 1, -1, -1):
+            k = int(active[t])
+            k_next = int(active[t + 1]) if t + 1 < tmax else 0
+            if k > k_next:  # sentences whose last character is t
+                cur[k_next:k] = fin[k_next:k]
+            out[starts[:k] + t] = cur[:k]
+            if t:
+                cur[:k] = bps[t][np.arange(k), cur[:k]]
+        return out
+
+    def viterbi_plain(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Viterbi over whole sentences (no fixed characters): the reference for tests."""
         out = np.zeros(len(e), dtype=np.int64)
         if not len(e):
             return out
         offs = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         order = np.argsort(lengths, kind="stable")
         order = order[lengths[order] > 0]
-        trans = self.trans
         i = 0
         while i < len(order):
             lo = lengths[order[i]]
@@ -426,7 +594,7 @@ class CrfModel:
                 j += 1
             grp = order[i:j]
             i = j
-            self._decode_group(e, offs[grp], lengths[grp], trans, out)
+            self._decode_group(e, offs[grp], lengths[grp], self.trans, out)
         return out
 
     @staticmethod
@@ -619,7 +787,7 @@ class EntityExtractor:
             self._jieba_candidates(f, cands)
         if self.rules:
             self._rule_candidates(f, cands)
-        return [self._resolve(sent, c) for sent, c in zip(sentences, cands, strict=True)]
+        return [self._resolve(sent, c) if c else [] for sent, c in zip(sentences, cands, strict=True)]
 
     @staticmethod
     def _jieba_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]) -> None:
@@ -652,13 +820,16 @@ class EntityExtractor:
         text, starts = f.text, f.starts
         bnd, tstart, tend, tpos = f.boundary, f.token_start, f.token_end, f.token_pos
         ns_ids = {_POS_ID["ns"]}
+        verb_ids = {_POS_ID[t] for t in ("v", "vn", "vd", "vi", "vg")}
+
+        starts_l, lengths_l = starts.tolist(), f.lengths.tolist()
 
         def add(b: int, e: int, label: str, source: str) -> None:
-            si = int(np.searchsorted(starts, b, side="right")) - 1
+            si = bisect_right(starts_l, b) - 1
             if si < 0:
                 return
-            o = int(starts[si])
-            if e > o + int(f.lengths[si]):
+            o = starts_l[si]
+            if e > o + lengths_l[si]:
                 return
             cands[si].append((_TIER_RULE, b - o, e - o, label, source))
 
@@ -680,6 +851,9 @@ class EntityExtractor:
 
         for m in ORG_RULE.finditer(text):
             b = org_start(m.start())
+            last = m.end() - 1
+            if tpos[last] in verb_ids and tstart[last] < last:
+                continue  # the suffix ends a verb (河北省怀来县举办, 主办, 开办): no body
             if b is not None and org_end(m.end()):
                 add(b, m.end(), "ORG", "rule")
         if self._dict_re is not None:
@@ -734,28 +908,31 @@ class EntityExtractor:
     def _resolve(sent: str, cands: list[tuple[int, int, int, str, str]]) -> list[Entity]:
         if not cands:
             return []
-        rules = [(s, e, lab) for tier, s, e, lab, _ in cands if tier == _TIER_RULE]
-        kinds = {"PERSON": "P", "ORG": "O", "GPE": "L", "LOC": "L"}
-        ranked = []
-        for tier, s, e, lab, src in cands:
-            if tier == _TIER_CRF and any(
-                s <= rs and re_ <= e and (e - s) > (re_ - rs) and kinds[lab] == kinds[rl]
-                for rs, re_, rl in rules
-            ):
-                tier = _TIER_CRF_CONTAINS
-            ranked.append((tier, -(e - s), s, e, lab, src))
-        ranked.sort()
-        taken = np.zeros(len(sent) + 1, dtype=bool)
+        if all(c[0] == _TIER_CRF for c in cands):  # the model's spans alone never overlap
+            ranked = sorted((_TIER_CRF, -(e - s), s, e, lab, src) for _, s, e, lab, src in cands)
+        else:
+            rules = [(s, e, lab) for tier, s, e, lab, _ in cands if tier == _TIER_RULE]
+            kinds = {"PERSON": "P", "ORG": "O", "GPE": "L", "LOC": "L"}
+            ranked = []
+            for tier, s, e, lab, src in cands:
+                if tier == _TIER_CRF and any(
+                    s <= rs and re_ <= e and (e - s) > (re_ - rs) and kinds[lab] == kinds[rl]
+                    for rs, re_, rl in rules
+                ):
+                    tier = _TIER_CRF_CONTAINS
+                ranked.append((tier, -(e - s), s, e, lab, src))
+            ranked.sort()
+        taken = bytearray(len(sent) + 1)
         out: list[Entity] = []
         for _, _, s, e, lab, src in ranked:
-            if e <= s or s < 0 or e > len(sent) or taken[s:e].any():
+            if e <= s or s < 0 or e > len(sent) or any(taken[s:e]):
                 continue
             text = sent[s:e]
             if lab == "LOC":
                 lab = place_label(text)
-            if not any(ch.strip() for ch in text):
+            if not text.strip():
                 continue
-            taken[s:e] = True
+            taken[s:e] = b"\x01" * (e - s)
             out.append(Entity(s, e, text, lab, src))
         out.sort(key=lambda x: x.start)
         return out

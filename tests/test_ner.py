@@ -223,3 +223,79 @@ def test_malformed_input_never_raises(extractor: EntityExtractor, text: str) -> 
 
 def test_empty_batch(extractor: EntityExtractor) -> None:
     assert extractor.extract([]) == []
+
+
+def test_bulk_viterbi_matches_plain_viterbi(extractor: EntityExtractor) -> None:
+    """The prefix-batched Viterbi decodes exactly like a per-length-group reference, on real
+    weights with random emissions (sentence lengths 0..60, an empty batch member included)."""
+    import numpy as np
+
+    crf = extractor.crf
+    assert crf is not None
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 60, size=300)
+    lengths[5] = 0
+    e = (rng.standard_normal((int(lengths.sum()), len(crf.labels))) * 3).astype(np.float32)
+    assert (crf.viterbi(e, lengths) == crf.viterbi_plain(e, lengths)).all()
+
+
+def test_key_index_finds_exactly_the_keys() -> None:
+    import numpy as np
+
+    from tasks.ner import _KeyIndex
+
+    rng = np.random.default_rng(1)
+    for keys in (np.unique(rng.integers(0, 1 << 18, 5000)),  # dense table
+                 np.unique(rng.integers(0, 1 << 42, 5000)),  # hash table
+                 np.array([], dtype=np.int64)):
+        ix = _KeyIndex(keys)
+        q = np.concatenate([keys, rng.integers(0, 1 << 42, 2000), [-5, 0, 1 << 45]])
+        want = np.searchsorted(keys, q)
+        want = np.where((want < len(keys)) & (keys[np.minimum(want, len(keys) - 1)] == q)
+                        if len(keys) else False, want, len(keys))
+        assert (ix.rows(q) == want).all()
+
+
+def test_augment_replaces_person_names_only() -> None:
+    from tasks.evaluate_ner import BioSentence
+    from tasks.train_ner import augment
+
+    def sent(text: str, tags: str) -> BioSentence:
+        return BioSentence(tuple(text), tuple(tags.split()))
+
+    s1 = sent("副总理李岚清会见了约翰·史密斯", "O O O B-PER I-PER I-PER O O O "
+              "B-PER I-PER I-PER I-PER I-PER I-PER")
+    s2 = sent("江主席在北京", "B-PER O O O B-LOC I-LOC")
+    s3 = sent("北京下雨", "B-LOC I-LOC O O")
+    names = {"chinese": ["张三丰", "王五"], "foreign": ["卡斯特罗"], "orgs": ["国务院"]}
+    out = augment([s1, s2, s3], copies=3, seed=1, names=names, made_up=1.0, foreign=False)
+    assert len(out) == 6  # s3 names no person: not copied
+    for a in out:
+        assert len(a.chars) == len(a.tags)
+        per = sorted(x for x in bio_spans(a.tags) if x[2] == "PER")
+        if a.text.startswith("副总理"):
+            (b1, e1, _), (b2, e2, _) = per
+            assert a.text[:3] == "副总理" and a.text[e1:e1 + 3] == "会见了"
+            assert a.text[b1] in "".join(w[0] for w in names["chinese"]) and 2 <= e1 - b1 <= 3
+            assert a.text[b2:e2] == "约翰·史密斯"  # transliterated: kept without foreign
+        else:
+            assert a.text == "江主席在北京" and per == [(0, 1, "PER")]  # a lone surname: kept
+    assert {a.text for a in out if a.text.startswith("副总理")} != {s1.text}
+
+
+def test_body_rule_skips_verbs_ending_in_a_suffix(extractor: EntityExtractor) -> None:
+    # 举办 ends in 办 like 区府办, but is a verb: no body 河北省怀来县举办
+    ents = extractor.extract(["董存瑞的家乡河北省怀来县举办一系列活动。"])[0]
+    assert not [e for e in ents if "举办" in e.text], ents
+    assert _labels_of(_found(extractor, ["区发改委和区府办联合发文。"]), "区府办") == ["ORG"]
+
+
+def test_org_suffix_distance_feature() -> None:
+    from tasks.ner import featurize
+
+    f = featurize(["中科院水生生物研究所和湖北省水产局，合作。", "北京队"])
+    dist = (f.ints["os"] >> 2).tolist()
+    assert dist[:3] == [2, 1, 0]  # 中科院:院 ends a token
+    assert dist[9] == 0 and dist[16] == 0  # 研究所, 水产局
+    assert dist[17:21] == [9, 9, 9, 9]  # no suffix ahead in this sentence (none = 9)
+    assert dist[-3:] == [2, 1, 0]  # 北京队, not seen across the sentence boundary
