@@ -354,3 +354,16 @@ def test_keywords_part_by_part_equal_keywords_of_the_whole() -> None:
     assert by_parts.height == whole.height > 0
     assert by_parts.drop("weight").equals(whole.drop("weight"))
     assert (by_parts["weight"] - whole["weight"]).abs().max() < 1e-8
+
+
+def test_seed_page_keywords_say_what_each_article_is_about(seed: dict[str, pl.DataFrame]) -> None:
+    """The seed page's constitution-day article is about 宪法 and 法治 by both methods; the
+    other two articles are not."""
+    out = kw.keywords_table(seed["tokens"])
+    bodies = dict(seed["articles"].select("article_id", "body").iter_rows())
+    law = max(bodies, key=lambda a: bodies[a].count("宪法"))
+    for method in ("tfidf", "textrank"):
+        top = out.filter((pl.col("method") == method) & (pl.col("rank") <= 3))
+        assert {"宪法", "法治"} <= set(top.filter(pl.col("article_id") == law)["keyword"]), method
+        others = top.filter(pl.col("article_id") != law)
+        assert others["article_id"].n_unique() == 2 and not {"宪法", "法治"} & set(others["keyword"])
