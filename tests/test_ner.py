@@ -13,11 +13,7 @@ from tasks.tables import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "raw" / "000_c9cd572a92cace71.txt"
-if not SEED.exists():  # the worktree's raw/ may be empty; main keeps the seed page
-    SEED = Path("/work/main/raw/000_c9cd572a92cace71.txt")
-DEV_BIO = Path("/work/shared/corpus/ner/peoples_daily_ner.dev.bio")
-if not DEV_BIO.exists():
-    DEV_BIO = ROOT.parent / "shared" / "corpus" / "ner" / "peoples_daily_ner.dev.bio"
+DEV_BIO = ROOT.parent / "shared" / "corpus" / "ner" / "peoples_daily_ner.dev.bio"  # beside the clone
 
 DEPARTMENTS = ("区委", "区发改委", "区商务委", "区人社局", "区民政局", "区建管委", "区绿化市容局",
                "区房管局", "区教育局党委", "区卫健委", "区城管执法局", "区市场监管局", "团区委",
