@@ -167,16 +167,19 @@ def article_text(warehouse: Path) -> list[str]:
     return pl.read_parquet(str(warehouse / "articles" / "*.parquet"), columns=["body"])["body"].to_list()
 
 
-def limit_mb_per_s(bodies: list[str]) -> tuple[float, float]:
-    """``rjieba.tag`` alone (with newsflow's user dictionary loaded) over every body, one process."""
+def limit_mb_per_s(bodies: list[str], repeat: int = 3) -> tuple[float, float]:
+    """``rjieba.tag`` alone (with newsflow's user dictionary loaded) over every body, one process;
+    the best of ``repeat`` passes (a single pass varied from 10 to 17 MB/s on this machine)."""
     from tasks.segment import RjiebaSegmenter
 
     jieba = RjiebaSegmenter()._jieba
     size = sum(len(b.encode()) for b in bodies)
-    t = time.perf_counter()
-    for body in bodies:
-        jieba.tag(body, hmm=True)
-    secs = time.perf_counter() - t
+    secs = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for body in bodies:
+            jieba.tag(body, hmm=True)
+        secs = min(secs, time.perf_counter() - t)
     return size / MB / secs, secs
 
 
