@@ -110,13 +110,16 @@ class WarehouseWriter:
             raise ValueError(f"{what} {sorted(names)}, earlier ones {sorted(self._tables)}")
         return names
 
+    def _claim(self, index: int, tables: Iterable[str]) -> list[str]:
+        """Check a batch's index (new, not negative) and its tables."""
+        if index < 0 or index in self._indexes:
+            raise ValueError(f"batch index {index} is negative or already written")
+        return self._register(tables, f"batch {index} has tables")
+
     def write_batch(self, index: int, tables: Mapping[str, pl.DataFrame]) -> None:
         """Write one batch: ``<table>/part-<tag>-<index>.parquet`` for every table, even an empty
         one."""
-        if index < 0 or index in self._indexes:
-            raise ValueError(f"batch index {index} is negative or already written")
-        self._register(tables, f"batch {index} has tables")
-        for name in tables:
+        for name in self._claim(index, tables):
             if (self.staging / name / part_name(index, self.tag)).exists():
                 raise ValueError(f"part {index} of table {name} already staged")
         write_parts(self.staging, index, self.tag, tables)
@@ -125,10 +128,7 @@ class WarehouseWriter:
     def adopt_batch(self, index: int, tables: Iterable[str]) -> None:
         """Take in a batch whose parts a worker wrote itself into :attr:`staging` with
         :func:`write_parts` (same index, :attr:`tag`)."""
-        if index < 0 or index in self._indexes:
-            raise ValueError(f"batch index {index} is negative or already written")
-        names = self._register(tables, f"batch {index} has tables")
-        for name in names:
+        for name in self._claim(index, tables):
             if not (self.staging / name / part_name(index, self.tag)).is_file():
                 raise ValueError(f"part {index} of table {name} was not written")
         self._indexes.add(index)
@@ -140,18 +140,6 @@ class WarehouseWriter:
             raise ValueError(f"not a valid new table name: {name!r}")
         if not any((self.staging / name).glob("*.parquet")):
             raise ValueError(f"table {name} has no staged part")
-        self._derived.append(name)
-
-    def staged(self, table: str) -> pl.LazyFrame:
-        """The staged next version of a table (batches and kept parts so far), to derive from."""
-        return pl.scan_parquet(str(self.staging / table / "*.parquet"))
-
-    def write_table(self, name: str, frame: pl.DataFrame) -> None:
-        """Stage a whole table computed over the others (e.g. keywords), as one part."""
-        if not _TABLE_NAME.match(name) or name in (self._tables or []) or name in self._derived:
-            raise ValueError(f"not a valid new table name: {name!r}")
-        (self.staging / name).mkdir()
-        write_parquet(frame, self.staging / name / part_name(0, self.tag))
         self._derived.append(name)
 
     def keep_existing(self, tables: Iterable[str], drop_doc_ids: Iterable[str]) -> dict[str, int]:
@@ -272,8 +260,15 @@ def versions(warehouse: Path) -> list[Path]:
     root = Path(warehouse) / VERSIONS_DIR
     if not root.is_dir():
         return []
-    found = [(int(m.group(1)), d) for d in root.iterdir() if (m := _VERSION.match(d.name)) and d.is_dir()]
+    found = [(_version_number(d), d) for d in root.iterdir() if _VERSION.match(d.name) and d.is_dir()]
     return [d for _, d in sorted(found)]
+
+
+def _version_number(version: Path) -> int:
+    """``n`` of a version directory ``v<n>-<run>``."""
+    match = _VERSION.match(version.name)
+    assert match is not None, version
+    return int(match.group(1))
 
 
 def prune_versions(
@@ -317,8 +312,7 @@ def _committed_at(version: Path) -> float:
 
 
 def _next_version(warehouse: Path) -> int:
-    found = [int(m.group(1)) for v in versions(warehouse) if (m := _VERSION.match(v.name))]
-    return max(found, default=0) + 1
+    return max((_version_number(v) for v in versions(warehouse)), default=0) + 1
 
 
 def _switch_current(warehouse: Path, version: Path) -> None:
