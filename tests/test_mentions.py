@@ -165,3 +165,26 @@ def test_a_bad_mention_quarantines_its_document_only(segmenter, ingested_at, see
     assert "dates.char_start/char_end" in result.quarantined["d1"]
     assert set(result.tables["dates"]["doc_id"]) == {"d2"}
     assert set(result.tables["entities"]["doc_id"]) == {"d2"}
+
+
+def test_a_mention_of_no_sentence_or_outside_it_quarantines_its_document(
+    segmenter, ingested_at, seed_page, make_doc
+) -> None:
+    tables = build_tables([(make_doc("d1"), seed_page), (make_doc("d2"), seed_page)], segmenter,
+                          run_id="r", ingested_at=ingested_at)
+    q = tables["quantities"]
+    first_d1 = pl.col("quantity_id") == q.filter(pl.col("doc_id") == "d1")["quantity_id"][0]
+    tables["quantities"] = q.with_columns(
+        pl.when(first_d1).then(pl.lit("d1-999-p001-s001")).otherwise(pl.col("sentence_id")).alias("sentence_id"))
+    e = tables["entities"]
+    in_text = e.filter((pl.col("doc_id") == "d2") & pl.col("sentence_id").is_not_null())
+    moved = pl.col("entity_id") == in_text["entity_id"][0]
+    other = tables["sentences"].filter(
+        (pl.col("article_id") == in_text["article_id"][0]) & (pl.col("sentence_id") != in_text["sentence_id"][0])
+    )["sentence_id"][0]
+    tables["entities"] = e.with_columns(
+        pl.when(moved).then(pl.lit(other)).otherwise(pl.col("sentence_id")).alias("sentence_id"))
+    result = validate_tables(tables)
+    assert sorted(result.quarantined) == ["d1", "d2"]
+    assert "quantities.sentence_id: check 'references sentences'" in result.quarantined["d1"]
+    assert "entities.char_start: check 'inside its sentences span'" in result.quarantined["d2"]
