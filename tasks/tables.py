@@ -137,39 +137,32 @@ ENTITIES_SCHEMA = pl.Schema(
     }
 )
 
-DATES_SCHEMA = pl.Schema(
-    {
-        "date_id": pl.Utf8,
-        "article_id": pl.Utf8,
-        "sentence_id": pl.Utf8,
-        "doc_id": pl.Utf8,
-        "seq": pl.Int32,
-        "text": pl.Utf8,
-        "char_start": pl.Int32,
-        "char_end": pl.Int32,
-        "date_start": pl.Date,
-        "date_end": pl.Date,
-        "granularity": pl.Utf8,
-        "resolved": pl.Boolean,
-    }
+def _sentence_mention_schema(key: str, columns: dict[str, pl.DataType]) -> pl.Schema:
+    """A table of mentions of one sentence each: its id, where it is, its text and span, then
+    its own ``columns``."""
+    return pl.Schema(
+        {
+            key: pl.Utf8,
+            "article_id": pl.Utf8,
+            "sentence_id": pl.Utf8,
+            "doc_id": pl.Utf8,
+            "seq": pl.Int32,
+            "text": pl.Utf8,
+            "char_start": pl.Int32,
+            "char_end": pl.Int32,
+            **columns,
+        }
+    )
+
+
+DATES_SCHEMA = _sentence_mention_schema(
+    "date_id",
+    {"date_start": pl.Date, "date_end": pl.Date, "granularity": pl.Utf8, "resolved": pl.Boolean},
 )
 
-QUANTITIES_SCHEMA = pl.Schema(
-    {
-        "quantity_id": pl.Utf8,
-        "article_id": pl.Utf8,
-        "sentence_id": pl.Utf8,
-        "doc_id": pl.Utf8,
-        "seq": pl.Int32,
-        "text": pl.Utf8,
-        "char_start": pl.Int32,
-        "char_end": pl.Int32,
-        "value": pl.Float64,
-        "value_max": pl.Float64,
-        "unit": pl.Utf8,
-        "kind": pl.Utf8,
-        "counted": pl.Utf8,
-    }
+QUANTITIES_SCHEMA = _sentence_mention_schema(
+    "quantity_id",
+    {"value": pl.Float64, "value_max": pl.Float64, "unit": pl.Utf8, "kind": pl.Utf8, "counted": pl.Utf8},
 )
 
 #: Every table's polars schema, in write order (parents before children).
