@@ -2,9 +2,10 @@
 
 raw files -> hashed and compared with the warehouse's documents (:func:`plan_run`: new, changed,
 unchanged, removed) -> batches of the new and changed files (every file with ``full``) -> one
-Prefect task per batch (decode -> layout -> tables -> validate) -> the flow stages the kept parts
-of each table less the changed and removed documents, adds each batch's tables as it comes back,
-swaps them in (store), and appends the run's row to ``runs``.
+Prefect task per batch (decode -> layout -> tables -> validate -> its own Parquet parts in the
+run's staging directory) while the flow stages the kept parts of each table less the changed and
+removed documents -> keywords over the whole staged warehouse, in tasks -> one atomic commit
+(store) -> the run's row in ``runs``.
 
 Prefect sees batches, never articles or tokens: one task run per ``batch_size`` files.
 """
@@ -36,7 +37,7 @@ from tasks.keywords import idf_from_frequencies, keywords_table, prepared_freque
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
-from tasks.tables import Extractors, build_tables
+from tasks.tables import TOKENS_SCHEMA, Extractors, build_tables
 from tasks.validate import validate_tables
 
 DEFAULT_BATCH_SIZE = 50
@@ -78,8 +79,8 @@ class RunSummary:
     files_changed: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
-    #: seconds per stage, summed over batches (read, layout, segment, extract, tables, validate
-    #: in the workers; write, keywords, commit in the flow)
+    #: seconds per stage, summed over tasks (read, layout, load, segment, extract, tables,
+    #: validate, keywords, write); keep, keywords_idf and commit are the flow's own
     stage_seconds: dict[str, float] = field(default_factory=dict)
     first_read_at: float | None = None  # time.time() when the first batch began reading
 
@@ -318,9 +319,18 @@ def keywords_part_task(index: int, jobs: list[tuple[Path, Path]], idf_path: Path
 
 
 EMPTY_FREQUENCIES = pl.DataFrame(schema={"token": pl.Utf8, "df": pl.Float64})
+#: Document frequencies of words and the number of articles they were counted over.
+WordCounts = tuple[pl.DataFrame, int]
+
+
+def add_counts(total: WordCounts, more: WordCounts) -> WordCounts:
+    """Word counts of two disjoint sets of articles, summed (one row per word)."""
+    df = pl.concat([total[0], more[0]]).group_by("token").agg(pl.col("df").sum())
+    return df, total[1] + more[1]
 
 
 KEYWORD_INPUT = ("article_id", "doc_id", "token", "pos", "char_start")
+KEYWORD_INPUT_SCHEMA = {c: TOKENS_SCHEMA[c] for c in KEYWORD_INPUT}
 
 
 def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
@@ -333,31 +343,26 @@ def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
     return DERIVED_TABLES["keywords"].validate(frame)
 
 
-def stage_keywords(
-    writer: store.WarehouseWriter, known: dict[str, tuple[pl.DataFrame, int]] | None = None
-) -> dict[str, float]:
+def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: WordCounts) -> dict[str, float]:
     """The ``keywords`` table of the staged warehouse, over the parts of the staged ``tokens``
-    (articles never span two parts): document frequencies of every part (``known``: those the
-    batches computed, by part file name; the others, kept from earlier runs, in tasks) summed
-    into the IDF of the whole warehouse; then every part's keywords with that IDF, in tasks of
-    :data:`KEYWORD_PARTS_PER_TASK` parts. Memory holds a few parts and the IDF at a time.
-    Returns seconds: in the tasks, and the IDF step in the flow."""
-    known = known or {}
+    (articles never span two parts): document frequencies of every part (``counts`` holds those
+    of the parts named in ``counted``, which the batches computed; the others, kept from earlier
+    runs, are counted in tasks) summed into the IDF of the whole warehouse; then every part's
+    keywords with that IDF, in tasks of :data:`KEYWORD_PARTS_PER_TASK` parts. Memory holds a few
+    parts and the word counts at a time. Returns seconds: in the tasks, and the IDF step in the
+    flow."""
     parts = sorted((writer.staging / "tokens").glob("*.parquet"))
-    missing = [p for p in parts if p.name not in known]
+    missing = [p for p in parts if p.name not in counted]
     groups = [missing[i : i + KEYWORD_PARTS_PER_TASK] for i in range(0, len(missing), KEYWORD_PARTS_PER_TASK)]
     with _api_shared_with_workers():
         first = [keyword_frequencies_task.submit(i, group) for i, group in enumerate(groups)]
-    frequencies = [df for df, _ in known.values()]
-    n_articles = sum(n for _, n in known.values())
     secs = 0.0
     for future in first:
         df, n, took = future.result()
-        frequencies.append(df)
-        n_articles += n
+        counts = add_counts(counts, (df, n))
         secs += took
     t0 = time.perf_counter()
-    idf = idf_from_frequencies(pl.concat(frequencies) if frequencies else EMPTY_FREQUENCIES, n_articles)
+    idf = idf_from_frequencies(*counts)
     idf_path = writer.staging / "_idf.parquet"
     store.write_parquet(idf, idf_path)
     idf_secs = time.perf_counter() - t0
@@ -371,14 +376,11 @@ def stage_keywords(
         secs += future.result()[1]
     idf_path.unlink()
     if not parts:  # no tokens part at all: still one (empty) part, so the table has its schema
-        store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORDS_TOKENS), idf),
+        store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORD_INPUT_SCHEMA), idf),
                             out_dir / store.part_name(0, writer.tag))
     writer.adopt_table("keywords")
     return {"keywords": secs, "keywords_idf": idf_secs}
 
-
-KEYWORDS_TOKENS = {"article_id": pl.Utf8, "doc_id": pl.Utf8, "token": pl.Utf8, "pos": pl.Utf8,
-                   "char_start": pl.Int32}
 
 
 def task_runner(workers: int | None = None, dask_address: str | None = None):
@@ -469,18 +471,20 @@ def newsflow_run(
                 t0 = time.perf_counter()
                 writer.keep_existing(TABLES, plan.drop_doc_ids)
                 add({"keep": time.perf_counter() - t0})
-            known: dict[str, tuple[pl.DataFrame, int]] = {}
+            counted: set[str] = set()  # tokens parts whose words the batches counted
+            counts: WordCounts = (EMPTY_FREQUENCIES, 0)  # summed as they come: bounded memory
             for future in as_completed(futures):
                 result: BatchResult = future.result()
                 add(result.seconds)
                 if result.frequencies is not None:
-                    known[store.part_name(result.index, writer.tag)] = result.frequencies
+                    counted.add(store.part_name(result.index, writer.tag))
+                    counts = add_counts(counts, result.frequencies)
                 if result.n_files:
                     first_read_at = min(first_read_at or result.started_at, result.started_at)
                 writer.adopt_batch(result.index, result.written)
                 done += result.n_files
                 _report_progress(done, to_process)
-            add(stage_keywords(writer, known))
+            add(stage_keywords(writer, counted, counts))
             t0 = time.perf_counter()
             writer.commit()
             add({"commit": time.perf_counter() - t0})
