@@ -776,7 +776,7 @@ class EntityExtractor:
         if self.crf is not None:
             e = self.crf.emissions(f)
             labels = self.crf.viterbi(e, f.lengths)
-            big, starts = f.text, f.starts
+            starts = f.starts
             for si, spans in enumerate(self.crf.spans(labels, f.lengths)):
                 o = int(starts[si])
                 for s, t, typ in spans:

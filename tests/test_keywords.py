@@ -8,7 +8,6 @@ import logging
 import math
 import os
 import re
-import time
 from pathlib import Path
 
 import polars as pl
