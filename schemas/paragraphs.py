@@ -17,8 +17,9 @@ class ParagraphsModel(pa.DataFrameModel):
     doc_id: str = pa.Field(description="Document of the article (documents.doc_id).")
     seq: pl.Int32 = pa.Field(ge=1, description="Order of the paragraph in the article, from 1.")
     kind: str = pa.Field(
-        isin=["body", "subheading"],
-        description="'body' for running text, 'subheading' for an in-article heading.",
+        isin=["body", "subheading", "byline"],
+        description="'body' for running text, 'subheading' for an in-article heading, 'byline' for "
+        "the byline of one section of a roundup article (本报记者 付 文 under the section's heading).",
     )
     text: str = pa.Field(description="Paragraph text, cleaned of layout line breaks.")
     char_start: pl.Int32 = pa.Field(

@@ -50,7 +50,9 @@ MARKER_RE = re.compile(
 )
 # a name, not a credit: 王云娜整理, 刘梦涛摄 are not reporters of a byline
 _NAME = rf"(?![{_CJK}·]*(?:整理|摄|报道|供图)(?:\s|$))[{_CJK}·]{{2,5}}"
-_NAMES = rf"{_NAME}(?:[ \u3000、]+{_NAME})*"
+# a two-character name set to the width of three: 付  文, 杨 岑 (one character, a gap, one)
+_PADDED_NAME = rf"[{_CJK}][ \u3000]{{1,2}}[{_CJK}](?![{_CJK}·])"
+_NAMES = rf"(?:{_PADDED_NAME}|{_NAME})(?:[ \u3000、]+(?:{_PADDED_NAME}|{_NAME}))*"
 # a whole line that is a byline: ■记者 杨晓梅 / 本报记者 杨明 刘济民 / □ 何承天 / 记者 X
 BYLINE_RE = re.compile(
     rf"^\s*(?:[■□◆●]\s*)?(?:本报|新华社)?(?:特约)?记者[ \u3000：:]*(?P<names>{_NAMES})\s*$"
@@ -168,8 +170,13 @@ def _marker(m: re.Match[str]) -> tuple[str, int | None]:
     return ("from" if m.group("kind") in ("上接", "接") else "to"), _page_number(m.group("page"))
 
 
+_PADDED_NAME_RE = re.compile(rf"(?<![{_CJK}·])({_PADDED_NAME})")
+
+
 def _split_names(names: str) -> list[str]:
-    return [n for n in re.split(r"[ \u3000、，,]+", names.strip()) if n]
+    """The names of a byline: ``付  文 李昌禹`` -> ``["付文", "李昌禹"]``."""
+    names = _PADDED_NAME_RE.sub(lambda m: re.sub(r"[ \u3000]", "", m.group(1)), names.strip())
+    return [n for n in re.split(r"[ \u3000、，,]+", names) if n]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +281,9 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
             if gm and gm.group("byline"):
                 facts.imprint.append(_compact(gm.group("body")))
-                pieces.append(("B", _split_names(re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*", "", gm.group("byline"))), False))
+                byline = gm.group("byline")
+                pieces.append(("B", (_split_names(re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*", "", byline)),
+                                     _SPACE_RE.sub(" ", byline.strip())), False))
             else:
                 facts.imprint.append(_compact(line))
             continue
@@ -289,7 +298,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         bylined = "记者" in line or "■" in line or "□" in line
         bm = BYLINE_RE.match(line) if bylined else None
         if bm and not line.rstrip().endswith("摄"):
-            pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), blank))
+            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", line)),
+                           blank))
             blank = False
             continue
         pos = 0
@@ -305,15 +315,16 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         rest = line[pos:].strip()
         bm = BYLINE_RE.match(rest) if pos else None
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
-            pieces.append(("B", _split_names(bm.group("names") or bm.group("names2")), False))
+            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", rest)),
+                           False))
         elif rest:
             gm = GLUED_BYLINE_RE.match(rest) if bylined else None
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
-                names = gm.group("byline") or gm.group("byline2")
-                names = re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*", "", names)
+                byline = gm.group("byline") or gm.group("byline2")
+                names = re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*", "", byline)
                 pieces.append(("T", (body, False), blank if first else False))
-                pieces.append(("B", _split_names(names), False))
+                pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip())), False))
             else:
                 pieces.append(("T", (rest, False), blank if first else False))
         blank = False
@@ -375,7 +386,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
             continue
         flush_text()
         if kind == "B":
-            items.append(Item(kind="B", names=list(payload), blank_before=blank,  # type: ignore[arg-type]
+            names, line = payload  # type: ignore[misc]
+            items.append(Item(kind="B", names=list(names), text=line, blank_before=blank,
                               glued=bool(items) and items[-1].kind == "P" and not blank))
         else:
             mk, page, glued = payload  # type: ignore[misc]
@@ -573,6 +585,7 @@ W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
+W_BYLINE_SECTION = 1.0  # a byline inside a body right under a heading: a roundup's section
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
 W_HEADLIKE = 1.0      # per unit of log-odds that the headline lines are headlines
@@ -580,6 +593,16 @@ W_HEADLIKE_SUB = 0.5  # per unit of log-odds that a subheading is a headline
 W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
+W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
+_OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
+
+
+def _open_end(text: str) -> bool:
+    """A paragraph that stops mid-phrase, unlike the last paragraph of nearly every article: no
+    closing punctuation, and no credit (摄, 供图) or note in brackets either."""
+    return (_OPEN_END_RE.search(text.rstrip(CLOSERS)) is not None
+            and not text.startswith(("（", "(")) and not _is_signature(text)
+            and not CREDIT_RE.search(text) and not PHOTO_CREDIT_RE.search(text))
 
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
@@ -615,6 +638,8 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
         "next_byline": float(nxt is not None and nxt.kind == "B"),
         "prev_marker": float(prev is not None and prev.kind == "M"),
         "prev_signature": float(prev is not None and prev.kind == "P" and bool(_is_signature(prev.text))),
+        "prev_credit": float(prev is not None and prev.kind == "P" and bool(
+            CREDIT_RE.search(prev.text) or PHOTO_CREDIT_RE.search(prev.text))),
         "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
@@ -653,35 +678,36 @@ def _topic_features(items: list[Item], k: int,
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -1.682
+HEADLINE_BIAS = -1.907
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 3.351,
-    "echo_after": -0.097,
-    "echo_before": 1.905,
-    "gaps_both_spaced_page": -0.482,
-    "gaps_both_sparse_page": 2.366,
-    "inner_space": -0.493,
-    "label_end": -0.078,
-    "len_12_15": 0.343,
-    "len_ge_16": 1.352,
-    "len_le_7": -0.348,
+    "column_tag": 3.243,
+    "echo_after": 0.219,
+    "echo_before": 1.818,
+    "gaps_both_spaced_page": -0.594,
+    "gaps_both_sparse_page": 2.185,
+    "inner_space": -0.418,
+    "label_end": -0.214,
+    "len_12_15": 0.359,
+    "len_ge_16": 1.370,
+    "len_le_7": -0.398,
     "long_line": 2.684,
-    "next_box_label": 0.499,
-    "next_byline": 2.218,
-    "next_dateline": 3.667,
-    "next_standalone": 2.010,
-    "no_gap_before": -1.619,
-    "numbered_heading": -1.435,
-    "page_end": 1.700,
-    "page_start": 2.048,
-    "prev_byline": 1.416,
-    "prev_marker": 0.926,
-    "prev_signature": 2.077,
-    "prev_standalone": 0.899,
-    "prev_unfinished": -0.543,
-    "subtitle_dash": 0.464,
-    "topic_continues": -3.405,
-    "topic_shift": -0.311,
+    "next_box_label": 0.509,
+    "next_byline": 2.123,
+    "next_dateline": 3.534,
+    "next_standalone": 2.214,
+    "no_gap_before": -1.643,
+    "numbered_heading": -1.509,
+    "page_end": 1.797,
+    "page_start": 2.159,
+    "prev_byline": 1.555,
+    "prev_credit": 2.454,
+    "prev_marker": 1.000,
+    "prev_signature": 2.783,
+    "prev_standalone": 1.029,
+    "prev_unfinished": -1.347,
+    "subtitle_dash": 0.423,
+    "topic_continues": -3.016,
+    "topic_shift": -0.049,
 }
 
 
@@ -820,6 +846,12 @@ class _Scorer:
         # closing note (unless it closes the body); the two never meet (a note is in brackets)
         self.dateline = [it.kind == "P" and it.text.startswith("本报讯") for it in items]
         self.signature = [it.kind == "P" and _is_signature(it.text) for it in items]
+        # a paragraph that stops mid-phrase, unlike the last paragraph of nearly every article:
+        # no closing punctuation, and no credit (摄, 供图) or closing note either
+        self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
+        # a byline inside a body: under a heading it opens a section of a roundup
+        self.byline_cost = [W_BYLINE_SECTION if k and self.kind[k - 1] == "S" and not it.glued
+                            else W_BYLINE_MID for k, it in enumerate(items)]
         # body items that may carry a penalty: all but plain paragraphs
         self.special = [k for k in range(n)
                         if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]
@@ -838,7 +870,7 @@ class _Scorer:
         self.body_floor = [0.0]
         for k in range(n):
             kd = self.kind[k]
-            cost = (W_BYLINE_MID if kd == "B" else W_MARKER_MID if kd == "M" and not self.is_from[k]
+            cost = (self.byline_cost[k] if kd == "B" else W_MARKER_MID if kd == "M" and not self.is_from[k]
                     else self.sub_cost[k] if kd == "S" else 0.0)
             self.body_floor.append(self.body_floor[-1] + cost)
         self._leads: dict[int, tuple[tuple[int, ...], bool, tuple[float, ...]]] = {}
@@ -871,9 +903,12 @@ class _Scorer:
         """Tail zone of a span ending at ``j``: its standalone lines and its penalties."""
         got = self._tails.get(j)
         if got is None:
-            zone = range(self.prev_p[j - 1] + 1, j)
+            last = self.prev_p[j - 1]
+            zone = range(last + 1, j)
             tail_s = tuple(k for k in zone if self.kind[k] == "S")
             costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
+            if last >= 0 and self.open_end[last]:
+                costs += (W_OPEN_END,)
             got = self._tails[j] = (tail_s, costs)
             self._zone_cost[costs] = sum(costs)
         return got
@@ -909,15 +944,16 @@ class _Scorer:
             x += 1
             kd = kind[k]
             if kd == "B":
-                costs.append(W_BYLINE_MID)
+                costs.append(self.byline_cost[k])
             elif kd == "M":
                 if not (self.is_from[k] and k == first):
                     costs.append(W_MARKER_MID)
             elif kd == "S":
                 costs.append(self.sub_cost[k])  # a headline-looking line used as subheading
                 # a subheading continues its article's topic; a change of topic marks a new article
+                # (asked once for a heading of several lines: its lines stand at one boundary)
                 n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
-                if n_before and n_after:
+                if n_before and n_after and kind[k - 1] != "S":
                     before, after = grams.span(first, k - 1), grams.span(k + 1, last)
                     shared = (before & after).bit_count() / min(n_before, n_after)
                     costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
@@ -1076,9 +1112,10 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
     tail_s = [items[k].text for k in span.tail if items[k].kind == "S"]
     art.title, art.kicker, art.subtitle = _headline_fields(head_s or tail_s)
     reporters: list[str] = []
+    body_zone = range(span.body[0], span.body[-1] + 1)
     for k in range(i, j):
         it = items[k]
-        if it.kind == "B":
+        if it.kind == "B" and k not in body_zone:  # a byline inside the body is a section's
             reporters.extend(n for n in it.names if n not in reporters)
         elif it.kind == "M" and it.page is not None:
             if it.marker == "from" and art.continued_from_page is None:
@@ -1092,6 +1129,9 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
             art.paragraphs.append(Paragraph(it.text, "body"))
         elif it.kind == "S":
             art.paragraphs.append(Paragraph(it.text, "subheading"))
+        elif it.kind == "B" and it.text:
+            # the byline of one section of a roundup (本报记者 付 文 under the section's heading)
+            art.paragraphs.append(Paragraph(it.text, "byline"))
     # a headline group left over on the other side (both before and after) is kept as text
     if head_s and tail_s:
         art.paragraphs.extend(Paragraph(t, "subheading") for t in tail_s)

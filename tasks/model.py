@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-ParagraphKind = Literal["body", "subheading"]
+ParagraphKind = Literal["body", "subheading", "byline"]
 DocStatus = Literal["ok", "quarantined"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tasks.layout import parse_page
+from tasks.layout import _build_article, items_of, parse_page
 from tests.test_layout import GOLD, wrap
 
 
@@ -127,3 +127,75 @@ def test_byline_after_a_date_line():
     lines = [HEAD, ""] + wrap(LEAD, 16) + wrap(SECOND, 16) + ["2020 年 2 月 12 日 本报记者 陈绍瑜"]
     art = parse_page("\n".join(lines)).articles[0]
     assert art.reporters == ["陈绍瑜"]
+
+
+def test_a_two_character_name_set_to_three_is_one_name():
+    """本报记者  付  文: PD pads a two-character name to the width of three."""
+    for line, names in [("本报记者  付  文", ["付文"]), ("本报记者 张 帆 叶传增", ["张帆", "叶传增"]),
+                        ("本报记者  靳  博  龚相娟", ["靳博", "龚相娟"])]:
+        art = parse_page("\n".join([HEAD, "", line, ""] + wrap(LEAD, 16) + wrap(SECOND, 16))).articles[0]
+        assert art.reporters == names, line
+        assert nows(art.body) == nows(LEAD + SECOND)
+
+
+# a roundup: one headline, an introduction, then sections, each with its own heading and byline
+INTRO = ("疫情防控，社区是第一道防线。春节期间，本报记者走进多个社区，记录下社区干部、志愿者和居民坚守岗位、"
+         "守望相助的故事：登记、测温、送口罩，防控工作一项不落。")
+SECTIONS = [
+    ("杨浦区殷行街道市光一村——", "“小小口罩送到家门口”", "本报记者  付  文",
+     ["正月初二一早，居委会干部就把登记好的口罩一户一户送到老人家门口，还叮嘱他们少出门、勤洗手。",
+      "市光一村是老小区，六十岁以上的居民占了一半。疫情防控开始后，居委会把全村分成十二个网格，每个网格由一名社区干部和两名志愿者负责。",
+      "“我们这里老人多，能多跑一步就多跑一步。”社区书记说，居委会的电话二十四小时有人接，居民需要买菜、配药，志愿者都会帮忙。",
+      "几天下来，社区干部和志愿者走遍了全村的每一户居民，登记、测温、送口罩，防控工作一项不落。",
+      "独居的王阿姨腿脚不便，志愿者每天上门两次，帮她测体温、倒垃圾。“有他们在，我心里踏实。”王阿姨说。",
+      "夜里十点，居委会办公室的灯还亮着。社区干部核对完当天的登记表，又在居民群里发布了第二天的防控提示。"]),
+    ("五角场街道国定一居委——", "志愿者排起长队", "本报记者  田豆豆",
+     ["小区门口的测温点前，穿红马甲的志愿者分成三班轮流值守，从早上七点一直站到晚上十点。",
+      "国定一居委有居民两千多户，疫情防控开始后，居委会在微信群里发出招募志愿者的通知，不到半天就有六十多名居民报名。",
+      "退休教师老陈每天最早到岗，他说守好小区大门，就是给抗击疫情出一份力。社区干部给志愿者准备了口罩和热水。",
+      "“居民自己来守护自己的社区，大家都放心。”居委会主任说，防控工作离不开每一位志愿者。",
+      "志愿者里有刚放寒假的大学生，也有开了二十多年出租车的老司机。大家在登记表上签下名字，领了口罩就上岗。",
+      "到了饭点，居民们送来热腾腾的饺子。测温点前的队伍越排越短，志愿者的笑容却越来越多。"]),
+]
+
+
+def roundup_page(width: int, gap: bool) -> tuple[str, str]:
+    """A page of a report, a roundup and another report; returns (page text, roundup body)."""
+    quiz = GOLD["articles"][1]
+    lines = [quiz["title"], ""] + [line for p in quiz["paragraphs"] for line in wrap(p, width)]
+    lines += ["", "社区防控，我们在行动（战疫一线）", ""] + wrap(INTRO, width) + [""]
+    body = [INTRO]
+    for kicker, title, byline, paras in SECTIONS:
+        lines += [kicker, "", title, "", byline, ""]
+        body += [kicker, title, byline] + paras
+        for p in paras:
+            lines += wrap(p, width) + ([""] if gap else [])
+    lines += ["", HEAD, "", "■记者 杨晓梅", ""] + wrap(LEAD, width) + wrap(SECOND, width)
+    return "\n".join(lines), "".join(body)
+
+
+def test_a_byline_inside_a_body_is_a_section_byline_not_the_articles_reporters():
+    """Built as one article, a roundup keeps each section's byline as text (kind ``byline``);
+    the reporters are those of bylines outside the body (above the headline's body or after it)."""
+    for width, gap in [(14, True), (17, False)]:
+        text, body = roundup_page(width, gap)
+        _, items, _ = items_of(text)
+        start = next(k for k, it in enumerate(items) if it.text.startswith("社区防控"))
+        end = next(k for k, it in enumerate(items) if it.text == HEAD)
+        roundup = _build_article(items, start, end)
+        assert roundup.title == "社区防控，我们在行动（战疫一线）"
+        assert nows(roundup.body) == nows(body)
+        assert [p.text for p in roundup.paragraphs if p.kind == "byline"] == ["本报记者 付 文", "本报记者 田豆豆"]
+        assert roundup.reporters == []
+        report = _build_article(items, end, len(items))
+        assert report.reporters == ["杨晓梅"]
+
+
+def test_a_credit_closes_its_article():
+    """制图：… ends an article: the short report under the next heading is an article of its own."""
+    short = "为声援一线工作人员，区文化馆组织艺术家创作了一批抗疫作品，在网上展出。"
+    lines = ([HEAD, ""] + wrap(LEAD, 16) + wrap(SECOND, 16) + [line for p in MORE for line in wrap(p, 16)]
+             + ["制图：蔡华伟", "", "凝聚起抗击疫情的力量", ""] + wrap(short, 16) + ["（任姗姗）"])
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [HEAD, "凝聚起抗击疫情的力量"]
+    assert nows(page.articles[1].body) == nows(short + "（任姗姗）")

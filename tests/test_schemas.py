@@ -99,7 +99,7 @@ def test_other_value_checks(batch):
     docs = _set(batch["documents"], pl.col("doc_id") == "d1", "sha256", "not-a-hash")
     assert "str_matches" in _errors(DocumentsModel, docs)
     paras = _set(batch["paragraphs"], pl.col("paragraph_id") == "d1-001-p002", "kind", "caption")
-    assert "isin(['body', 'subheading'])" in _errors(ParagraphsModel, paras)
+    assert "isin(['body', 'subheading', 'byline'])" in _errors(ParagraphsModel, paras)
     paras = _set(batch["paragraphs"], pl.col("paragraph_id") == "d1-001-p002", "seq", 0)
     msg = _errors(ParagraphsModel, paras)
     assert "greater_than_or_equal_to(1)" in msg and "paragraph_id == article_id-pseq" in msg
