@@ -61,7 +61,7 @@ BYLINE_RE = re.compile(
 # a byline glued to the end of a body line: "...参加。 ■记者 毛信慧 成佳佳"
 GLUED_BYLINE_RE = re.compile(
     rf"^(?P<body>.*\S)\s+(?P<byline>[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*{_NAMES})\s*$"
-    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}日])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
+    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}日摄文图])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
 )
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
@@ -103,7 +103,8 @@ LEAD_BYLINE_RE = re.compile(
     re.S,
 )
 # photo, design and editing credits: lines of the page, never headlines
-CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$")
+CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$"
+                       r"|记者\s*[\u4e00-\u9fff ]{2,8}文$")
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
 SIGNATURE_RE = re.compile(
     r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
@@ -283,7 +284,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 facts.imprint.append(_compact(gm.group("body")))
                 byline = gm.group("byline")
                 pieces.append(("B", (_split_names(re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*", "", byline)),
-                                     _SPACE_RE.sub(" ", byline.strip())), False))
+                                     _SPACE_RE.sub(" ", byline.strip()), False), False))
             else:
                 facts.imprint.append(_compact(line))
             continue
@@ -298,7 +299,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         bylined = "记者" in line or "■" in line or "□" in line
         bm = BYLINE_RE.match(line) if bylined else None
         if bm and not line.rstrip().endswith("摄"):
-            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", line)),
+            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", line), False),
                            blank))
             blank = False
             continue
@@ -315,7 +316,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         rest = line[pos:].strip()
         bm = BYLINE_RE.match(rest) if pos else None
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
-            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", rest)),
+            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", rest), False),
                            False))
         elif rest:
             gm = GLUED_BYLINE_RE.match(rest) if bylined else None
@@ -324,7 +325,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 byline = gm.group("byline") or gm.group("byline2")
                 names = re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*", "", byline)
                 pieces.append(("T", (body, False), blank if first else False))
-                pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip())), False))
+                pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip()), True), False))
             else:
                 pieces.append(("T", (rest, False), blank if first else False))
         blank = False
@@ -386,9 +387,10 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
             continue
         flush_text()
         if kind == "B":
-            names, line = payload  # type: ignore[misc]
+            names, line, glued = payload  # type: ignore[misc]
+            # glued: cut from the end of a line of text, or right under a paragraph
             items.append(Item(kind="B", names=list(names), text=line, blank_before=blank,
-                              glued=bool(items) and items[-1].kind == "P" and not blank))
+                              glued=glued or (bool(items) and items[-1].kind == "P" and not blank)))
         else:
             mk, page, glued = payload  # type: ignore[misc]
             items.append(Item(kind="M", marker=mk, page=page, glued=glued, blank_before=blank))
@@ -530,8 +532,13 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         elif ln.text.endswith(("）", ")")) and cur[0].text.startswith(("（", "(")):
             end = True  # a parenthesised note closes its paragraph: （作者单位：…）
         else:
-            # an unfinished short line, a gap, then something that starts afresh
-            end = nxt.blank_before and not full(i, first) and (starts_para(i + 1) or standalone(i + 1))
+            # an unfinished short line, a gap, then something that starts afresh; or, with no
+            # gap, a line well short of the edge and then a line that lost its indent (a lead
+            # that ends without punctuation: "…着力提高政法工作现代 / 化水平 / 不久前，…")
+            end = not full(i, first) and (
+                (nxt.blank_before and (starts_para(i + 1) or standalone(i + 1)))
+                or (ln.n <= width - 4 and indent_like(i + 1) and not ends[i + 1]
+                    and not nxt.blank_before and ln.text.count("（") <= ln.text.count("）")))
         if end:
             groups.append(("P", cur))
             cur = []
@@ -849,9 +856,13 @@ class _Scorer:
         # a paragraph that stops mid-phrase, unlike the last paragraph of nearly every article:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
         self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
-        # a byline inside a body: under a heading it opens a section of a roundup
-        self.byline_cost = [W_BYLINE_SECTION if k and self.kind[k - 1] == "S" and not it.glued
-                            else W_BYLINE_MID for k, it in enumerate(items)]
+        # a byline inside a body: under a heading, and over text that is no wire lead, it opens
+        # a section of a roundup
+        self.byline_cost = [
+            W_BYLINE_SECTION if (0 < k < n - 1 and self.kind[k - 1] == "S" and not it.glued
+                                 and self.kind[k + 1] == "P" and not DATELINE_RE.match(items[k + 1].text)
+                                 and not WIRE_START_RE.match(items[k + 1].text))
+            else W_BYLINE_MID for k, it in enumerate(items)]
         # body items that may carry a penalty: all but plain paragraphs
         self.special = [k for k in range(n)
                         if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]

@@ -199,3 +199,30 @@ def test_a_credit_closes_its_article():
     page = parse_page("\n".join(lines))
     assert [a.title for a in page.articles] == [HEAD, "凝聚起抗击疫情的力量"]
     assert nows(page.articles[1].body) == nows(short + "（任姗姗）")
+
+
+def test_a_paragraph_ending_without_punctuation_before_a_line_that_lost_its_indent():
+    """A lead that ends with no full stop ("…提高政法工作现代化水平"), then, with no blank line,
+    the next paragraph's first line, two characters short: two paragraphs, not one."""
+    lead = "本报讯 政法机关要善于观大势、谋大局、抓大事，发扬斗争精神，着力提高政法工作现代化水平"
+    nxt = "不久前，习近平总书记就政法工作作出重要指示，强调要把维护国家政治安全放在第一位。"
+    for width in (13, 14, 17, 20):
+        assert len(wrap(lead, width)[-1]) <= width - 4  # the lead's last line is short
+        lines = [HEAD, ""] + [line for p in [lead, nxt] + MORE for line in wrap(p, width)]
+        art = parse_page("\n".join(lines)).articles[0]
+        assert [nows(p.text) for p in art.paragraphs] == [nows(p) for p in [lead, nxt] + MORE], width
+    # an open bracket at the end of the short line: the lead goes on (本报北京2月13日电（记者 / 姜洁）…)
+    lines = [HEAD, "", "本报北京 2 月 13 日电  （记者", "姜洁）日前，中共中央决定：", ""] + wrap(SECOND, 15)
+    art = parse_page("\n".join(lines)).articles[0]
+    assert art.paragraphs[0].text == "本报北京2月13日电（记者姜洁）日前，中共中央决定："
+
+
+def test_a_byline_glued_after_a_photo_credit():
+    story = "2月11日，一对奋战在抗击疫情一线的医生夫妻在医院短暂相聚，相聚后他们将继续投入各自战场。"
+    lines = (["短暂的相聚", ""] + wrap(story, 15) + ["", "郭 鹏摄 本报记者 姚雪青文 本报记者 崔剑平 张谦", ""]
+             + [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15))
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == ["短暂的相聚", HEAD]
+    photo, report = page.articles
+    assert photo.reporters == ["崔剑平", "张谦"] and report.reporters == []
+    assert "姚雪青" not in photo.reporters
