@@ -88,6 +88,8 @@ _YEAR = re.compile(r"\d{4}年")
 # a wire or paper source opening a lead: 据新华社电, 新华社北京2月3日电, 本报北京电
 WIRE_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)[\u4e00-\u9fff0-9]{0,12}电")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+# a line that is only a date (the date under a signed statement): text, never a headline
+_DATE_ONLY = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 PAGE_NO_RE = re.compile(rf"第({_NUM})版")
 # masthead and imprint lines: 本期值班副总编 / 姜啸啸 责任编辑 / …, 国内统一连续出版物号…
 IMPRINT_RE = re.compile(
@@ -468,7 +470,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text)):
+                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text) or _DATE_ONLY.match(text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
@@ -592,9 +594,11 @@ W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
+W_BYLINE_ABOVE = 2.0   # a byline above its article's headline
 W_BYLINE_SECTION = 1.0  # a byline inside a body right under a heading: a roundup's section
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
+W_WIRE_MID = 3.0      # another dateline (本报北京2月10日电, 新华社…电) not opening its article
 W_HEADLIKE = 1.0      # per unit of log-odds that the headline lines are headlines
 W_HEADLIKE_SUB = 0.5  # per unit of log-odds that a subheading is a headline
 W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
@@ -851,7 +855,8 @@ class _Scorer:
         self.head_bits = [h.bit_count() for h in grams.head]
         # a paragraph's own penalty inside a body: 本报讯 (unless it opens the body), or a
         # closing note (unless it closes the body); the two never meet (a note is in brackets)
-        self.dateline = [it.kind == "P" and it.text.startswith("本报讯") for it in items]
+        self.dateline = [(W_DATELINE_MID if it.text.startswith("本报讯") else W_WIRE_MID)
+                         if it.kind == "P" and DATELINE_RE.match(it.text) else 0.0 for it in items]
         self.signature = [it.kind == "P" and _is_signature(it.text) for it in items]
         # a paragraph that stops mid-phrase, unlike the last paragraph of nearly every article:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
@@ -906,6 +911,10 @@ class _Scorer:
             # closes that body
             costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
                           for k in zone if self.is_to[k] or self.glued_byline[k])
+            # a byline above the headline is more often the last line of the article before
+            if head_s:
+                costs += tuple(W_BYLINE_ABOVE for k in zone
+                               if self.kind[k] == "B" and not self.glued_byline[k] and k < head_s[-1])
             got = self._leads[i] = (head_s, starts_with_from, costs)
             self._zone_cost[costs] = sum(costs)
         return got
@@ -969,7 +978,7 @@ class _Scorer:
                     shared = (before & after).bit_count() / min(n_before, n_after)
                     costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
             elif kd == "P" and k != first and self.dateline[k]:
-                costs.append(W_DATELINE_MID)
+                costs.append(self.dateline[k])
             elif kd == "P" and k != last and self.signature[k]:
                 costs.append(W_SIGNATURE_MID)
         got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
@@ -1061,6 +1070,20 @@ class _Scorer:
         return score
 
 
+TOPIC_BREAK = 0.03  # at most this share of wording shared across a paragraph boundary: a new subject
+
+
+def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
+    """Do the two paragraphs before item ``k`` and the two from it share (almost) no wording?"""
+    before = bigrams[k - 1] | (bigrams[k - 2] if k >= 2 and items[k - 2].kind == "P" else frozenset())
+    after = bigrams[k] | (bigrams[k + 1] if k + 1 < len(items) and items[k + 1].kind == "P" else frozenset())
+    text = items[k].text
+    if (not before or not after or _is_signature(text) or CREDIT_RE.search(text) or PHOTO_CREDIT_RE.search(text)
+            or _open_end(text)):
+        return False  # a closing note or credit closes an article; a heading-like line heads a section
+    return len(before & after) / min(len(before), len(after)) <= TOPIC_BREAK
+
+
 def _segment(items: list[Item]) -> list[tuple[int, int]]:
     """Choose article spans ``[i, j)`` over the items maximising the summed article score."""
     n = len(items)
@@ -1073,8 +1096,13 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
             cuts.update((k, k + 1))
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
-    order = sorted(cuts)
     bigrams = _item_bigrams(items)
+    # or between two paragraphs that change the subject: an article printed with its headline
+    # after its body may start with neither headline, byline nor dateline
+    for k in range(1, n):
+        if items[k].kind == "P" and items[k - 1].kind == "P" and _topic_break(items, k, bigrams):
+            cuts.add(k)
+    order = sorted(cuts)
     grams = _PageGrams(items, bigrams, order)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line
     paras = [it for it in items if it.kind == "P"]

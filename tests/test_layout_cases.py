@@ -226,3 +226,42 @@ def test_a_byline_glued_after_a_photo_credit():
     photo, report = page.articles
     assert photo.reporters == ["崔剑平", "张谦"] and report.reporters == []
     assert "姚雪青" not in photo.reporters
+
+
+OTHER_HEAD = "区发改委打造创新创业样板间"
+OTHER = ["五角场是杨浦商圈企业、双创企业、科技园区最集中的区域，区发改委将围绕创新创业，打造样板间。",
+         "区发改委负责人表示，明年将推出一批扶持双创企业的新举措，让更多初创团队在五角场落地生根。"]
+
+
+def test_a_byline_above_a_headline_closes_the_article_before():
+    """Body, byline, then the next headline: the byline ends the article above it."""
+    for width in (14, 17):
+        lines = ([HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "■记者 杨晓梅", "", OTHER_HEAD, ""]
+                 + [line for p in OTHER for line in wrap(p, width)])
+        page = parse_page("\n".join(lines))
+        assert [(a.title, a.reporters) for a in page.articles] == [(HEAD, ["杨晓梅"]), (OTHER_HEAD, [])], width
+
+
+def test_a_wire_dateline_inside_a_page_of_headlines_after_bodies_starts_an_article():
+    """Headlines printed after their bodies: the second report's wire dateline (本报北京…电) is
+    where it starts, although no headline or byline stands between the two."""
+    lead2 = "本报北京 2 月 10 日电  " + OTHER[0]
+    lines = (wrap(LEAD, 15) + wrap(SECOND, 15) + [""] + [line for p in [lead2, OTHER[1]] for line in wrap(p, 15)]
+             + ["", OTHER_HEAD, ""])
+    page = parse_page("\n".join([HEAD, ""] + lines))
+    assert [a.title for a in page.articles] == [HEAD, OTHER_HEAD]
+    assert page.articles[1].paragraphs[0].text.startswith("本报北京2月10日电")
+
+
+def test_a_change_of_subject_can_start_an_article_with_its_headline_after_it():
+    """Headline before the first body, after the second: where the subject changes, with no
+    headline, byline or dateline between them, the second article starts."""
+    run_head = "迎新年长跑在黄兴公园开跑"
+    run = ["元旦上午，三千多名市民穿上红色运动衫，在黄兴公园参加迎新年长跑，最小的选手只有六岁。",
+           "长跑分为五公里和十公里两个组别，沿途设有补给站和医疗点，志愿者为跑友们加油鼓劲。"]
+    first = [LEAD] + MORE
+    lines = ([HEAD, ""] + [line for p in first for line in wrap(p, 16)]
+             + [line for p in run for line in wrap(p, 16)] + ["（本报记者 王瑾）", "", run_head])
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [HEAD, run_head]
+    assert [nows(p.text) for p in page.articles[1].paragraphs][:2] == [nows(p) for p in run]
