@@ -1070,13 +1070,23 @@ class _Scorer:
         return score
 
 
-TOPIC_BREAK = 0.03  # at most this share of wording shared across a paragraph boundary: a new subject
+TOPIC_BREAK_WINDOW = 1  # paragraphs on each side
+TOPIC_BREAK = 0.02  # at most this share of wording shared across a paragraph boundary: a new subject
 
 
 def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
-    """Do the two paragraphs before item ``k`` and the two from it share (almost) no wording?"""
-    before = bigrams[k - 1] | (bigrams[k - 2] if k >= 2 and items[k - 2].kind == "P" else frozenset())
-    after = bigrams[k] | (bigrams[k + 1] if k + 1 < len(items) and items[k + 1].kind == "P" else frozenset())
+    """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
+    (almost) no wording?"""
+    before: frozenset[int] = frozenset()
+    for j in range(k - 1, max(-1, k - 1 - TOPIC_BREAK_WINDOW), -1):
+        if items[j].kind != "P":
+            break
+        before |= bigrams[j]
+    after: frozenset[int] = frozenset()
+    for j in range(k, min(len(items), k + TOPIC_BREAK_WINDOW)):
+        if items[j].kind != "P":
+            break
+        after |= bigrams[j]
     text = items[k].text
     if (not before or not after or _is_signature(text) or CREDIT_RE.search(text) or PHOTO_CREDIT_RE.search(text)
             or _open_end(text)):

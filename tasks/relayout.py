@@ -78,8 +78,8 @@ def layout_article(art: dict[str, Any], width: int, gap: bool, rng: random.Rando
         body = body + [marker] if not body or rng.random() < 0.5 else body[:-1] + [body[-1] + marker]
     if where == "glued" and body:
         body[-1] = body[-1] + " " + byline
-    elif where == "after":
-        body += ["", byline]
+    elif where == "after":  # on the line under the body's last line
+        body += [byline]
     head_lines: list[str] = []
     for h in heads:
         head_lines += [h, ""]
