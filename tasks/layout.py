@@ -470,7 +470,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text) or _DATE_ONLY.match(text)):
+                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text) or credit[k] or _DATE_ONLY.match(text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)

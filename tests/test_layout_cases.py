@@ -265,3 +265,13 @@ def test_a_change_of_subject_can_start_an_article_with_its_headline_after_it():
     page = parse_page("\n".join(lines))
     assert [a.title for a in page.articles] == [HEAD, run_head]
     assert [nows(p.text) for p in page.articles[1].paragraphs][:2] == [nows(p) for p in run]
+
+
+def test_a_photo_credit_line_is_no_headline():
+    """春秋航空供图（新华社发） under a photo story stays with it, not over the next article."""
+    story = "2月1日凌晨，在从日本东京羽田机场飞往武汉天河机场的航班上，旅客与机组乘务员一起为武汉加油。"
+    lines = (["中国政府包机接回滞留日本的湖北同胞", ""] + wrap("本报讯 " + story, 15) + ["", "春秋航空供图（新华社发）", ""]
+             + [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15))
+    page = parse_page("\n".join(lines))
+    assert [(a.title, a.kicker) for a in page.articles] == [("中国政府包机接回滞留日本的湖北同胞", None), (HEAD, None)]
+    assert page.articles[0].captions == ["春秋航空供图（新华社发）"]
