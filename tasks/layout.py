@@ -68,7 +68,10 @@ DATELINE_RE = re.compile(
 )
 # labels of boxes inside an article, printed on a line of their own: text, not headlines
 BOX_LABELS = frozenset({"核心阅读", "阅读提示", "内容提要", "编者按", "编者的话", "开栏的话", "引子",
-                        "本报评论员"})
+                        "本报评论员", "延伸阅读", "相关链接", "新闻链接", "背景链接", "记者手记", "背景资料",
+                        "专家解读", "小贴士", "新闻背景", "记者观察"})
+# a box label behind a bullet (■延伸阅读) looks like a byline: label words are never names
+_LABEL_WORDS = frozenset(label for label in BOX_LABELS if len(label) <= 5)
 # a chapter or section heading of a document (第一章 总则), and a clause that opens a paragraph
 NUMBERED_HEADING_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+[章节编部分篇]|^[一二三四五六七八九十]+、|^[（(][一二三四五六七八九十]+[）)]")
 CLAUSE_RE = re.compile(r"^第[一二三四五六七八九十百零〇0-9]+条")
@@ -97,7 +100,7 @@ IMPRINT_RE = re.compile(
     r"国内统一刊号|邮发代号|广告经营许可证|广告许可证)\s*[/／：:\s]"
 )
 # a photo credit closing a caption: 本报记者 刘梦涛 摄 / 李晓红摄（人民视觉） / 摄影报道
-PHOTO_CREDIT_RE = re.compile(r"(?:摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$")
+PHOTO_CREDIT_RE = re.compile(r"(?:(?<!拍)摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$")  # not 完成拍摄
 CAPTION_START_RE = re.compile(r"^(?:图为|上图|下图|左图|右图|图[①-⑩0-9一二三四五六]|图片说明)")
 # reporters inside the lead: 本报讯 （记者徐昕联 通讯员 田明 宋宗泽 姜山） 10月14日，…
 LEAD_BYLINE_RE = re.compile(
@@ -105,7 +108,7 @@ LEAD_BYLINE_RE = re.compile(
     re.S,
 )
 # photo, design and editing credits: lines of the page, never headlines
-CREDIT_RE = re.compile(r"摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$"
+CREDIT_RE = re.compile(r"(?<!拍)摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$"
                        r"|记者\s*[\u4e00-\u9fff ]{2,8}文$")
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
 SIGNATURE_RE = re.compile(
@@ -300,6 +303,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         # every byline pattern needs 记者, ■ or □; every marker needs 版 (quick tests)
         bylined = "记者" in line or "■" in line or "□" in line
         bm = BYLINE_RE.match(line) if bylined else None
+        if bm and _LABEL_WORDS.intersection(_split_names(bm.group("names") or bm.group("names2"))):
+            bm = None  # ■延伸阅读: a box label, text of the article
         if bm and not line.rstrip().endswith("摄"):
             pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", line), False),
                            blank))
@@ -480,6 +485,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                 and not _COLUMN_TAG.search(text) and after is not None and not after.blank_before):
             # a paragraph's first line, a column break, then the full lines of that paragraph
             isolated = False
+        if isolated and ln.n > width + 2 and not paren[k]:
+            return True  # wider than the column, between gaps: set across columns, a heading
         if ends[k]:
             # only an exclamation or question standing between gaps: “我们一定会胜利!”
             t = text.rstrip(CLOSERS)

@@ -275,3 +275,31 @@ def test_a_photo_credit_line_is_no_headline():
     page = parse_page("\n".join(lines))
     assert [(a.title, a.kicker) for a in page.articles] == [("中国政府包机接回滞留日本的湖北同胞", None), (HEAD, None)]
     assert page.articles[0].captions == ["春秋航空供图（新华社发）"]
+
+
+def test_a_box_label_behind_a_bullet_is_text_not_a_byline():
+    box = "2月6日，商务部、国家卫生健康委联合印发餐饮企业经营服务防控指南，要求各地商务主管部门加强指导。"
+    lines = ([HEAD, "", "■记者 杨晓梅", ""] + wrap(LEAD, 15) + wrap(SECOND, 15)
+             + ["", "■延伸阅读", "", "餐饮企业经营服务防控指南印发", ""] + wrap(box, 15))
+    page = parse_page("\n".join(lines))
+    assert [(a.title, a.reporters) for a in page.articles] == [(HEAD, ["杨晓梅"])]
+    assert "■延伸阅读" in [p.text for p in page.articles[0].paragraphs]
+    assert nows(page.articles[0].body).endswith(nows(box))
+
+
+def test_a_line_wider_than_the_column_between_gaps_is_a_headline_line_even_with_an_ellipsis():
+    kicker = "好演出搬到网上、艺术家各展其长、“云合唱”加油鼓劲……"
+    lines = [kicker, "", HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15)
+    art = parse_page("\n".join(lines)).articles[0]
+    assert (art.kicker, art.title) == (kicker, HEAD)
+    assert nows(art.body) == nows(LEAD + SECOND)
+
+
+def test_a_sentence_ending_in_paishe_at_a_line_end_is_no_photo_credit():
+    """…全部拍摄 / 录音工作完成。: 拍摄 is filming, not a credit; the paragraph goes on."""
+    para = ("二十多位文艺界人士共同完成了一次互不见面的大合唱。艺术家们各自在家中完成拍摄，"
+            "只用了一天，全部拍摄录音工作完成。二月一日，作品已开始在各平台播出。")
+    for width in range(14, 19):
+        art = parse_page("\n".join([HEAD, ""] + wrap(LEAD, width) + wrap(para, width) + wrap(SECOND, width))).articles[0]
+        assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD), nows(para), nows(SECOND)], width
+        assert art.captions == []
