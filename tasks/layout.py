@@ -237,6 +237,7 @@ class _PageFacts:
 
 _HEADER_MARKER_RE = re.compile(r"[（(](?:上接|下转|接|转)")
 _WEEKDAY_RE = re.compile(r"星期[一二三四五六日天]")
+_HEADER_NOT_RE = re.compile(r"[，、《》（）()“”；]")  # marks of a sentence, never of a page header
 
 
 def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
@@ -258,8 +259,8 @@ def _page_header(line: str) -> tuple[dt.date | None, int | None] | None:
             date = None
     rest = PAGE_NO_RE.sub("", PAGE_DATE_RE.sub("", flat))
     rest = _WEEKDAY_RE.sub("", rest)
-    if len(rest) > 16 or _ends_sentence(rest) or "，" in rest:
-        return None  # a sentence that mentions a date, not a header
+    if len(rest) > 16 or _ends_sentence(rest) or _HEADER_NOT_RE.search(rest):
+        return None  # a sentence that mentions a date or an edition (（第五版）已由…出版), not a header
     return date, _page_number(pm.group(1)) if pm else None
 
 

@@ -303,3 +303,14 @@ def test_a_sentence_ending_in_paishe_at_a_line_end_is_no_photo_credit():
         art = parse_page("\n".join([HEAD, ""] + wrap(LEAD, width) + wrap(para, width) + wrap(SECOND, width))).articles[0]
         assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD), nows(para), nows(SECOND)], width
         assert art.captions == []
+
+
+def test_a_line_naming_an_edition_is_text_not_a_page_header():
+    review = "该书系统梳理了产业经济学的前沿进展，学》（第五版）已由东北财经大学出版社出版，受到读者好评。"
+    lines = [HEAD, "", "——《产业经济学》（第五版）简评", ""] + wrap(LEAD, 15) + wrap(review, 15)
+    for text in ["\n".join(lines), "\n".join(lines[:-2] + ["学》（第五版）已由东北财经大学出版"] + lines[-1:])]:
+        page = parse_page(text)
+        art = page.articles[0]
+        assert page.page_no is None
+        assert art.subtitle == "——《产业经济学》（第五版）简评"
+        assert "第五版" in art.body
