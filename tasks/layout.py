@@ -533,7 +533,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             end = True
         elif paren[i + 1] or (paren[i] and first):
             end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
-        elif caption[i + 1] or credit[i] or (credit[i + 1] and nxt.n < width - 2):
+        elif (caption[i + 1] or (credit[i] and (not full(i, first) or nxt.blank_before or starts_para(i + 1)))
+              or (credit[i + 1] and nxt.n < width - 2)):
             end = True  # a photo caption or its credit stands apart from the text
         elif cur[0].bullet and not ends[i] and not full(i, first):
             end = True  # a bullet point ends at its short last line

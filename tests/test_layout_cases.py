@@ -314,3 +314,17 @@ def test_a_line_naming_an_edition_is_text_not_a_page_header():
         assert page.page_no is None
         assert art.subtitle == "——《产业经济学》（第五版）简评"
         assert "第五版" in art.body
+
+
+def test_a_full_line_ending_in_she_inside_a_paragraph_is_no_credit():
+    """…举办中国主题的画展与摄 / 影展…: a word wrapped at 摄 is no photo credit."""
+    para = ("他们组织关于中国的讲座、编辑出版刊物，举办中国主题的画展与摄影展，要求两国关系早日正常化。"
+            "犹记得，当年的出土文物展在全美巡展，接待观众一百八十万人次，盛况空前。")
+    hits = 0
+    for width in range(13, 21):
+        lines = wrap(para, width)
+        hits += any(line.endswith("摄") for line in lines[:-1])
+        art = parse_page("\n".join([HEAD, ""] + wrap(LEAD, width) + lines + wrap(SECOND, width))).articles[0]
+        assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD), nows(para), nows(SECOND)], width
+        assert art.captions == []
+    assert hits  # some width breaks the line right after 摄
