@@ -548,6 +548,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             # that ends without punctuation: "…着力提高政法工作现代 / 化水平 / 不久前，…")
             end = not full(i, first) and (
                 (nxt.blank_before and (starts_para(i + 1) or standalone(i + 1)))
+                or dateline[i + 1]
                 or (ln.n <= width - 4 and indent_like(i + 1) and not ends[i + 1]
                     and not nxt.blank_before and ln.text.count("（") <= ln.text.count("）")))
         if end:
@@ -1238,10 +1239,57 @@ def _take_lead_byline(art: Article) -> None:
     art.paragraphs[0] = Paragraph("本报讯" + m.group("rest").lstrip(), lead.kind)
 
 
+BRIEFS_LABEL_MAX = 6  # a briefs column's title is a label: 新闻速递, 财经短波, 微阅读
+BRIEF_TITLE_MAX = 30  # the title of one brief, run into the column's first paragraph
+BRIEF_ITEMS_MAX = 12  # paragraphs of one brief (a title the column did not set apart among them)
+
+
+def _column_start(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` the start of a briefs column (新闻速递 / 本报讯 我国海上发射火箭模型入驻
+    中国科技馆 / 本报电 …)? Its headline is a short label, and its first paragraph is no
+    sentence but the first brief's title."""
+    span = _split_span(items, i, j)
+    if span is None:
+        return False
+    heads = [items[k].text for k in span.head if items[k].kind == "S"]
+    if len(heads) != 1 or len(heads[0]) > BRIEFS_LABEL_MAX or _HEADER_NOT_RE.search(heads[0]):
+        return False
+    first = items[span.body[0]].text.removeprefix("本报讯").strip()
+    return 0 < len(first) <= BRIEF_TITLE_MAX and _open_end(first)
+
+
+def _brief(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` one more brief of a column: a headline above a short report that opens
+    with a wire dateline or closes with its source in brackets, and no byline or headline of
+    its own elsewhere?"""
+    span = _split_span(items, i, j)
+    if span is None or not any(items[k].kind == "S" for k in span.head):
+        return False
+    if any(items[k].kind in ("S", "B", "M") for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
+        return False
+    body = [items[k] for k in span.body]
+    if any(it.kind != "P" for it in body) or len(body) > BRIEF_ITEMS_MAX:
+        return False
+    return bool(WIRE_RE.match(body[0].text) or DATELINE_RE.match(body[0].text) or _is_signature(body[-1].text))
+
+
+def _merge_briefs(items: list[Item], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A briefs column is one article: the briefs after its start join it."""
+    out: list[tuple[int, int]] = []
+    column = False
+    for i, j in spans:
+        if column and _brief(items, i, j):
+            out[-1] = (out[-1][0], j)
+            continue
+        out.append((i, j))
+        column = _column_start(items, i, j)
+    return out
+
+
 def parse_page(text: str) -> Page:
     """Reconstruct the articles of one page of extracted newspaper text."""
     facts, items, _ = items_of(text)
-    spans = _segment(items)
+    spans = _merge_briefs(items, _segment(items))
     articles = [_build_article(items, i, j) for i, j in spans]
     return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],
                 issue_date=facts.issue_date, page_no=facts.page_no, imprint=facts.imprint)

@@ -328,3 +328,30 @@ def test_a_full_line_ending_in_she_inside_a_paragraph_is_no_credit():
         assert [nows(p.text) for p in art.paragraphs] == [nows(LEAD), nows(para), nows(SECOND)], width
         assert art.captions == []
     assert hits  # some width breaks the line right after 摄
+
+
+BRIEFS = [
+    ("我国海上发射火箭模型入驻科技馆", ["本报电 日前，航天基金会向科技馆捐赠了海上发射火箭模型，模型以一比十的比例还原了发射场景。", "（刘诗瑶）"]),
+    ("经开区为创新提供一站式服务", ["本报电 经开区近年来大力推动创新平台建设，为创新创业者提供从注册到融资的全方位支持。", "（邓 妍）"]),
+    ("智慧城市科学发展大会举行", ["本报电 智慧城市科学发展大会日前举办，会上评选出二十个优秀案例，专家建议各地因地制宜。", "（谷业凯）"]),
+]
+
+
+def test_a_briefs_column_is_one_article():
+    """新闻速递: a label for a headline, the first brief's title run into 本报讯, then briefs,
+    each with its own title and source: one article, the titles its subheadings."""
+    for width in (14, 17):
+        lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "新闻速递", "", "■记者 郑海霞", ""]
+        body = []
+        for n, (title, paras) in enumerate(BRIEFS):
+            lines += (wrap("本报讯 " + title, width) if n == 0 else ["", title, ""])
+            body += (["本报讯 " + title] if n == 0 else [title]) + paras
+            for p in paras:
+                lines += wrap(p, width)
+        lines += ["", OTHER_HEAD, "", "■记者 杨晓梅", ""] + [line for p in OTHER for line in wrap(p, width)]
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == [HEAD, "新闻速递", OTHER_HEAD], width
+        column = page.articles[1]
+        assert nows(column.body) == nows("".join(body))
+        assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS[1:]]
+        assert column.reporters == ["郑海霞"] and page.articles[2].reporters == ["杨晓梅"]
