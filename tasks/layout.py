@@ -115,6 +115,9 @@ SIGNATURE_RE = re.compile(
     r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
 )
 _SPACE_RE = re.compile(r"[ \u3000\t]+")
+# two short headlines on one line, set apart by a wide gap (after a kicker's —— or ：, two spaces)
+_HEADLINE_PAIR_RE = re.compile(
+    r"^(\S.{0,24}?\S)(?:(?:(?<=——)|(?<=：)|(?<=:))[ \u3000]{2,}|[ ]{4,}|\t+|\u3000{2,})(\S.{0,24}\S)$")
 
 
 def _is_han(ch: str) -> bool:
@@ -203,6 +206,7 @@ class Item:
     blank_before: bool = False
     blank_after: bool = False
     long: bool = False  # an S line wider than the column: never a wrapped line
+    paired: bool = False  # an S line that shared its line with another headline
 
 
 @dataclass(slots=True)
@@ -213,6 +217,7 @@ class _Line:
     bullet: bool
     force_break_after: str | None = None  # "from"/"to": text glued before a marker
     force_break_before: bool = False
+    paired: bool = False  # the second of two headlines that shared one line
 
 
 def _estimate_width(lengths: list[int]) -> int:
@@ -335,7 +340,13 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 pieces.append(("T", (body, False), blank if first else False))
                 pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip()), True), False))
             else:
-                pieces.append(("T", (rest, False), blank if first else False))
+                pair = _HEADLINE_PAIR_RE.match(rest) if pos == 0 else None
+                if pair and not _ends_sentence(pair.group(1)) and not _ends_sentence(pair.group(2)):
+                    # two headlines PDF extraction put on one line: two lines, the second apart
+                    pieces.append(("T", (pair.group(1), False), blank))
+                    pieces.append(("T", (pair.group(2), False, True), True))
+                else:
+                    pieces.append(("T", (rest, False), blank if first else False))
         blank = False
     return facts, pieces
 
@@ -377,14 +388,15 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
             it = Item(kind=kind, text=text, blank_before=blank)
             if kind == "S":
                 it.long = any(ln.n > width + 2 for ln in lines)
+                it.paired = lines[0].paired
             items.append(it)
         buf.clear()
 
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
-            txt, glued_before_marker = payload  # type: ignore[misc]
+            txt, glued_before_marker, *paired = payload  # type: ignore[misc]
             ctext = compacted[i]
-            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
+            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS, paired=bool(paired))
             # text glued before a marker ends there (a headline glued to （上接…）, or a body
             # line ending in （下转…）); text right after a marker starts afresh
             if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
@@ -1286,9 +1298,39 @@ def _merge_briefs(items: list[Item], spans: list[tuple[int, int]]) -> list[tuple
     return out
 
 
+def _defer_paired(items: list[Item]) -> list[Item]:
+    """Two articles' headlines side by side on one line (区委召开学习讨论会    本区举行宪法知识竞赛)
+    head two bodies that follow one another: the second headline moves down to where the second
+    body starts, the first dateline or byline after the first body. (A kicker and its title on
+    one line, 市场监管总局：  疫情防控期间…, stay together.)"""
+    out = list(items)
+    for k in range(1, len(items)):
+        it = items[k]
+        if not (it.kind == "S" and it.paired and items[k - 1].kind == "S"
+                and not items[k - 1].text.endswith(("——", "：", ":"))):
+            continue
+        at = out.index(it)
+        m = at + 1
+        while m < len(out) and out[m].kind == "B":
+            m += 1
+        if m >= len(out) or out[m].kind != "P":
+            continue
+        m += 1
+        while m < len(out) and out[m].kind == "P" and not DATELINE_RE.match(out[m].text):
+            m += 1
+        if m < len(out) and (out[m].kind == "B" or (out[m].kind == "P" and DATELINE_RE.match(out[m].text))):
+            moved = out.pop(at)
+            out.insert(m - 1, moved)
+            moved.blank_before = moved.blank_after = True
+            out[m - 2].blank_after = out[m].blank_before = True
+    return out
+
+
 def parse_page(text: str) -> Page:
     """Reconstruct the articles of one page of extracted newspaper text."""
     facts, items, _ = items_of(text)
+    if any(it.paired for it in items):
+        items = _defer_paired(items)
     spans = _merge_briefs(items, _segment(items))
     articles = [_build_article(items, i, j) for i, j in spans]
     return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],

@@ -355,3 +355,19 @@ def test_a_briefs_column_is_one_article():
         assert nows(column.body) == nows("".join(body))
         assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS[1:]]
         assert column.reporters == ["郑海霞"] and page.articles[2].reporters == ["杨晓梅"]
+
+
+def test_two_headlines_on_one_line():
+    """PDF extraction put two short headlines on one line. A kicker and its title stay one
+    article's; two articles' headlines side by side go each to its own body."""
+    lines = ["市场监管总局：  疫情防控期间抓好七项工作", ""] + wrap(LEAD, 15) + wrap(SECOND, 15)
+    art = parse_page("\n".join(lines)).articles[0]
+    assert (art.kicker, art.title) == ("市场监管总局：", "疫情防控期间抓好七项工作")
+    lead2 = "本报讯 " + OTHER[0]
+    for width, gap in [(15, True), (18, False)]:
+        lines = [HEAD + "    " + OTHER_HEAD, ""]
+        for p in [LEAD, SECOND, lead2, OTHER[1]]:
+            lines += wrap(p, width) + ([""] if gap else [])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == [HEAD, OTHER_HEAD], (width, gap)
+        assert [nows(a.body) for a in page.articles] == [nows(LEAD + SECOND), nows(lead2 + OTHER[1])]
