@@ -448,6 +448,10 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
     caption = [CAPTION_START_RE.match(t) is not None for t in texts]
     # a photo credit ends in 摄, 摄影报道 or 供图 (quick test before the pattern)
     credit = [("摄" in t or "供图" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
+    # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
+    credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
+                   and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
+                   for k, t in enumerate(texts)]
     hanging = [t[-1:] in _HANGING for t in texts]
     standalone_memo: list[bool | None] = [None] * n
 
@@ -484,7 +488,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         text = ln.text
         nxt = lines[k + 1] if k + 1 < n else None
-        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or text in BOX_LABELS
+        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or credit_head[k] or text in BOX_LABELS
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))

@@ -371,3 +371,13 @@ def test_two_headlines_on_one_line():
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [HEAD, OTHER_HEAD], (width, gap)
         assert [nows(a.body) for a in page.articles] == [nows(LEAD + SECOND), nows(lead2 + OTHER[1])]
+
+
+def test_a_photo_credit_wrapped_over_two_lines_is_one_credit():
+    story = "近日，区中心医院隔离病区住进一个特殊的家庭，护士们轮流照顾年幼的孩子，当起了临时妈妈。"
+    lines = ([HEAD, ""] + [line for p in [LEAD] + MORE for line in wrap(p, 14) + [""]]
+             + ["“临时妈妈”", ""] + wrap(story, 14) + ["", "张梓望 李秀婷 黄锦辉摄影报", "道（影像中国）", ""])
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [HEAD, "“临时妈妈”"]
+    art = page.articles[1]
+    assert art.captions == ["张梓望 李秀婷 黄锦辉摄影报道（影像中国）"]
