@@ -681,8 +681,21 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
         "numbered_heading": float(bool(NUMBERED_HEADING_RE.match(it.text))),
+        "photo_after": float(_photo_after(items, k)),
         **_topic_features(items, k, bigrams),
     }
+
+
+def _photo_after(items: list[Item], k: int) -> bool:
+    """Does a photo credit close the text under standalone line ``k`` within three paragraphs
+    (a photo story's headline), before any other standalone line?"""
+    for j in range(k + 1, min(len(items), k + 4)):
+        it = items[j]
+        if it.kind != "P":
+            return False
+        if PHOTO_CREDIT_RE.search(it.text):
+            return True
+    return False
 
 
 def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[int]] | None,
@@ -715,36 +728,37 @@ def _topic_features(items: list[Item], k: int,
 
 # Log-odds weights of "headline rather than subheading" for the features above, fitted by
 # `python -m tasks.fit_headlines GOLD_DIR` (logistic regression on the dev corpus gold).
-HEADLINE_BIAS = -1.907
+HEADLINE_BIAS = -1.849
 HEADLINE_WEIGHTS: dict[str, float] = {
-    "column_tag": 3.243,
-    "echo_after": 0.219,
-    "echo_before": 1.818,
-    "gaps_both_spaced_page": -0.594,
-    "gaps_both_sparse_page": 2.185,
-    "inner_space": -0.418,
-    "label_end": -0.214,
-    "len_12_15": 0.359,
-    "len_ge_16": 1.370,
-    "len_le_7": -0.398,
-    "long_line": 2.684,
-    "next_box_label": 0.509,
-    "next_byline": 2.123,
-    "next_dateline": 3.534,
-    "next_standalone": 2.214,
-    "no_gap_before": -1.643,
-    "numbered_heading": -1.509,
-    "page_end": 1.797,
-    "page_start": 2.159,
-    "prev_byline": 1.555,
-    "prev_credit": 2.454,
-    "prev_marker": 1.000,
-    "prev_signature": 2.783,
-    "prev_standalone": 1.029,
-    "prev_unfinished": -1.347,
-    "subtitle_dash": 0.423,
-    "topic_continues": -3.016,
-    "topic_shift": -0.049,
+    "column_tag": 3.377,
+    "echo_after": 0.193,
+    "echo_before": 1.857,
+    "gaps_both_spaced_page": -0.708,
+    "gaps_both_sparse_page": 2.103,
+    "inner_space": -0.390,
+    "label_end": -0.284,
+    "len_12_15": 0.378,
+    "len_ge_16": 1.357,
+    "len_le_7": -0.458,
+    "long_line": 2.867,
+    "next_box_label": 0.552,
+    "next_byline": 2.168,
+    "next_dateline": 3.491,
+    "next_standalone": 2.319,
+    "no_gap_before": -1.687,
+    "numbered_heading": -1.535,
+    "page_end": 1.900,
+    "page_start": 2.149,
+    "photo_after": 1.507,
+    "prev_byline": 1.612,
+    "prev_credit": 2.433,
+    "prev_marker": 1.053,
+    "prev_signature": 2.760,
+    "prev_standalone": 1.048,
+    "prev_unfinished": -1.354,
+    "subtitle_dash": 0.407,
+    "topic_continues": -3.035,
+    "topic_shift": -0.006,
 }
 
 

@@ -381,3 +381,17 @@ def test_a_photo_credit_wrapped_over_two_lines_is_one_credit():
     assert [a.title for a in page.articles] == [HEAD, "“临时妈妈”"]
     art = page.articles[1]
     assert art.captions == ["张梓望 李秀婷 黄锦辉摄影报道（影像中国）"]
+
+
+def test_a_photo_story_between_reports_keeps_its_headline():
+    """On a page with blank lines between paragraphs, a short line over a few lines of text and
+    a photo credit heads a photo story: its own article, not a subheading of the report above."""
+    story = "近日，区中心医院隔离病区住进一个特殊的家庭，护士们轮流照顾年幼的孩子，当起了临时妈妈。"
+    for width in (14, 17):
+        lines = [HEAD, ""] + [line for p in [LEAD] + MORE for line in wrap(p, width) + [""]]
+        lines += ["临时妈妈", ""] + wrap(story, width) + ["", "新华社记者 李 颖摄", ""]
+        lines += [OTHER_HEAD, "", "■记者 杨晓梅", ""]
+        lines += [line for p in ["本报讯 " + OTHER[0], OTHER[1]] for line in wrap(p, width) + [""]]
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == [HEAD, "临时妈妈", OTHER_HEAD], width
+        assert page.articles[1].captions == ["新华社记者 李 颖摄"]
