@@ -91,6 +91,9 @@ _YEAR = re.compile(r"\d{4}年")
 # a wire or paper source opening a lead: 据新华社电, 新华社北京2月3日电, 本报北京电
 WIRE_RE = re.compile(r"^(?:据)?(?:新华社|本报|中新社)[\u4e00-\u9fff0-9]{0,12}电")
 PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+# a labelled field (电子信箱：…, 咨询电话：…, 时间：…, 数据来源：…): text, never a headline
+_FIELD_LINE_RE = re.compile(r"^(?:电子信箱|电子邮箱|邮箱|咨询电话|联系电话|服务热线|电话|网址|地址|时间|地点|"
+                            r"数据来源|资料来源|来源)[：:]")
 # a line that is only a date (the date under a signed statement): text, never a headline
 _DATE_ONLY = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 PAGE_NO_RE = re.compile(rf"第({_NUM})版")
@@ -489,6 +492,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         text = ln.text
         nxt = lines[k + 1] if k + 1 < n else None
         if (ln.bullet or text[-1:] in "，、；," or dateline[k] or credit_head[k] or text in BOX_LABELS
+                or _FIELD_LINE_RE.match(text)
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))

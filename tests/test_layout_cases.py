@@ -395,3 +395,11 @@ def test_a_photo_story_between_reports_keeps_its_headline():
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [HEAD, "临时妈妈", OTHER_HEAD], width
         assert page.articles[1].captions == ["新华社记者 李 颖摄"]
+
+
+def test_labelled_fields_are_text_not_headlines():
+    for field in ["电子信箱：rmrbgj@people.cn", "咨询电话：400-800-2211", "时间：1月27日14时"]:
+        lines = [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15) + ["", field, ""]
+        page = parse_page("\n".join(lines))
+        assert [(a.title, a.kicker) for a in page.articles] == [(HEAD, None)], field
+        assert nows(page.articles[0].paragraphs[-1].text) == nows(field)
