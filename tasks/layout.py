@@ -15,9 +15,12 @@ passes turn it back into articles:
    neighbour a headline belongs to is decided by content: how much of the headline's wording the
    body repeats. (The programme scores nearly every pair of cuts; :class:`_Scorer` keeps what
    parts of spans contribute and skips spans whose upper bound cannot win, and gives the same
-   scores, to the last bit, as scoring each span item by item.)
-3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines,
-   the ``本报讯`` dateline, continuation pages.
+   scores, to the last bit, as scoring each span item by item.) Articles start and end next to
+   a headline, byline, marker or dateline, or where two paragraphs share (almost) no wording. A
+   briefs column (新闻速递) then takes in the briefs that follow it.
+3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines
+   outside the body (a byline inside it is a roundup section's, kept as text), the ``本报讯``
+   dateline, continuation pages, photo captions.
 
 Everything here is pure and deterministic: the same text always gives the same articles.
 """
@@ -897,8 +900,9 @@ class _Scorer:
         self.head_gain = [W_HEADLIKE * h for h in headlike]
         self.sub_cost = [W_HEADLIKE_SUB * h for h in headlike]
         self.head_bits = [h.bit_count() for h in grams.head]
-        # a paragraph's own penalty inside a body: 本报讯 (unless it opens the body), or a
-        # closing note (unless it closes the body); the two never meet (a note is in brackets)
+        # a paragraph's own penalty inside a body: a dateline (unless it opens the body; 本报讯
+        # costs more than a wire dateline), or a closing note (unless it closes the body); the
+        # two never meet (a note is in brackets)
         self.dateline = [(W_DATELINE_MID if it.text.startswith("本报讯") else W_WIRE_MID)
                          if it.kind == "P" and DATELINE_RE.match(it.text) else 0.0 for it in items]
         self.signature = [it.kind == "P" and _is_signature(it.text) for it in items]
