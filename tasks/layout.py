@@ -339,6 +339,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                            False))
         elif rest:
             gm = GLUED_BYLINE_RE.match(rest) if bylined else None
+            if gm and gm.group("body2") and gm.group("body2").endswith(("摄", "供图")):
+                gm = None  # 郭 鹏摄 本报记者 姚雪青文: photo by, text by; a credit, no byline
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
                 byline = gm.group("byline") or gm.group("byline2")

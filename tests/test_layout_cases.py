@@ -403,3 +403,15 @@ def test_labelled_fields_are_text_not_headlines():
         page = parse_page("\n".join(lines))
         assert [(a.title, a.kicker) for a in page.articles] == [(HEAD, None)], field
         assert nows(page.articles[0].paragraphs[-1].text) == nows(field)
+
+
+def test_photo_by_and_text_by_is_a_credit_not_a_byline():
+    """郭 鹏摄 本报记者 姚雪青文 (photo by 郭鹏, text by 姚雪青): a credit line, no reporters."""
+    story = "2月11日，一对奋战在抗击疫情一线的医生夫妻在医院短暂相聚，相聚后他们将继续投入各自战场。"
+    lines = (["短暂的相聚", ""] + wrap(story, 15) + ["", "郭 鹏摄 本报记者 姚雪青文", ""]
+             + [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15))
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == ["短暂的相聚", HEAD]
+    photo = page.articles[0]
+    assert photo.reporters == []
+    assert "郭鹏摄本报记者姚雪青文" in nows(photo.body + "".join(photo.captions))  # kept, as text
