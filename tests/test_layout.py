@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks.layout import _compact, parse_page
+from tasks.relayout import wrap
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "raw" / "000_c9cd572a92cace71.txt"
@@ -77,20 +78,6 @@ BODY_B = (
 HEAD_A = "本区举行机关工作人员宪法知识竞赛"
 HEAD_B = "五角场街道打造商圈新热点"
 
-
-def wrap(paragraph: str, width: int) -> list[str]:
-    """Lay a paragraph out as a PDF column does: first line two characters short (indent lost),
-    Latin letters and digits half as wide as Chinese characters."""
-    lines, cur, used, limit = [], "", 0.0, width - 2
-    for ch in paragraph:
-        cur += ch
-        used += 0.5 if ch.isascii() else 1.0
-        if used >= limit:
-            lines.append(cur)
-            cur, used, limit = "", 0.0, width
-    if cur:
-        lines.append(cur)
-    return lines
 
 
 def layout(blocks: list[str | list[str]], width: int, gap: bool) -> str:
