@@ -348,7 +348,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
                 pieces.append(("T", (body, False), blank if first else False))
                 pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip()), True), False))
             else:
-                pair = _HEADLINE_PAIR_RE.match(rest) if pos == 0 else None
+                pair = (_HEADLINE_PAIR_RE.match(rest)
+                        if pos == 0 and ("  " in rest or "\t" in rest or "\u3000\u3000" in rest) else None)
                 if pair and not _ends_sentence(pair.group(1)) and not _ends_sentence(pair.group(2)):
                     # two headlines PDF extraction put on one line: two lines, the second apart
                     pieces.append(("T", (pair.group(1), False), blank))
@@ -1127,6 +1128,9 @@ TOPIC_BREAK = 0.02  # at most this share of wording shared across a paragraph bo
 def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
+    text = items[k].text
+    if _is_signature(text) or CREDIT_RE.search(text) or PHOTO_CREDIT_RE.search(text) or _open_end(text):
+        return False  # a closing note or credit closes an article; a heading-like line heads a section
     before: frozenset[int] = frozenset()
     for j in range(k - 1, max(-1, k - 1 - TOPIC_BREAK_WINDOW), -1):
         if items[j].kind != "P":
@@ -1137,10 +1141,8 @@ def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bo
         if items[j].kind != "P":
             break
         after |= bigrams[j]
-    text = items[k].text
-    if (not before or not after or _is_signature(text) or CREDIT_RE.search(text) or PHOTO_CREDIT_RE.search(text)
-            or _open_end(text)):
-        return False  # a closing note or credit closes an article; a heading-like line heads a section
+    if not before or not after:
+        return False
     return len(before & after) / min(len(before), len(after)) <= TOPIC_BREAK
 
 
