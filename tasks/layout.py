@@ -913,9 +913,10 @@ class _Scorer:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
         self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
         # a byline inside a body: under a heading, and over text that is no wire lead, it opens
-        # a section of a roundup
+        # a section of a roundup (本报记者 X; a byline behind ■ or □ is an article's own)
         self.byline_cost = [
             W_BYLINE_SECTION if (0 < k < n - 1 and self.kind[k - 1] == "S" and not it.glued
+                                 and it.text[:1] not in "■□"
                                  and self.kind[k + 1] == "P" and not DATELINE_RE.match(items[k + 1].text)
                                  and not WIRE_START_RE.match(items[k + 1].text))
             else W_BYLINE_MID for k, it in enumerate(items)]

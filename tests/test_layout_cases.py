@@ -415,3 +415,16 @@ def test_photo_by_and_text_by_is_a_credit_not_a_byline():
     photo = page.articles[0]
     assert photo.reporters == []
     assert "郭鹏摄本报记者姚雪青文" in nows(photo.body + "".join(photo.captions))  # kept, as text
+
+
+def test_a_bullet_byline_under_a_heading_starts_an_article():
+    """Headlines printed after their bodies: ■记者 X under the first report's headline opens the
+    next piece (a report's own byline), where 本报记者 X there could be a roundup section's."""
+    story = "2月9日，区实验小学举行线上开学典礼，校长和老师们通过网络直播为同学们送上新学期的祝福。"
+    for width in (14, 17):
+        lines = [line for p in ["本报讯 " + OTHER[0], OTHER[1]] for line in wrap(p, width)]
+        lines += ["", OTHER_HEAD, "", "■记者 杨晓梅", ""] + wrap(story, width) + ["新华社记者 李 颖摄", ""]
+        lines += ["特殊的“开学”典礼", ""]
+        page = parse_page("\n".join(lines))
+        assert [(a.title, a.reporters) for a in page.articles] == [
+            (OTHER_HEAD, []), ("特殊的“开学”典礼", ["杨晓梅"])], width
