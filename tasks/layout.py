@@ -188,6 +188,23 @@ def _marker(m: re.Match[str]) -> tuple[str, int | None]:
 _PADDED_NAME_RE = re.compile(rf"(?<![{_CJK}·])({_PADDED_NAME})")
 
 
+# what leads a byline's names: ■记者, □, 本报记者, 本报特约记者
+_BYLINE_LEAD_RE = re.compile(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*")
+
+
+def _byline_names(m: re.Match[str]) -> str:
+    """The names a :data:`BYLINE_RE` match found."""
+    return m.group("names") or m.group("names2")
+
+
+def _byline_piece(text: str, names: str | None = None, glued: bool = False) -> tuple[list[str], str, bool]:
+    """What a byline piece carries: its names (``names``, else ``text`` less its lead), its text
+    with runs of space made one, and whether it was cut from the end of a line of text."""
+    if names is None:
+        names = _BYLINE_LEAD_RE.sub("", text)
+    return _split_names(names), _SPACE_RE.sub(" ", text.strip()), glued
+
+
 def _split_names(names: str) -> list[str]:
     """The names of a byline: ``付  文 李昌禹`` -> ``["付文", "李昌禹"]``."""
     names = _PADDED_NAME_RE.sub(lambda m: re.sub(r"[ \u3000]", "", m.group(1)), names.strip())
@@ -299,9 +316,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
             if gm and gm.group("byline"):
                 facts.imprint.append(_compact(gm.group("body")))
-                byline = gm.group("byline")
-                pieces.append(("B", (_split_names(re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*", "", byline)),
-                                     _SPACE_RE.sub(" ", byline.strip()), False), False))
+                pieces.append(("B", _byline_piece(gm.group("byline")), False))
             else:
                 facts.imprint.append(_compact(line))
             continue
@@ -315,11 +330,10 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         # every byline pattern needs 记者, ■ or □; every marker needs 版 (quick tests)
         bylined = "记者" in line or "■" in line or "□" in line
         bm = BYLINE_RE.match(line) if bylined else None
-        if bm and _LABEL_WORDS.intersection(_split_names(bm.group("names") or bm.group("names2"))):
+        if bm and _LABEL_WORDS.intersection(_split_names(_byline_names(bm))):
             bm = None  # ■延伸阅读: a box label, text of the article
         if bm and not line.rstrip().endswith("摄"):
-            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", line), False),
-                           blank))
+            pieces.append(("B", _byline_piece(line, _byline_names(bm)), blank))
             blank = False
             continue
         pos = 0
@@ -335,18 +349,15 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         rest = line[pos:].strip()
         bm = BYLINE_RE.match(rest) if pos else None
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
-            pieces.append(("B", (_split_names(bm.group("names") or bm.group("names2")), _SPACE_RE.sub(" ", rest), False),
-                           False))
+            pieces.append(("B", _byline_piece(rest, _byline_names(bm)), False))
         elif rest:
             gm = GLUED_BYLINE_RE.match(rest) if bylined else None
             if gm and gm.group("body2") and gm.group("body2").endswith(("摄", "供图")):
                 gm = None  # 郭 鹏摄 本报记者 姚雪青文: photo by, text by; a credit, no byline
             if gm and not (gm.group("byline") or gm.group("byline2")).endswith("摄"):
                 body = gm.group("body") or gm.group("body2")
-                byline = gm.group("byline") or gm.group("byline2")
-                names = re.sub(r"^[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*|^本报(?:特约)?记者\s*", "", byline)
                 pieces.append(("T", (body, False), blank if first else False))
-                pieces.append(("B", (_split_names(names), _SPACE_RE.sub(" ", byline.strip()), True), False))
+                pieces.append(("B", _byline_piece(gm.group("byline") or gm.group("byline2"), glued=True), False))
             else:
                 pair = (_HEADLINE_PAIR_RE.match(rest)
                         if pos == 0 and ("  " in rest or "\t" in rest or "\u3000\u3000" in rest) else None)
@@ -644,12 +655,16 @@ W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大�
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
 
 
+def _is_credit(text: str) -> bool:
+    """A credit: of a photo (…摄, …供图), the design (版式设计：…), an editor (…整理)."""
+    return CREDIT_RE.search(text) is not None or PHOTO_CREDIT_RE.search(text) is not None
+
+
 def _open_end(text: str) -> bool:
     """A paragraph that stops mid-phrase, unlike the last paragraph of nearly every article: no
     closing punctuation, and no credit (摄, 供图) or note in brackets either."""
     return (_OPEN_END_RE.search(text.rstrip(CLOSERS)) is not None
-            and not text.startswith(("（", "(")) and not _is_signature(text)
-            and not CREDIT_RE.search(text) and not PHOTO_CREDIT_RE.search(text))
+            and not text.startswith(("（", "(")) and not _is_signature(text) and not _is_credit(text))
 
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
@@ -685,8 +700,7 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
         "next_byline": float(nxt is not None and nxt.kind == "B"),
         "prev_marker": float(prev is not None and prev.kind == "M"),
         "prev_signature": float(prev is not None and prev.kind == "P" and bool(_is_signature(prev.text))),
-        "prev_credit": float(prev is not None and prev.kind == "P" and bool(
-            CREDIT_RE.search(prev.text) or PHOTO_CREDIT_RE.search(prev.text))),
+        "prev_credit": float(prev is not None and prev.kind == "P" and _is_credit(prev.text)),
         "prev_unfinished": float(prev is not None and prev.kind == "P" and not _ends_sentence(prev.text)),
         "next_dateline": float(nxt is not None and nxt.kind == "P" and bool(DATELINE_RE.match(nxt.text))),
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
@@ -917,7 +931,7 @@ class _Scorer:
         self.byline_cost = [
             W_BYLINE_SECTION if (0 < k < n - 1 and self.kind[k - 1] == "S" and not it.glued
                                  and it.text[:1] not in "■□"
-                                 and self.kind[k + 1] == "P" and not DATELINE_RE.match(items[k + 1].text)
+                                 and self.kind[k + 1] == "P" and not self.dateline[k + 1]
                                  and not WIRE_START_RE.match(items[k + 1].text))
             else W_BYLINE_MID for k, it in enumerate(items)]
         # body items that may carry a penalty: all but plain paragraphs
@@ -1130,7 +1144,7 @@ def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bo
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
     text = items[k].text
-    if _is_signature(text) or CREDIT_RE.search(text) or PHOTO_CREDIT_RE.search(text) or _open_end(text):
+    if _is_signature(text) or _is_credit(text) or _open_end(text):
         return False  # a closing note or credit closes an article; a heading-like line heads a section
     before: frozenset[int] = frozenset()
     for j in range(k - 1, max(-1, k - 1 - TOPIC_BREAK_WINDOW), -1):
@@ -1340,7 +1354,7 @@ def _defer_paired(items: list[Item]) -> list[Item]:
         if not (it.kind == "S" and it.paired and items[k - 1].kind == "S"
                 and not items[k - 1].text.endswith(("——", "：", ":"))):
             continue
-        at = out.index(it)
+        at = next(x for x, o in enumerate(out) if o is it)  # by identity: items may be equal
         m = at + 1
         while m < len(out) and out[m].kind == "B":
             m += 1

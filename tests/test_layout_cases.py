@@ -217,12 +217,18 @@ def test_a_paragraph_ending_without_punctuation_before_a_line_that_lost_its_inde
     assert art.paragraphs[0].text == "本报北京2月13日电（记者姜洁）日前，中共中央决定："
 
 
-def test_a_byline_glued_after_a_photo_credit():
+def photo_story_page(credit_line: str):
+    """A photo story whose last line is ``credit_line``, then a report."""
     story = "2月11日，一对奋战在抗击疫情一线的医生夫妻在医院短暂相聚，相聚后他们将继续投入各自战场。"
-    lines = (["短暂的相聚", ""] + wrap(story, 15) + ["", "郭 鹏摄 本报记者 姚雪青文 本报记者 崔剑平 张谦", ""]
+    lines = (["短暂的相聚", ""] + wrap(story, 15) + ["", credit_line, ""]
              + [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15))
     page = parse_page("\n".join(lines))
     assert [a.title for a in page.articles] == ["短暂的相聚", HEAD]
+    return page
+
+
+def test_a_byline_glued_after_a_photo_credit():
+    page = photo_story_page("郭 鹏摄 本报记者 姚雪青文 本报记者 崔剑平 张谦")
     photo, report = page.articles
     assert photo.reporters == ["崔剑平", "张谦"] and report.reporters == []
     assert "姚雪青" not in photo.reporters
@@ -407,12 +413,7 @@ def test_labelled_fields_are_text_not_headlines():
 
 def test_photo_by_and_text_by_is_a_credit_not_a_byline():
     """郭 鹏摄 本报记者 姚雪青文 (photo by 郭鹏, text by 姚雪青): a credit line, no reporters."""
-    story = "2月11日，一对奋战在抗击疫情一线的医生夫妻在医院短暂相聚，相聚后他们将继续投入各自战场。"
-    lines = (["短暂的相聚", ""] + wrap(story, 15) + ["", "郭 鹏摄 本报记者 姚雪青文", ""]
-             + [HEAD, ""] + wrap(LEAD, 15) + wrap(SECOND, 15))
-    page = parse_page("\n".join(lines))
-    assert [a.title for a in page.articles] == ["短暂的相聚", HEAD]
-    photo = page.articles[0]
+    photo = photo_story_page("郭 鹏摄 本报记者 姚雪青文").articles[0]
     assert photo.reporters == []
     assert "郭鹏摄本报记者姚雪青文" in nows(photo.body + "".join(photo.captions))  # kept, as text
 
