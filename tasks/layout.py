@@ -1140,6 +1140,15 @@ TOPIC_BREAK_WINDOW = 1  # paragraphs on each side
 TOPIC_BREAK = 0.02  # at most this share of wording shared across a paragraph boundary: a new subject
 
 
+_BARE_NAME_NOTE = re.compile(r"^[（(](?!本报|据|作者)[\u4e00-\u9fff·]{2,4}(?<!电)[)）]$")
+
+
+def _closes(text: str) -> bool:
+    """A paragraph that closes an article: a closing note (（作者…）, （本报华沙电）) or a credit. A
+    bare name in brackets (（许志峰）) is left out: it closes each brief of a briefs column too."""
+    return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
+
+
 def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
@@ -1176,8 +1185,12 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     bigrams = _item_bigrams(items)
     # or between two paragraphs that change the subject: an article printed with its headline
     # after its body may start with neither headline, byline nor dateline
+    # or after a closing note or a photo credit, or before a wire lead without a date
+    # (据新华社电): each closes or opens an article whatever its neighbours say
     for k in range(1, n):
-        if items[k].kind == "P" and items[k - 1].kind == "P" and _topic_break(items, k, bigrams):
+        if items[k].kind == "P" and items[k - 1].kind == "P" and (
+                _topic_break(items, k, bigrams) or _closes(items[k - 1].text)
+                or WIRE_START_RE.match(items[k].text)):
             cuts.add(k)
     order = sorted(cuts)
     grams = _PageGrams(items, bigrams, order)

@@ -429,3 +429,45 @@ def test_a_bullet_byline_under_a_heading_starts_an_article():
         page = parse_page("\n".join(lines))
         assert [(a.title, a.reporters) for a in page.articles] == [
             (OTHER_HEAD, []), ("特殊的“开学”典礼", ["杨晓梅"])], width
+
+
+def test_a_closing_note_ends_its_article_when_the_next_has_its_headline_after():
+    """A commentary signed （作者为…） then, with nothing between, a report on the same subject
+    whose headline follows it: the note is where the report starts, whatever wording the two
+    share. The same for a wire report's own source line （本报华沙电）."""
+    essay_head = "让创新创业在五角场扎根"
+    essay = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队在五角场落地生根。",
+             "打造样板间，既要做好空间载体，也要做好服务配套，让创新创业者在五角场少跑腿、快成长。"]
+    report = ["五角场的双创企业和科技园区近日迎来一批新举措，区发改委推出扶持初创团队的十项措施，涵盖场地和融资。",
+              "区发改委负责人表示，这些措施将让更多创新创业者在五角场落地生根，打造样板间。"]
+    for note in ("（作者为区发改委主任）", "（本报华沙电）"):
+        for width in (14, 18):
+            lines = ([essay_head, ""] + [line for p in essay for line in wrap(p, width)] + [note]
+                     + [line for p in report for line in wrap(p, width)] + ["", OTHER_HEAD, ""])
+            page = parse_page("\n".join(lines))
+            assert [a.title for a in page.articles] == [essay_head, OTHER_HEAD], (note, width)
+            assert nows(page.articles[1].body) == nows("".join(report)), (note, width)
+
+
+def test_a_wire_lead_without_a_date_starts_an_article():
+    """据新华社电（记者…）opens a report even without a date, and with its headline after it."""
+    wire = "据新华社电（记者陈弘毅）" + OTHER[0]
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队落地生根。",
+             "打造样板间，既要做好空间载体，也要做好服务配套，让双创企业在五角场少跑腿、快成长。"]
+    for width in (17, 20):
+        lines = (["让创新创业在五角场扎根", ""] + [line for p in first + [wire, OTHER[1]] for line in wrap(p, width)]
+                 + ["", OTHER_HEAD, ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
+        assert page.articles[1].paragraphs[0].text.startswith("据新华社电")
+
+
+def test_a_writers_name_in_brackets_does_not_close_an_article():
+    """A closing note or a credit closes its article, so an article may start after it; a bare
+    name in brackets （刘诗瑶） closes each brief of a briefs column as well, so it does not."""
+    from tasks.layout import _closes
+
+    assert _closes("（作者为区发改委主任）") and _closes("（本报华沙电）") and _closes("（据新华社电）")
+    assert _closes("本报记者 刘梦涛摄")
+    assert not _closes("（刘诗瑶）") and not _closes("（邓 妍）".replace(" ", ""))
+    assert not _closes("会议强调，要坚持稳中求进工作总基调。")
