@@ -651,6 +651,7 @@ W_HEADLIKE_SUB = 0.5  # per unit of log-odds that a subheading is a headline
 W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
+W_BYLINE_TWICE = 4.0  # bylines both before and after one body: one of them is a neighbour's
 W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
 
@@ -949,6 +950,9 @@ class _Scorer:
             self.prev_p[k] = last
         # what a body [first, last] costs at least: bylines and markers, and each subheading's
         # looks (a bonus when it looks unlike a headline); summed from the page start
+        self.bylines_before = [0]  # bylines among the items before k
+        for k in range(n):
+            self.bylines_before.append(self.bylines_before[-1] + (self.kind[k] == "B"))
         self.body_floor = [0.0]
         for k in range(n):
             kd = self.kind[k]
@@ -1113,6 +1117,9 @@ class _Scorer:
         tail_s, tail_costs = self._tail(j)
         body_grams, body_costs = self._body(first, self.prev_p[j - 1])
         score = -W_ARTICLE
+        bb = self.bylines_before
+        if bb[first] > bb[i] and bb[j] > bb[self.prev_p[j - 1] + 1]:
+            score -= W_BYLINE_TWICE
         if head_s and tail_s:
             score -= W_BOTHHEADS
         heads = head_s or tail_s

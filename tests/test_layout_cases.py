@@ -471,3 +471,22 @@ def test_a_writers_name_in_brackets_does_not_close_an_article():
     assert _closes("本报记者 刘梦涛摄")
     assert not _closes("（刘诗瑶）") and not _closes("（邓 妍）".replace(" ", ""))
     assert not _closes("会议强调，要坚持稳中求进工作总基调。")
+
+
+def test_a_byline_under_a_headline_printed_after_its_body_stays_with_it():
+    """Headlines after their bodies, each byline under its headline: the byline between the
+    first headline and the second body is the first article's, since the second body carries a
+    byline of its own (on its last line or under it)."""
+    lead2 = "本报福州 2 月 4 日电  " + OTHER[0]
+    for width in (15, 18):
+        for own in ("line", "glued"):
+            second = [line for p in [lead2, OTHER[1]] for line in wrap(p, width)]
+            if own == "glued":
+                second[-1] += " ■记者 郑海霞"
+            else:
+                second += ["■记者 郑海霞"]
+            lines = (wrap(LEAD, width) + wrap(SECOND, width) + ["", HEAD, "", "□ 杨晓梅", "", ""]
+                     + second + ["", OTHER_HEAD, ""])
+            page = parse_page("\n".join(lines))
+            got = [(a.title, a.reporters) for a in page.articles]
+            assert got == [(HEAD, ["杨晓梅"]), (OTHER_HEAD, ["郑海霞"])], (width, own)
