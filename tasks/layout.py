@@ -652,8 +652,11 @@ W_TOPIC = 40.0       # per unit of missing shared wording across a subheading
 TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usually have in common
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
 W_BYLINE_TWICE = 4.0  # bylines both before and after one body: one of them is a neighbour's
+W_ANNOUNCES_END = 10.0  # a body whose last paragraph announces what follows (全文如下。)
 W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
+# a paragraph announcing what follows: 全文如下。 / 要求如下：
+_ANNOUNCES_RE = re.compile(r"(?:如下|全文|摘要)[。：:]$")
 
 
 def _is_credit(text: str) -> bool:
@@ -927,6 +930,8 @@ class _Scorer:
         # a paragraph that stops mid-phrase, unlike the last paragraph of nearly every article:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
         self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
+        # a paragraph announcing what follows (《规则》全文如下。) ends no article
+        self.announces = [it.kind == "P" and _ANNOUNCES_RE.search(it.text) is not None for it in items]
         # a byline inside a body: under a heading, and over text that is no wire lead, it opens
         # a section of a roundup (本报记者 X; a byline behind ■ or □ is an article's own)
         self.byline_cost = [
@@ -999,6 +1004,8 @@ class _Scorer:
             costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
             if last >= 0 and self.open_end[last]:
                 costs += (W_OPEN_END,)
+            elif last >= 0 and self.announces[last]:
+                costs += (W_ANNOUNCES_END,)
             got = self._tails[j] = (tail_s, costs)
             self._zone_cost[costs] = sum(costs)
         return got
@@ -1043,7 +1050,8 @@ class _Scorer:
                 # a subheading continues its article's topic; a change of topic marks a new article
                 # (asked once for a heading of several lines: its lines stand at one boundary)
                 n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
-                if n_before and n_after and kind[k - 1] != "S":
+                # (not under a paragraph announcing it: 《规则》全文如下。 / 纪检监察机关处理检举控告工作规则)
+                if n_before and n_after and kind[k - 1] != "S" and not self.announces[k - 1]:
                     before, after = grams.span(first, k - 1), grams.span(k + 1, last)
                     shared = (before & after).bit_count() / min(n_before, n_after)
                     costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))

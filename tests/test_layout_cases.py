@@ -490,3 +490,21 @@ def test_a_byline_under_a_headline_printed_after_its_body_stays_with_it():
             page = parse_page("\n".join(lines))
             got = [(a.title, a.reporters) for a in page.articles]
             assert got == [(HEAD, ["杨晓梅"]), (OTHER_HEAD, ["郑海霞"])], (width, own)
+
+
+def test_a_document_given_in_full_stays_with_the_report_that_announces_it():
+    """新华社…电 … 《办法》全文如下。 then the document's own title and articles, the headline
+    printed after it all: the announcement does not end an article, the document is its text."""
+    head = "区政府印发社区微更新管理办法"
+    intro = ["新华社上海 2 月 3 日电  近日，区政府印发了《社区微更新管理办法》，并发出通知，要求各街道认真遵照执行。",
+             "《办法》全文如下。"]
+    doc_title = ["社区微更新", "管理办法"]
+    rules = ["第一条 为了规范社区微更新项目的立项、实施和验收，提升社区公共空间品质，制定本办法。",
+             "第二条 本办法所称社区微更新，是指对社区内小尺度公共空间进行的改造和提升。",
+             "第三条 街道办事处负责本辖区社区微更新项目的组织实施，区建管委负责技术指导。"]
+    for width in (14, 17):
+        lines = ([line for p in intro for line in wrap(p, width)] + [""] + [t for x in doc_title for t in (x, "")]
+                 + [line for p in rules for line in wrap(p, width)] + ["", head, ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == [head], width
+        assert nows(page.articles[0].body) == nows("".join(intro + doc_title + rules)), width
