@@ -1185,6 +1185,9 @@ def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bo
     return len(before & after) / min(len(before), len(after)) <= TOPIC_BREAK
 
 
+PHOTO_STORY_PARAS = 2  # paragraphs of a photo story's text above its credit, at most
+
+
 def _segment(items: list[Item]) -> list[tuple[int, int]]:
     """Choose article spans ``[i, j)`` over the items maximising the summed article score."""
     n = len(items)
@@ -1207,6 +1210,13 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
                 _topic_break(items, k, bigrams) or _closes(items[k - 1].text)
                 or WIRE_START_RE.match(items[k].text)):
             cuts.add(k)
+    # or where a photo story may start: up to PHOTO_STORY_PARAS paragraphs above a photo credit
+    for k, it in enumerate(items):
+        if it.kind == "P" and _is_credit(it.text):
+            for m in range(k - 1, max(0, k - 1 - PHOTO_STORY_PARAS), -1):
+                if items[m].kind != "P" or items[m - 1].kind != "P":
+                    break
+                cuts.add(m)
     order = sorted(cuts)
     grams = _PageGrams(items, bigrams, order)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line

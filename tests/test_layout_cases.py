@@ -508,3 +508,18 @@ def test_a_document_given_in_full_stays_with_the_report_that_announces_it():
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [head], width
         assert nows(page.articles[0].body) == nows("".join(intro + doc_title + rules)), width
+
+
+def test_a_photo_story_printed_with_its_headline_after_it():
+    """A report, then with nothing between a photo story's text, its caption and credit, its
+    byline and its headline; then the next report: the photo story starts at its own text."""
+    story = "会议召开之后，中国海油的员工在海上平台坚守岗位，统筹推进安全生产，确保全年目标任务圆满完成。"
+    for width in (14, 17):
+        lines = ([HEAD, "", "■记者 杨晓梅", ""] + [line for p in [LEAD] + MORE for line in wrap(p, width)]
+                 + wrap(story, width) + ["图为坚守在平台上的员工。", "王泰恒摄", "", "本报记者 刘梦涛", "",
+                                         "海上平台的坚守", "", OTHER_HEAD, ""]
+                 + [line for p in ["本报讯 " + OTHER[0], OTHER[1]] for line in wrap(p, width)])
+        page = parse_page("\n".join(lines))
+        got = [(a.title, a.reporters) for a in page.articles]
+        assert got == [(HEAD, ["杨晓梅"]), ("海上平台的坚守", ["刘梦涛"]), (OTHER_HEAD, [])], width
+        assert nows(page.articles[1].body).startswith(nows(story)), width
