@@ -69,10 +69,11 @@ GLUED_BYLINE_RE = re.compile(
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
 )
+# box labels that open an article, right under its headline
+OPENING_LABELS = frozenset({"核心阅读", "阅读提示", "内容提要", "编者按", "编者的话", "开栏的话"})
 # labels of boxes inside an article, printed on a line of their own: text, not headlines
-BOX_LABELS = frozenset({"核心阅读", "阅读提示", "内容提要", "编者按", "编者的话", "开栏的话", "引子",
-                        "本报评论员", "延伸阅读", "相关链接", "新闻链接", "背景链接", "记者手记", "背景资料",
-                        "专家解读", "小贴士", "新闻背景", "记者观察"})
+BOX_LABELS = OPENING_LABELS | frozenset({"引子", "本报评论员", "延伸阅读", "相关链接", "新闻链接", "背景链接",
+                                         "记者手记", "背景资料", "专家解读", "小贴士", "新闻背景", "记者观察"})
 # a box label behind a bullet (■延伸阅读) looks like a byline: label words are never names
 _LABEL_WORDS = frozenset(label for label in BOX_LABELS if len(label) <= 5)
 # a chapter or section heading of a document (第一章 总则), and a clause that opens a paragraph
@@ -1208,7 +1209,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     for k in range(1, n):
         if items[k].kind == "P" and items[k - 1].kind == "P" and (
                 _topic_break(items, k, bigrams) or _closes(items[k - 1].text)
-                or WIRE_START_RE.match(items[k].text)):
+                or WIRE_START_RE.match(items[k].text) or items[k].text in OPENING_LABELS):
             cuts.add(k)
     # or where a photo story may start: up to PHOTO_STORY_PARAS paragraphs above a photo credit
     for k, it in enumerate(items):

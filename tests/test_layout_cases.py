@@ -523,3 +523,18 @@ def test_a_photo_story_printed_with_its_headline_after_it():
         got = [(a.title, a.reporters) for a in page.articles]
         assert got == [(HEAD, ["杨晓梅"]), ("海上平台的坚守", ["刘梦涛"]), (OTHER_HEAD, [])], width
         assert nows(page.articles[1].body).startswith(nows(story)), width
+
+
+def test_a_box_label_that_opens_an_article_can_start_one():
+    """核心阅读 opens an article under its headline; with the headline printed after the body,
+    the label is where the article starts, even right under another article's last paragraph."""
+    core = "五角场的双创企业和科技园区近日迎来一批新举措，区发改委推出扶持初创团队的十项措施。"
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队落地生根。",
+             "打造样板间，既要做好空间载体，也要做好服务配套，让双创企业在五角场少跑腿、快成长。"]
+    for width in (15, 18):
+        lines = (["让创新创业在五角场扎根", ""] + [line for p in first for line in wrap(p, width)]
+                 + ["核心阅读"] + wrap(core, width) + [line for p in OTHER for line in wrap(p, width)]
+                 + ["", OTHER_HEAD, ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
+        assert page.articles[1].paragraphs[0].text == "核心阅读", width
