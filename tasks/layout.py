@@ -656,6 +656,8 @@ W_BYLINE_TWICE = 4.0  # bylines both before and after one body: one of them is a
 W_ANNOUNCES_END = 10.0  # a body whose last paragraph announces what follows (全文如下。)
 W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
+# the signature closing an editor's note over a roundup: ——编 者
+EDITOR_NOTE_RE = re.compile(r"^——\s*编\s*者\s*$")
 # a paragraph announcing what follows: 全文如下。 / 要求如下：
 _ANNOUNCES_RE = re.compile(r"(?:如下|全文|摘要)[。：:]$")
 
@@ -932,6 +934,7 @@ class _Scorer:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
         self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
         # a paragraph announcing what follows (《规则》全文如下。) ends no article
+        self.editor_note = [it.kind == "S" and EDITOR_NOTE_RE.match(it.text) is not None for it in items]
         self.announces = [it.kind == "P" and _ANNOUNCES_RE.search(it.text) is not None for it in items]
         # a byline inside a body: under a heading, and over text that is no wire lead, it opens
         # a section of a roundup (本报记者 X; a byline behind ■ or □ is an article's own)
@@ -1036,6 +1039,7 @@ class _Scorer:
             return got
         kind, grams, special = self.kind, self.grams, self.special
         costs: list[float] = []
+        roundup = False  # under an editor's note (——编 者): sections on one theme follow
         x = bisect.bisect_left(special, first)
         while x < len(special) and special[x] <= last:
             k = special[x]
@@ -1048,11 +1052,14 @@ class _Scorer:
                     costs.append(W_MARKER_MID)
             elif kd == "S":
                 costs.append(self.sub_cost[k])  # a headline-looking line used as subheading
+                if self.editor_note[k]:
+                    roundup = True
+                    continue
                 # a subheading continues its article's topic; a change of topic marks a new article
                 # (asked once for a heading of several lines: its lines stand at one boundary)
                 n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
                 # (not under a paragraph announcing it: 《规则》全文如下。 / 纪检监察机关处理检举控告工作规则)
-                if n_before and n_after and kind[k - 1] != "S" and not self.announces[k - 1]:
+                if n_before and n_after and kind[k - 1] != "S" and not self.announces[k - 1] and not roundup:
                     before, after = grams.span(first, k - 1), grams.span(k + 1, last)
                     shared = (before & after).bit_count() / min(n_before, n_after)
                     costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))

@@ -538,3 +538,32 @@ def test_a_box_label_that_opens_an_article_can_start_one():
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
         assert page.articles[1].paragraphs[0].text == "核心阅读", width
+
+
+FARM_NOTE = "立春时节，各地春耕备耕有序开展。农民用上了哪些新设备？农资准备是否充足？记者走访了几个地方。"
+FARM_SECTIONS = [
+    ("汇民农机合作社——", "检修农机 就等下地", "本报记者 张 帆",
+     ["春节期间，合作社的袁师傅没得闲，拖拉机跑了一年，得保养；四年前买的设备，今年该换离合了。",
+      "他带着两名徒弟，把十二台拖拉机逐一拆开检修，换下磨损的零件，加满机油，只等天气转暖下地。"]),
+    ("同丰种业公司——", "备齐良种 送货到家", "本报记者 韩俊杰",
+     ["年前，公司就与两家物流企业签订协议，将五百多袋玉米和小麦良种提前运到各个村的仓库。",
+      "为了减少村民出行，公司的业务员把订单送到农户家门口，记账、收款都在手机上完成。"]),
+]
+
+
+def test_sections_under_an_editors_note_are_one_roundup():
+    """An editor's note signed ——编 者 over sections, each with its own heading and byline and a
+    subject of its own: the sections are one roundup, not articles."""
+    title = "扎实抓好春季农业生产"
+    for width in (14, 17):
+        lines = [title, "", "■记者 韩岳廷", ""] + wrap(FARM_NOTE, width) + ["", "——编 者", ""]
+        body = [FARM_NOTE, "——编 者"]
+        for kicker, head, byline, paras in FARM_SECTIONS:
+            lines += [kicker, "", head, "", byline, ""]
+            body += [kicker, head, byline] + paras
+            for p in paras:
+                lines += wrap(p, width)
+        lines += ["", HEAD, "", "■记者 杨晓梅", ""] + wrap(LEAD, width) + wrap(SECOND, width)
+        page = parse_page("\n".join(lines))
+        assert [(a.title, a.reporters) for a in page.articles] == [(title, ["韩岳廷"]), (HEAD, ["杨晓梅"])], width
+        assert nows(page.articles[0].body) == nows("".join(body)), width
