@@ -32,6 +32,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
+from schemas._fast import validate as fast_validate
 from tasks.decode import _source_path, discover, read_document
 from tasks.keywords import idf_from_frequencies, keywords_table, prepared_frequencies
 from tasks.layout import parse_page
@@ -340,7 +341,7 @@ def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
     frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
         "article_id", "method", "rank"
     )
-    return DERIVED_TABLES["keywords"].validate(frame)
+    return fast_validate(DERIVED_TABLES["keywords"], frame)
 
 
 def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: WordCounts) -> dict[str, float]:
