@@ -317,10 +317,16 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     s = words if isinstance(words, pl.Series) else pl.Series(list(words), dtype=pl.Utf8)
     frame = pl.DataFrame({"token": s.cast(pl.Utf8)})
     table = pl.DataFrame(schema=IDF_SCHEMA) if idf is None else idf.select("token", "idf")
+    found = frame.with_row_index("_row").join(
+        table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left"
+    )
+    # jieba's table (some 270,000 words) is joined with the words the corpus IDF lacks only:
+    # none, when the IDF was learned from the tokens being scored
+    unseen = found.filter(pl.col("idf_c").is_null()).select("token").unique()
+    jieba = jieba_idf().rename({"idf": "idf_j"})
+    jieba = unseen.join(jieba, on="token", how="inner") if unseen.height else jieba.clear()
     return (
-        frame.with_row_index("_row")
-        .join(table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left")
-        .join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="left")
+        found.join(jieba, on="token", how="left")
         .sort("_row")
         .select(
             "token",
@@ -380,38 +386,42 @@ def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFram
     cand = prepared.filter(pl.col("cand") & pl.col("pos").is_in(sorted(TEXTRANK_POS))).select(
         "i", "article_id", "keyword"
     )
-    words = cand.select("article_id", "keyword").unique().sort("article_id", "keyword")
-    words = words.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    cand = cand.join(words, on=["article_id", "keyword"], how="left", maintain_order="left")
+    if cand.height == 0:
+        return (pl.DataFrame(schema={"node": pl.Int64, "article_id": pl.Utf8, "keyword": pl.Utf8}),
+                pl.DataFrame(schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64}))
+    # Integer codes in (article, keyword) order: the rows come in article order (prepared is
+    # sorted by article_id), so an article's code counts the changes of article before it.
+    codes = cand.select(
+        ((pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True).cum_sum() - 1)
+        .cast(pl.Int64).alias("a"),
+        pl.col("keyword").rank("dense").cast(pl.Int64).alias("k"),
+    )
+    a = codes["a"].to_numpy()
+    word_key = a * (int(codes["k"].max()) + 1) + codes["k"].to_numpy()
+    first, node = np.unique(word_key, return_index=True, return_inverse=True)[1:]
+    n = len(first)
     # Candidates are in article order, so those within the window of one are among the next
     # span - 1 candidates: shifted copies of the columns find every pair without a join.
-    one_way = pl.concat(
-        [
-            cand.select(
-                pl.col("node").alias("s"),
-                pl.col("node").shift(-k).alias("t"),
-                ((pl.col("article_id").shift(-k) == pl.col("article_id"))
-                 & (pl.col("i").shift(-k) - pl.col("i") < span)).alias("near"),
-            ).filter("near")
-            for k in range(1, span)
-        ]
-    ).select("s", "t")
-    edges = (
-        pl.concat([one_way, one_way.select(s="t", t="s")])
-        .group_by("s", "t")
-        .agg(pl.len().cast(pl.Float64).alias("w"))
-    )
+    i = cand["i"].to_numpy()
+    s_parts, t_parts = [], []
+    for k in range(1, span):
+        near = (a[k:] == a[:-k]) & (i[k:] - i[:-k] < span)
+        s_parts.append(node[:-k][near])
+        t_parts.append(node[k:][near])
+    one_s, one_t = np.concatenate(s_parts), np.concatenate(t_parts)
+    pair = np.concatenate([one_s * n + one_t, one_t * n + one_s])  # both directions
+    pair, count = np.unique(pair, return_counts=True)  # sorted by (s, t)
+    s, t = pair // n, pair % n
     # Renumber the nodes that have an edge to 0..n-1, keeping their order.
-    used = edges.select(pl.col("s").alias("node")).unique().sort("node")
-    used = used.with_row_index("new").with_columns(pl.col("new").cast(pl.Int64))
-    nodes = words.join(used, on="node", how="inner").sort("new").select(
-        pl.col("new").alias("node"), "article_id", "keyword"
+    used = np.unique(s)
+    new = np.full(n, -1, dtype=np.int64)
+    new[used] = np.arange(len(used), dtype=np.int64)
+    nodes = cand.select("article_id", "keyword")[first[used]].select(
+        pl.Series("node", np.arange(len(used), dtype=np.int64)), "article_id", "keyword"
     )
-    edges = (
-        edges.join(used.rename({"node": "s", "new": "s2"}), on="s")
-        .join(used.rename({"node": "t", "new": "t2"}), on="t")
-        .select(pl.col("s2").alias("s"), pl.col("t2").alias("t"), "w")
-        .sort("s", "t")
+    edges = pl.DataFrame(
+        {"s": new[s], "t": new[t], "w": count.astype(np.float64)},
+        schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64},
     )
     return nodes, edges
 

@@ -324,6 +324,23 @@ def test_textrank_matches_a_hand_computed_graph() -> None:
     assert w["丙丙"] == w["甲甲"]  # a tie: broken by keyword, 丙 (U+4E19) before 甲 (U+7532)
 
 
+
+def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
+    """Two articles with the same words get a graph each (no edge across them, nodes numbered
+    in (article, keyword) order); an article without TextRank candidates gives no rows."""
+    toks = ["乙乙", "甲甲", "乙乙", "甲甲", "丙丙"]
+    frame = pl.DataFrame({"article_id": ["b"] * 5 + ["a"] * 5, "token": toks * 2, "pos": ["n"] * 10})
+    nodes, edges = kw._graph(kw._prepare(frame), kw.SPAN)
+    assert nodes.rows() == [(0, "a", "丙丙"), (1, "a", "乙乙"), (2, "a", "甲甲"),
+                            (3, "b", "丙丙"), (4, "b", "乙乙"), (5, "b", "甲甲")]
+    assert edges["s"].to_list() == sorted(edges["s"].to_list())
+    assert not edges.filter((pl.col("s") < 3) != (pl.col("t") < 3)).height  # none across
+    # 乙乙-甲甲 pairs: positions (0,1), (0,3), (1,2), (2,3): 4 co-occurrences each way
+    assert edges.filter(s=1, t=2)["w"].to_list() == [4.0] and edges.filter(s=2, t=1)["w"].to_list() == [4.0]
+    none = pl.DataFrame({"article_id": ["a", "a"], "token": ["我们", "，"], "pos": ["r", "x"]})
+    assert kw.textrank_keywords(none).is_empty()
+    assert kw.keywords_table(none).schema == kw.KEYWORDS_SCHEMA
+
 # --- all dev pages -----------------------------------------------------------------------------
 
 
