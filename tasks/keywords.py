@@ -192,7 +192,7 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     if missing:
         raise ValueError(f"tokens lack column(s) {sorted(missing)}")
     order = ["article_id", "char_start"] if "char_start" in names else ["article_id"]
-    return (
+    rows = (
         lf.select(
             pl.col("article_id").cast(pl.Utf8),
             pl.col("token").cast(pl.Utf8),
@@ -200,17 +200,51 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             *([pl.col("char_start")] if "char_start" in names else []),
         )
         .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
-        .sort(order, maintain_order=True)
-        .select(
-            "article_id",
-            pl.col("token").str.strip_chars().alias("keyword"),
-            "pos",
-            candidate_mask().alias("cand"),
-        )
-        .with_row_index("i")
-        .with_columns(pl.col("i").cast(pl.Int64))
         .collect()
     )
+    rows = _in_order(rows, order).select(
+        "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos"
+    )
+    return rows.with_columns(_candidates(rows).alias("cand")).with_row_index("i").with_columns(
+        pl.col("i").cast(pl.Int64)
+    )
+
+
+def _in_order(rows: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """``rows.sort(order, maintain_order=True)``. Tokens come grouped by article, each article's
+    in order (as the pipeline writes them): then only the articles are sorted, not the rows."""
+    a = pl.col("article_id")
+    new_run = (a != a.shift(1)).fill_null(True)
+    checks = [new_run.sum().alias("runs"), a.n_unique().alias("articles")]
+    if len(order) > 1:
+        c = pl.col(order[1])
+        checks += [c.is_null().any().alias("nulls"), (~new_run & (c < c.shift(1))).any().alias("back")]
+    got = rows.select(checks).row(0, named=True)
+    if rows.height == 0 or got["runs"] != got["articles"] or got.get("nulls") or got.get("back"):
+        return rows.sort(order, maintain_order=True)
+    starts = rows.select(new_run.arg_true())["article_id"].to_numpy().astype(np.int64)
+    lengths = np.diff(np.append(starts, rows.height))
+    runs = pl.DataFrame({"article_id": rows["article_id"].gather(starts), "start": starts, "n": lengths})
+    runs = runs.sort("article_id")  # one run per article: no ties
+    start, n = runs["start"].to_numpy(), runs["n"].to_numpy()
+    # positions start, start+1, ... start+n-1 of each run, runs in article order
+    offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    return rows[np.repeat(start, n) + offsets]
+
+
+def _candidates(rows: pl.DataFrame) -> pl.Series:
+    """:func:`candidate_mask` of prepared ``rows`` (``keyword`` already stripped, ``pos``):
+    the cheap conditions on every row, the regex and the stop words only where those hold."""
+    word = pl.col("keyword")
+    cheap = rows.select(
+        ((word.str.len_chars() >= 2) & ~pl.col("pos").fill_null("x").is_in(sorted(EXCLUDED_POS))).arg_true()
+    ).to_series()
+    rest = rows[cheap].select(
+        word.str.contains(_WORDLIKE) & ~word.str.to_lowercase().is_in(sorted(stopwords()))
+    ).to_series()
+    mask = np.zeros(rows.height, dtype=bool)
+    mask[cheap.to_numpy()] = rest.to_numpy()
+    return pl.Series("cand", mask, dtype=pl.Boolean)
 
 
 def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:

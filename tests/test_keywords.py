@@ -341,6 +341,21 @@ def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
     assert kw.textrank_keywords(none).is_empty()
     assert kw.keywords_table(none).schema == kw.KEYWORDS_SCHEMA
 
+
+def test_row_order_of_the_tokens_does_not_matter(seed: dict[str, pl.DataFrame]) -> None:
+    """Tokens as the pipeline writes them (grouped by article, in order: only the articles are
+    sorted) and the same rows shuffled (sorted row by row) give the same prepared rows."""
+    tokens = seed["tokens"].select("article_id", "token", "pos", "char_start")
+    shuffled = tokens.sample(fraction=1.0, shuffle=True, seed=11)
+    assert kw._prepare(shuffled).equals(kw._prepare(tokens))
+    backwards = pl.concat([g for _, g in tokens.group_by("article_id", maintain_order=True)][::-1])
+    assert kw._prepare(backwards).equals(kw._prepare(tokens))
+    assert kw._prepare(backwards.drop("char_start")).equals(kw._prepare(tokens.drop("char_start")))
+    prepared = kw._prepare(tokens)
+    expected = tokens.sort("article_id", "char_start").with_columns(kw.candidate_mask().alias("cand"))
+    assert prepared["article_id"].equals(expected["article_id"])
+    assert prepared["cand"].equals(expected["cand"])
+
 # --- all dev pages -----------------------------------------------------------------------------
 
 
