@@ -356,15 +356,19 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     )
     # jieba's table (some 270,000 words) is joined with the words the corpus IDF lacks only:
     # none, when the IDF was learned from the tokens being scored
+    # (a process that never meets such a word never loads jieba's table: ~90 MB less)
     unseen = found.filter(pl.col("idf_c").is_null()).select("token").unique()
-    jieba = jieba_idf().rename({"idf": "idf_j"})
-    jieba = unseen.join(jieba, on="token", how="inner") if unseen.height else jieba.clear()
+    if unseen.height:
+        jieba = unseen.join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="inner")
+        median = jieba_median_idf()
+    else:
+        jieba, median = pl.DataFrame(schema={"token": pl.Utf8, "idf_j": pl.Float64}), 0.0
     return (
         found.join(jieba, on="token", how="left")
         .sort("_row")
         .select(
             "token",
-            pl.coalesce("idf_c", "idf_j", pl.lit(jieba_median_idf())).alias("idf"),
+            pl.coalesce("idf_c", "idf_j", pl.lit(median)).alias("idf"),
             pl.when(pl.col("idf_c").is_not_null())
             .then(pl.lit("corpus"))
             .when(pl.col("idf_j").is_not_null())

@@ -210,6 +210,18 @@ def test_jieba_idf_is_the_shipped_file() -> None:
     assert all(ref.idf_freq[w] == v for w, v in some.iter_rows())
 
 
+
+def test_known_words_do_not_load_jiebas_table(seed: dict[str, pl.DataFrame]) -> None:
+    """Scoring with an IDF that knows every word (as the pipeline's second pass does) never
+    reads jieba's table (some 90 MB in each worker that would)."""
+    learned = kw.learn_idf(seed["tokens"])
+    kw.jieba_idf.cache_clear()
+    kw.jieba_median_idf.cache_clear()
+    got = kw.lookup_idf(learned["token"].head(50), learned)
+    assert got["source"].unique().to_list() == ["corpus"]
+    assert got["idf"].to_list() == learned["idf"].head(50).to_list()
+    assert kw.jieba_idf.cache_info().currsize == 0
+
 def test_unseen_word_falls_back_to_jieba(
     seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]
 ) -> None:
