@@ -182,12 +182,14 @@ def jieba_median_idf() -> float:
 # Inputs
 
 
-def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+def _prepare(tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None = None) -> pl.DataFrame:
     """One row per token: ``i`` (a global position that follows each article's token order,
     articles contiguous and sorted by id), ``article_id``, ``keyword`` (the token stripped of
-    surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`)."""
+    surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`); then those of the
+    columns ``keep`` that ``tokens`` has, as they are."""
     lf = tokens.lazy()
     names = lf.collect_schema().names()
+    kept = [c for c in keep or [] if c in names and c not in ("article_id", "token", "pos", "char_start")]
     missing = {"article_id", "token", "pos"} - set(names)
     if missing:
         raise ValueError(f"tokens lack column(s) {sorted(missing)}")
@@ -198,16 +200,17 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             pl.col("token").cast(pl.Utf8),
             pl.col("pos").cast(pl.Utf8),
             *([pl.col("char_start")] if "char_start" in names else []),
+            *kept,
         )
         .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
         .collect()
     )
     rows = _in_order(rows, order).select(
-        "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos"
+        "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos", *kept
     )
     return rows.with_columns(_candidates(rows).alias("cand")).with_row_index("i").with_columns(
         pl.col("i").cast(pl.Int64)
-    )
+    ).select("i", "article_id", "keyword", "pos", "cand", *kept)
 
 
 def _in_order(rows: pl.DataFrame, order: list[str]) -> pl.DataFrame:
@@ -335,8 +338,35 @@ def idf_from_frequencies(
 def prepared_frequencies(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, int]:
     """:func:`document_frequencies` of tokens in the form keywords are scored in (stripped of
     surrounding white space), as :func:`keywords_table` learns them."""
-    prepared = _prepare(tokens)
-    return document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
+    return prepared_input(tokens)[0]
+
+
+def prepared_input(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[tuple[pl.DataFrame, int], pl.DataFrame]:
+    """:func:`prepared_frequencies` of ``tokens`` and their keyword candidates: the rows of
+    :func:`_prepare` that are candidates (``i, article_id, keyword, pos``, positions kept), plus
+    ``doc_id`` when ``tokens`` has it. :func:`keywords_from_candidates` scores them as
+    :func:`keywords_table` scores the tokens, without preparing them again."""
+    prepared = _prepare(tokens, keep=["doc_id"])
+    frequencies = document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
+    return frequencies, prepared.filter("cand").drop("cand")
+
+
+def keywords_from_candidates(
+    candidates: pl.DataFrame, *, top_k: int = 10, idf: pl.DataFrame
+) -> pl.DataFrame:
+    """:func:`keywords_table` of the tokens whose candidates :func:`prepared_input` gave (the
+    same rows: every method looks at candidates only, at their positions ``i``)."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    prepared = candidates.select("i", "article_id", "keyword", "pos", pl.lit(True).alias("cand"))
+    if prepared.height == 0:
+        return _empty()
+    parts = [_tfidf(prepared, idf, top_k), _textrank(prepared, top_k)]
+    return (
+        pl.concat([p.select(KEYWORDS_SCHEMA.names()) for p in parts])
+        .cast(dict(KEYWORDS_SCHEMA))
+        .sort("article_id", "method", "rank")
+    )
 
 
 def _learned(prepared: pl.DataFrame) -> pl.DataFrame:

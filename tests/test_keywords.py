@@ -368,6 +368,23 @@ def test_row_order_of_the_tokens_does_not_matter(seed: dict[str, pl.DataFrame]) 
     assert prepared["article_id"].equals(expected["article_id"])
     assert prepared["cand"].equals(expected["cand"])
 
+
+def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]) -> None:
+    """The pipeline's second pass scores the candidates a batch kept (prepared_input) instead of
+    preparing the tokens again: same keywords, same frequencies, for any IDF."""
+    tokens = seed["tokens"].select("article_id", "doc_id", "token", "pos", "char_start")
+    frequencies, candidates = kw.prepared_input(tokens)
+    assert frequencies[0].sort("token").equals(kw.prepared_frequencies(tokens)[0].sort("token"))
+    assert candidates.columns == ["i", "article_id", "keyword", "pos", "doc_id"]
+    for idf in (kw.learn_idf(tokens), kw.learn_idf(day["tokens"])):
+        expected = kw.keywords_table(tokens.drop("doc_id"), idf=idf)
+        assert expected.height > 0
+        assert kw.keywords_from_candidates(candidates.drop("doc_id"), idf=idf).equals(expected)
+    none = tokens.filter(pl.col("pos") == "x")
+    assert kw.keywords_from_candidates(kw.prepared_input(none)[1], idf=kw.learn_idf(tokens)).equals(
+        kw.keywords_table(none, idf=kw.learn_idf(tokens))
+    )
+
 # --- all dev pages -----------------------------------------------------------------------------
 
 
