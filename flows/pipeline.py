@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -32,8 +33,15 @@ from prefect.task_runners import ProcessPoolTaskRunner
 
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
+from schemas._fast import validate as fast_validate
 from tasks.decode import _source_path, discover, read_document
-from tasks.keywords import idf_from_frequencies, keywords_table, prepared_frequencies
+from tasks.keywords import (
+    idf_from_frequencies,
+    keywords_from_candidates,
+    keywords_table,
+    prepared_frequencies,
+    prepared_input,
+)
 from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
@@ -228,7 +236,9 @@ def process_batch(
         quarantined.setdefault(path_of.get(doc_id, doc_id), reason)
     tables, written = dict(result.tables), []
     t6 = time.perf_counter()
-    frequencies = prepared_frequencies(tables["tokens"].select(*KEYWORD_INPUT))
+    frequencies, candidates = prepared_input(tables["tokens"].select(*KEYWORD_INPUT))
+    if out_dir is not None:  # for the keywords' second pass, which need not prepare them again
+        write_candidates(candidates, candidates_path(Path(out_dir), store.part_name(index, part_tag)))
     seconds["keywords"] = time.perf_counter() - t6
     if out_dir is not None:
         t7 = time.perf_counter()
@@ -312,7 +322,11 @@ def keywords_part_task(index: int, jobs: list[tuple[Path, Path]], idf_path: Path
     idf = pl.read_parquet(idf_path)
     rows = 0
     for tokens_part, out in jobs:
-        frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)), idf)
+        side = candidates_path(tokens_part.parent.parent, tokens_part.name)
+        if side.is_file():  # a part this run's batches wrote: its candidates are ready
+            frame = keywords_of_candidates(pl.read_parquet(side), idf)
+        else:
+            frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)), idf)
         store.write_parquet(frame, out)
         rows += frame.height
     return rows, time.perf_counter() - t0
@@ -336,11 +350,44 @@ KEYWORD_INPUT_SCHEMA = {c: TOKENS_SCHEMA[c] for c in KEYWORD_INPUT}
 def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
     """The ``keywords`` rows of the articles in ``tokens`` (whole articles), validated."""
     docs = tokens.select("article_id", "doc_id").unique()
-    frame = keywords_table(tokens.drop("doc_id"), idf=idf).join(docs, on="article_id", how="left")
+    return _keywords_rows(keywords_table(tokens.drop("doc_id"), idf=idf), docs)
+
+
+def keywords_of_candidates(candidates: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
+    """:func:`keywords_of_part` of the tokens whose keyword candidates (with ``doc_id``) a batch
+    wrote (:func:`tasks.keywords.prepared_input`): the same rows."""
+    docs = candidates.select("article_id", "doc_id").unique()
+    return _keywords_rows(keywords_from_candidates(candidates.drop("doc_id"), idf=idf), docs)
+
+
+def _keywords_rows(keywords: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
+    frame = keywords.join(docs, on="article_id", how="left")
     frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
         "article_id", "method", "rank"
     )
-    return DERIVED_TABLES["keywords"].validate(frame)
+    return fast_validate(DERIVED_TABLES["keywords"], frame)
+
+
+#: Where a batch leaves the keyword candidates of its tokens part for the keywords' second pass,
+#: below the run's staging directory (removed before the commit).
+CANDIDATES_DIR = "_keyword_candidates"
+
+
+def candidates_path(staging: Path, part: str) -> Path:
+    return Path(staging) / CANDIDATES_DIR / Path(part).name
+
+
+def write_candidates(candidates: pl.DataFrame, path: Path) -> None:
+    """Parquet with lz4 and no statistics (read once, moments later: the cheapest to write that
+    stays small, its ids dictionary-encoded: a tenth of uncompressed Arrow); written to a
+    temporary file and moved into place, so a retried batch replaces it whole."""
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        candidates.write_parquet(tmp, compression="lz4", statistics=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: WordCounts) -> dict[str, float]:
@@ -375,6 +422,7 @@ def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: Wor
     for future in second:
         secs += future.result()[1]
     idf_path.unlink()
+    shutil.rmtree(writer.staging / CANDIDATES_DIR, ignore_errors=True)
     if not parts:  # no tokens part at all: still one (empty) part, so the table has its schema
         store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORD_INPUT_SCHEMA), idf),
                             out_dir / store.part_name(0, writer.tag))

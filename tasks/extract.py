@@ -184,6 +184,10 @@ _REL = r"(?:(?<!如)今年(?![轻龄])|(?<![辞除减失])去年(?![薪级龄])|
 _XUN = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, 31)}
 
 _DATE = re.compile(
+    # every alternative starts with a digit, a Chinese digit or 十, or 今去明前: a search
+    # rejects any other position at once instead of trying each alternative there
+    rf"(?=[\d{_CN_YEAR_DIGITS}十今去明前])"
+    rf"(?:"
     # 1. [year | relative year] month [day | 旬]
     rf"(?:(?P<ypart>{_year('')}){_S}|(?P<rel>{_REL}){_S})?"
     rf"{_month('')}(?:{_S}(?:{_day('', allow_open=True)}|(?P<xun>[上中下]旬))|(?P<fen>份))?"
@@ -196,6 +200,7 @@ _DATE = re.compile(
     # 5. a day alone at the start of a clause, followed by a time of day, 电 or a comma
     rf"|(?:^|(?<=[，。；：、（(“”\s]))(?P<bd>\d{{1,2}}){_S}日"
     rf"(?=电|上午|下午|晚|凌晨|中午|早|夜|白天|，|,|{_CONN}\d{{1,2}}{_S}日)"
+    r")"
 )
 # the end of a range, anchored after a connector; every part optional, checked by the caller
 _DATE_END = re.compile(
@@ -462,6 +467,8 @@ _SCALE = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(1
 
 _CN_NUM_CHARS = "〇零一二两三四五六七八九十百千万亿"
 _NUMBER = re.compile(
+    # every alternative starts with a digit or a Chinese numeral (see _DATE)
+    rf"(?=[\d{_CN_NUM_CHARS}])(?:"
     # 百分之三十 / 千分之五 / 百分之12.5
     rf"(?P<pct>[百千])分之(?P<pctnum>\d++(?:\.\d++)?|[{_CN_NUM_CHARS}]++(?:点[{_CN_DIGITS}]{{1,6}})?)"
     # 三分之一
@@ -471,6 +478,7 @@ _NUMBER = re.compile(
     # 两千 / 十余 / 三点五
     rf"|(?<![{_CN_NUM_CHARS}])(?P<cn>[〇零一二两三四五六七八九十][{_CN_NUM_CHARS}]*+)"
     rf"(?P<cndec>点[{_CN_DIGITS}]{{1,6}})?"
+    r")"
 )
 _TAIL = re.compile(
     rf"{_S}(?P<ap1>多|余|来)?{_S}"

@@ -182,35 +182,72 @@ def jieba_median_idf() -> float:
 # Inputs
 
 
-def _prepare(tokens: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+def _prepare(tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None = None) -> pl.DataFrame:
     """One row per token: ``i`` (a global position that follows each article's token order,
     articles contiguous and sorted by id), ``article_id``, ``keyword`` (the token stripped of
-    surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`)."""
+    surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`); then those of the
+    columns ``keep`` that ``tokens`` has, as they are."""
     lf = tokens.lazy()
     names = lf.collect_schema().names()
+    kept = [c for c in keep or [] if c in names and c not in ("article_id", "token", "pos", "char_start")]
     missing = {"article_id", "token", "pos"} - set(names)
     if missing:
         raise ValueError(f"tokens lack column(s) {sorted(missing)}")
     order = ["article_id", "char_start"] if "char_start" in names else ["article_id"]
-    return (
+    rows = (
         lf.select(
             pl.col("article_id").cast(pl.Utf8),
             pl.col("token").cast(pl.Utf8),
             pl.col("pos").cast(pl.Utf8),
             *([pl.col("char_start")] if "char_start" in names else []),
+            *kept,
         )
         .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
-        .sort(order, maintain_order=True)
-        .select(
-            "article_id",
-            pl.col("token").str.strip_chars().alias("keyword"),
-            "pos",
-            candidate_mask().alias("cand"),
-        )
-        .with_row_index("i")
-        .with_columns(pl.col("i").cast(pl.Int64))
         .collect()
     )
+    rows = _in_order(rows, order).select(
+        "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos", *kept
+    )
+    return rows.with_columns(_candidates(rows).alias("cand")).with_row_index("i").with_columns(
+        pl.col("i").cast(pl.Int64)
+    ).select("i", "article_id", "keyword", "pos", "cand", *kept)
+
+
+def _in_order(rows: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """``rows.sort(order, maintain_order=True)``. Tokens come grouped by article, each article's
+    in order (as the pipeline writes them): then only the articles are sorted, not the rows."""
+    a = pl.col("article_id")
+    new_run = (a != a.shift(1)).fill_null(True)
+    checks = [new_run.sum().alias("runs"), a.n_unique().alias("articles")]
+    if len(order) > 1:
+        c = pl.col(order[1])
+        checks += [c.is_null().any().alias("nulls"), (~new_run & (c < c.shift(1))).any().alias("back")]
+    got = rows.select(checks).row(0, named=True)
+    if rows.height == 0 or got["runs"] != got["articles"] or got.get("nulls") or got.get("back"):
+        return rows.sort(order, maintain_order=True)
+    starts = rows.select(new_run.arg_true())["article_id"].to_numpy().astype(np.int64)
+    lengths = np.diff(np.append(starts, rows.height))
+    runs = pl.DataFrame({"article_id": rows["article_id"].gather(starts), "start": starts, "n": lengths})
+    runs = runs.sort("article_id")  # one run per article: no ties
+    start, n = runs["start"].to_numpy(), runs["n"].to_numpy()
+    # positions start, start+1, ... start+n-1 of each run, runs in article order
+    offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    return rows[np.repeat(start, n) + offsets]
+
+
+def _candidates(rows: pl.DataFrame) -> pl.Series:
+    """:func:`candidate_mask` of prepared ``rows`` (``keyword`` already stripped, ``pos``):
+    the cheap conditions on every row, the regex and the stop words only where those hold."""
+    word = pl.col("keyword")
+    cheap = rows.select(
+        ((word.str.len_chars() >= 2) & ~pl.col("pos").fill_null("x").is_in(sorted(EXCLUDED_POS))).arg_true()
+    ).to_series()
+    rest = rows[cheap].select(
+        word.str.contains(_WORDLIKE) & ~word.str.to_lowercase().is_in(sorted(stopwords()))
+    ).to_series()
+    mask = np.zeros(rows.height, dtype=bool)
+    mask[cheap.to_numpy()] = rest.to_numpy()
+    return pl.Series("cand", mask, dtype=pl.Boolean)
 
 
 def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:
@@ -301,8 +338,35 @@ def idf_from_frequencies(
 def prepared_frequencies(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, int]:
     """:func:`document_frequencies` of tokens in the form keywords are scored in (stripped of
     surrounding white space), as :func:`keywords_table` learns them."""
-    prepared = _prepare(tokens)
-    return document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
+    return prepared_input(tokens)[0]
+
+
+def prepared_input(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[tuple[pl.DataFrame, int], pl.DataFrame]:
+    """:func:`prepared_frequencies` of ``tokens`` and their keyword candidates: the rows of
+    :func:`_prepare` that are candidates (``i, article_id, keyword, pos``, positions kept), plus
+    ``doc_id`` when ``tokens`` has it. :func:`keywords_from_candidates` scores them as
+    :func:`keywords_table` scores the tokens, without preparing them again."""
+    prepared = _prepare(tokens, keep=["doc_id"])
+    frequencies = document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
+    return frequencies, prepared.filter("cand").drop("cand")
+
+
+def keywords_from_candidates(
+    candidates: pl.DataFrame, *, top_k: int = 10, idf: pl.DataFrame
+) -> pl.DataFrame:
+    """:func:`keywords_table` of the tokens whose candidates :func:`prepared_input` gave (the
+    same rows: every method looks at candidates only, at their positions ``i``)."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    prepared = candidates.select("i", "article_id", "keyword", "pos", pl.lit(True).alias("cand"))
+    if prepared.height == 0:
+        return _empty()
+    parts = [_tfidf(prepared, idf, top_k), _textrank(prepared, top_k)]
+    return (
+        pl.concat([p.select(KEYWORDS_SCHEMA.names()) for p in parts])
+        .cast(dict(KEYWORDS_SCHEMA))
+        .sort("article_id", "method", "rank")
+    )
 
 
 def _learned(prepared: pl.DataFrame) -> pl.DataFrame:
@@ -317,14 +381,24 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     s = words if isinstance(words, pl.Series) else pl.Series(list(words), dtype=pl.Utf8)
     frame = pl.DataFrame({"token": s.cast(pl.Utf8)})
     table = pl.DataFrame(schema=IDF_SCHEMA) if idf is None else idf.select("token", "idf")
+    found = frame.with_row_index("_row").join(
+        table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left"
+    )
+    # jieba's table (some 270,000 words) is joined with the words the corpus IDF lacks only:
+    # none, when the IDF was learned from the tokens being scored
+    # (a process that never meets such a word never loads jieba's table: ~90 MB less)
+    unseen = found.filter(pl.col("idf_c").is_null()).select("token").unique()
+    if unseen.height:
+        jieba = unseen.join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="inner")
+        median = jieba_median_idf()
+    else:
+        jieba, median = pl.DataFrame(schema={"token": pl.Utf8, "idf_j": pl.Float64}), 0.0
     return (
-        frame.with_row_index("_row")
-        .join(table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left")
-        .join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="left")
+        found.join(jieba, on="token", how="left")
         .sort("_row")
         .select(
             "token",
-            pl.coalesce("idf_c", "idf_j", pl.lit(jieba_median_idf())).alias("idf"),
+            pl.coalesce("idf_c", "idf_j", pl.lit(median)).alias("idf"),
             pl.when(pl.col("idf_c").is_not_null())
             .then(pl.lit("corpus"))
             .when(pl.col("idf_j").is_not_null())
@@ -380,38 +454,42 @@ def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFram
     cand = prepared.filter(pl.col("cand") & pl.col("pos").is_in(sorted(TEXTRANK_POS))).select(
         "i", "article_id", "keyword"
     )
-    words = cand.select("article_id", "keyword").unique().sort("article_id", "keyword")
-    words = words.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    cand = cand.join(words, on=["article_id", "keyword"], how="left", maintain_order="left")
+    if cand.height == 0:
+        return (pl.DataFrame(schema={"node": pl.Int64, "article_id": pl.Utf8, "keyword": pl.Utf8}),
+                pl.DataFrame(schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64}))
+    # Integer codes in (article, keyword) order: the rows come in article order (prepared is
+    # sorted by article_id), so an article's code counts the changes of article before it.
+    codes = cand.select(
+        ((pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True).cum_sum() - 1)
+        .cast(pl.Int64).alias("a"),
+        pl.col("keyword").rank("dense").cast(pl.Int64).alias("k"),
+    )
+    a = codes["a"].to_numpy()
+    word_key = a * (int(codes["k"].max()) + 1) + codes["k"].to_numpy()
+    first, node = np.unique(word_key, return_index=True, return_inverse=True)[1:]
+    n = len(first)
     # Candidates are in article order, so those within the window of one are among the next
     # span - 1 candidates: shifted copies of the columns find every pair without a join.
-    one_way = pl.concat(
-        [
-            cand.select(
-                pl.col("node").alias("s"),
-                pl.col("node").shift(-k).alias("t"),
-                ((pl.col("article_id").shift(-k) == pl.col("article_id"))
-                 & (pl.col("i").shift(-k) - pl.col("i") < span)).alias("near"),
-            ).filter("near")
-            for k in range(1, span)
-        ]
-    ).select("s", "t")
-    edges = (
-        pl.concat([one_way, one_way.select(s="t", t="s")])
-        .group_by("s", "t")
-        .agg(pl.len().cast(pl.Float64).alias("w"))
-    )
+    i = cand["i"].to_numpy()
+    s_parts, t_parts = [], []
+    for k in range(1, span):
+        near = (a[k:] == a[:-k]) & (i[k:] - i[:-k] < span)
+        s_parts.append(node[:-k][near])
+        t_parts.append(node[k:][near])
+    one_s, one_t = np.concatenate(s_parts), np.concatenate(t_parts)
+    pair = np.concatenate([one_s * n + one_t, one_t * n + one_s])  # both directions
+    pair, count = np.unique(pair, return_counts=True)  # sorted by (s, t)
+    s, t = pair // n, pair % n
     # Renumber the nodes that have an edge to 0..n-1, keeping their order.
-    used = edges.select(pl.col("s").alias("node")).unique().sort("node")
-    used = used.with_row_index("new").with_columns(pl.col("new").cast(pl.Int64))
-    nodes = words.join(used, on="node", how="inner").sort("new").select(
-        pl.col("new").alias("node"), "article_id", "keyword"
+    used = np.unique(s)
+    new = np.full(n, -1, dtype=np.int64)
+    new[used] = np.arange(len(used), dtype=np.int64)
+    nodes = cand.select("article_id", "keyword")[first[used]].select(
+        pl.Series("node", np.arange(len(used), dtype=np.int64)), "article_id", "keyword"
     )
-    edges = (
-        edges.join(used.rename({"node": "s", "new": "s2"}), on="s")
-        .join(used.rename({"node": "t", "new": "t2"}), on="t")
-        .select(pl.col("s2").alias("s"), pl.col("t2").alias("t"), "w")
-        .sort("s", "t")
+    edges = pl.DataFrame(
+        {"s": new[s], "t": new[t], "w": count.astype(np.float64)},
+        schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64},
     )
     return nodes, edges
 

@@ -320,9 +320,9 @@ def build_tables(
                     t0 = time.perf_counter()
                     tagged = segmenter.tag(sent)
                     tag_seconds += time.perf_counter() - t0
-                    words = [tok for tok, _ in tagged]
+                    words, tags = zip(*tagged) if tagged else ((), ())
                     tok_words.extend(words)
-                    tok_pos.extend(tag for _, tag in tagged)
+                    tok_pos.extend(tags)
                     if "".join(words) != sent:
                         raise ValueError(
                             f"segmenter {segmenter.name!r} lost text: tokens of {sent!r} do not "

@@ -19,6 +19,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from schemas import TABLES
+from schemas._fast import passes
 
 #: How a row is named in messages.
 ROW_KEYS: dict[str, pl.Expr] = {
@@ -89,7 +90,11 @@ def _schema_message(table: str, r: dict) -> str:
 def _model_failures(
     name: str, model: type[pa.DataFrameModel], df: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Validate one table lazily; return attributable problems and unattributable messages."""
+    """Validate one table lazily; return attributable problems and unattributable messages.
+    A table that passes every check of its model in one pass (:func:`schemas._fast.passes`) is
+    not validated again; any other goes through Pandera, which names what failed."""
+    if passes(model, df):
+        return pl.DataFrame(schema=_PROBLEM_SCHEMA), []
     try:
         model.validate(df, lazy=True)
         return pl.DataFrame(schema=_PROBLEM_SCHEMA), []
@@ -257,13 +262,29 @@ def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
 
 def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str) -> pl.DataFrame:
     """Children of a parent follow each other without gap or overlap and cover it exactly."""
-    ordered = (
-        c.sort(key, "seq")
-        .with_columns(
+    k, seq = pl.col(key), pl.col("seq")
+    same_as_prev = (k == k.shift(1)).fill_null(False)
+    runs = c.select(
+        (~same_as_prev).sum().alias("runs"),
+        k.n_unique().alias("keys"),
+        (seq.is_null().any() | k.is_null().any()).alias("nulls"),
+        (same_as_prev & (seq <= seq.shift(1))).any().alias("unordered"),
+    ).row(0, named=True)
+    presorted = runs["runs"] == runs["keys"] and not runs["nulls"] and not runs["unordered"]
+    if presorted:
+        # Each parent's children are already together, in increasing seq (as the pipeline
+        # builds them): the neighbours by position are those by (key, seq), no sort needed.
+        ordered = c.with_columns(
+            pl.when(same_as_prev).then(pl.col("char_end").shift(1)).alias("_prev_end"),
+            pl.when((k == k.shift(-1)).fill_null(False)).then(2).otherwise(1).alias("_from_end"),
+        )
+    else:
+        ordered = c.sort(key, "seq").with_columns(
             pl.col("char_end").shift(1).over(key).alias("_prev_end"),
             pl.col("seq").rank("ordinal", descending=True).over(key).alias("_from_end"),
         )
-        .join(
+    ordered = (
+        ordered.join(
             p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end")),
             on=key,
             how="inner",
@@ -276,6 +297,8 @@ def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str)
     )
     end_ok = (pl.col("_from_end") != 1) | (pl.col("char_end") == pl.col("_p_end"))
     bad = ordered.filter(~(start_ok & end_ok))
+    if presorted:  # failing rows in the order of the sorted frame
+        bad = bad.sort(key, "seq")
     case = pl.concat_str(_span_label(child, " ["))
     return _problems(bad, child, "char_start", f"{child} tile their {parent.removesuffix('s')}", case)
 
@@ -287,23 +310,63 @@ def _span_label(table: str, opening: str) -> list[pl.Expr]:
 
 
 def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
-    """``articles.body[char_start:char_end] == text`` (polars slices by code point, like Python)."""
-    bodies = tables["articles"].select("article_id", pl.col("body").alias("_body"))
-    out = []
+    """``articles.body[char_start:char_end] == text`` (polars slices by code point, like Python).
+
+    Slicing a long body at a far offset walks it from its start, so a row of a table keyed by
+    sentence (tokens, mentions) whose sentence passed this check, belongs to the same article and
+    lies within the sentence's span is read from the sentence's text instead: that text is the
+    body's slice, so the slice within it is the same string. Other rows read the body."""
+    bodies = tables["articles"].select(
+        "article_id", pl.col("body").alias("_body"), pl.col("body").str.len_chars().alias("_body_len")
+    )
+    out, anchors = [], None
     pairs = [("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")]
     for t, text in pairs + [(m, "text") for m in MENTION_TABLES]:
         j = tables[t].filter(pl.col("char_start").is_not_null() | pl.col("char_end").is_not_null())
         j = j.join(bodies, on="article_id", how="inner")
         start = pl.col("char_start").clip(lower_bound=0)
         length = (pl.col("char_end") - start).clip(lower_bound=0)
-        j = j.with_columns(pl.col("_body").str.slice(start, length).alias("_slice"))
+        if anchors is not None and t != "sentences":
+            j = j.join(anchors, on="sentence_id", how="left", maintain_order="left")
+            usable = (
+                pl.col("_s_ok")
+                & (pl.col("_s_article_id") == pl.col("article_id"))
+                & (pl.col("_s_start") <= pl.col("char_start"))
+                & (pl.col("char_start") <= pl.col("char_end"))
+                & (pl.col("char_end") <= pl.col("_s_end"))
+            ).fill_null(False)
+            j = j.with_columns(usable.alias("_usable")).with_columns(
+                pl.coalesce(
+                    # offsets clipped as below: they are used only where _usable, where they
+                    # are >= 0 anyway, but are computed for every row
+                    pl.when("_usable").then(pl.col("_s_text")).str.slice(
+                        (pl.col("char_start") - pl.col("_s_start")).clip(lower_bound=0),
+                        (pl.col("char_end") - pl.col("char_start")).clip(lower_bound=0),
+                    ),
+                    pl.when(~pl.col("_usable")).then(pl.col("_body")).str.slice(start, length),
+                ).alias("_slice")
+            )
+        else:
+            j = j.with_columns(pl.col("_body").str.slice(start, length).alias("_slice"))
         ok = (
             (pl.col("char_start") >= 0)
             & (pl.col("char_end") >= pl.col("char_start"))
-            & (pl.col("char_end") <= pl.col("_body").str.len_chars())
+            & (pl.col("char_end") <= pl.col("_body_len"))
             & (pl.col("_slice") == pl.col(text))
         ).fill_null(False)
-        bad = j.filter(~ok).with_columns(
+        j = j.with_columns(ok.alias("_ok"))
+        if t == "sentences" and tables[t]["sentence_id"].is_unique().all():
+            anchors = j.filter("_ok").select(
+                "sentence_id",
+                pl.lit(True).alias("_s_ok"),
+                pl.col("article_id").alias("_s_article_id"),
+                pl.col("char_start").alias("_s_start"),
+                pl.col("char_end").alias("_s_end"),
+                pl.col("text").alias("_s_text"),
+            )
+            if not anchors["sentence_id"].is_unique().all():  # an article id twice: no anchors
+                anchors = None
+        bad = j.filter(~pl.col("_ok")).with_columns(
             pl.col("_slice").str.slice(0, 12).alias("_slice"), pl.col(text).str.slice(0, 12).alias("_text")
         )
         case = pl.concat_str(

@@ -300,3 +300,17 @@ def test_a_file_too_large_for_a_page_is_quarantined_unread(tmp_path: Path) -> No
     assert doc.n_bytes == path.stat().st_size
     assert doc.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert read_document(path, tmp_path).status == "ok"  # under the default limit it is a page
+
+
+def test_control_characters_are_unicodes_cc_less_the_allowed() -> None:
+    """The control-character count of decoded text (binary detection) uses a character class:
+    it must hold exactly Unicode's category Cc, less the allowed layout controls."""
+    import unicodedata
+
+    from tasks.decode import _ALLOWED_CONTROLS, _CONTROLS
+
+    everything = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode(
+        "utf-8", "surrogatepass"
+    )
+    expected = [ch for ch in everything if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS]
+    assert _CONTROLS.findall(everything) == expected

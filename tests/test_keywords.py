@@ -210,6 +210,18 @@ def test_jieba_idf_is_the_shipped_file() -> None:
     assert all(ref.idf_freq[w] == v for w, v in some.iter_rows())
 
 
+
+def test_known_words_do_not_load_jiebas_table(seed: dict[str, pl.DataFrame]) -> None:
+    """Scoring with an IDF that knows every word (as the pipeline's second pass does) never
+    reads jieba's table (some 90 MB in each worker that would)."""
+    learned = kw.learn_idf(seed["tokens"])
+    kw.jieba_idf.cache_clear()
+    kw.jieba_median_idf.cache_clear()
+    got = kw.lookup_idf(learned["token"].head(50), learned)
+    assert got["source"].unique().to_list() == ["corpus"]
+    assert got["idf"].to_list() == learned["idf"].head(50).to_list()
+    assert kw.jieba_idf.cache_info().currsize == 0
+
 def test_unseen_word_falls_back_to_jieba(
     seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]
 ) -> None:
@@ -323,6 +335,55 @@ def test_textrank_matches_a_hand_computed_graph() -> None:
     assert w["甲甲"] == pytest.approx((e - lo) / (c - lo), abs=1e-4)
     assert w["丙丙"] == w["甲甲"]  # a tie: broken by keyword, 丙 (U+4E19) before 甲 (U+7532)
 
+
+
+def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
+    """Two articles with the same words get a graph each (no edge across them, nodes numbered
+    in (article, keyword) order); an article without TextRank candidates gives no rows."""
+    toks = ["乙乙", "甲甲", "乙乙", "甲甲", "丙丙"]
+    frame = pl.DataFrame({"article_id": ["b"] * 5 + ["a"] * 5, "token": toks * 2, "pos": ["n"] * 10})
+    nodes, edges = kw._graph(kw._prepare(frame), kw.SPAN)
+    assert nodes.rows() == [(0, "a", "丙丙"), (1, "a", "乙乙"), (2, "a", "甲甲"),
+                            (3, "b", "丙丙"), (4, "b", "乙乙"), (5, "b", "甲甲")]
+    assert edges["s"].to_list() == sorted(edges["s"].to_list())
+    assert not edges.filter((pl.col("s") < 3) != (pl.col("t") < 3)).height  # none across
+    # 乙乙-甲甲 pairs: positions (0,1), (0,3), (1,2), (2,3): 4 co-occurrences each way
+    assert edges.filter(s=1, t=2)["w"].to_list() == [4.0] and edges.filter(s=2, t=1)["w"].to_list() == [4.0]
+    none = pl.DataFrame({"article_id": ["a", "a"], "token": ["我们", "，"], "pos": ["r", "x"]})
+    assert kw.textrank_keywords(none).is_empty()
+    assert kw.keywords_table(none).schema == kw.KEYWORDS_SCHEMA
+
+
+def test_row_order_of_the_tokens_does_not_matter(seed: dict[str, pl.DataFrame]) -> None:
+    """Tokens as the pipeline writes them (grouped by article, in order: only the articles are
+    sorted) and the same rows shuffled (sorted row by row) give the same prepared rows."""
+    tokens = seed["tokens"].select("article_id", "token", "pos", "char_start")
+    shuffled = tokens.sample(fraction=1.0, shuffle=True, seed=11)
+    assert kw._prepare(shuffled).equals(kw._prepare(tokens))
+    backwards = pl.concat([g for _, g in tokens.group_by("article_id", maintain_order=True)][::-1])
+    assert kw._prepare(backwards).equals(kw._prepare(tokens))
+    assert kw._prepare(backwards.drop("char_start")).equals(kw._prepare(tokens.drop("char_start")))
+    prepared = kw._prepare(tokens)
+    expected = tokens.sort("article_id", "char_start").with_columns(kw.candidate_mask().alias("cand"))
+    assert prepared["article_id"].equals(expected["article_id"])
+    assert prepared["cand"].equals(expected["cand"])
+
+
+def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]) -> None:
+    """The pipeline's second pass scores the candidates a batch kept (prepared_input) instead of
+    preparing the tokens again: same keywords, same frequencies, for any IDF."""
+    tokens = seed["tokens"].select("article_id", "doc_id", "token", "pos", "char_start")
+    frequencies, candidates = kw.prepared_input(tokens)
+    assert frequencies[0].sort("token").equals(kw.prepared_frequencies(tokens)[0].sort("token"))
+    assert candidates.columns == ["i", "article_id", "keyword", "pos", "doc_id"]
+    for idf in (kw.learn_idf(tokens), kw.learn_idf(day["tokens"])):
+        expected = kw.keywords_table(tokens.drop("doc_id"), idf=idf)
+        assert expected.height > 0
+        assert kw.keywords_from_candidates(candidates.drop("doc_id"), idf=idf).equals(expected)
+    none = tokens.filter(pl.col("pos") == "x")
+    assert kw.keywords_from_candidates(kw.prepared_input(none)[1], idf=kw.learn_idf(tokens)).equals(
+        kw.keywords_table(none, idf=kw.learn_idf(tokens))
+    )
 
 # --- all dev pages -----------------------------------------------------------------------------
 

@@ -230,3 +230,88 @@ def test_data_dictionary_lists_every_column():
             assert f"| `{col}` |" in md and spec.description in md
     assert "| `status` | String | no |" in md and "in {ok, quarantined}" in md
     assert "unique on (sentence_id, seq)" in md and "`char_end >= char_start`" in md
+
+
+def _mutations(df: pl.DataFrame):
+    """Frames that each break (or may break) one thing of ``df``: a value per column and kind,
+    a dtype, a missing or an extra column."""
+    for col, dtype in df.schema.items():
+        yield f"{col}=null", _set(df, pl.int_range(pl.len()) == 0, col, None)
+        if isinstance(dtype, pl.List):
+            continue
+        yield f"{col} duplicated", df.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(pl.col(col).shift(-1)).otherwise(pl.col(col)).alias(col)
+        )
+        if dtype.is_integer():
+            values = [-1, 0, 10**6]
+        elif dtype.is_float():
+            values = [-1.0, float("nan"), 1e12]
+        elif dtype == pl.Utf8:
+            values = ["", " ", "zzz", "d1-001"]
+        elif dtype == pl.Boolean:
+            values = [True, False]
+        else:
+            values = []
+        for v in values:
+            yield f"{col}={v!r}", _set(df, pl.int_range(pl.len()) == 0, col, v)
+        yield f"{col} as another dtype", df.with_columns(
+            pl.col(col).cast(pl.Int64 if dtype != pl.Int64 else pl.Int32, strict=False)
+        )
+        yield f"without {col}", df.drop(col)
+    yield "extra column", df.with_columns(pl.lit(1).alias("extra"))
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_fast_pass_agrees_with_pandera(name, batch):
+    """schemas._fast.passes runs every check of the model in one pass: it must never pass a
+    frame Pandera rejects (nor reject one it passes, which would only cost time)."""
+    from schemas._fast import passes
+
+    model = TABLES[name]
+    assert passes(model, batch[name]) and passes(model, empty_tables()[name])
+    for what, df in _mutations(batch[name]):
+        try:
+            model.validate(df, lazy=True)
+            expected = True
+        except SchemaErrors:
+            expected = False
+        assert passes(model, df) == expected, what
+
+
+def test_token_reads_the_body_when_its_sentence_is_broken(batch):
+    """A token is checked against the body, not against its sentence's text, when that text is
+    not the body's (the check reads a token from its sentence only where the sentence passed)."""
+    sid = "d1-001-p001-s001"
+    first = batch["tokens"].filter((pl.col("sentence_id") == sid) & (pl.col("seq") == 1)).row(0, named=True)
+    fake = "某" * len(first["token"])
+    sents = batch["sentences"].with_columns(
+        pl.when(pl.col("sentence_id") == sid)
+        .then(pl.lit(fake) + pl.col("text").str.slice(len(fake)))
+        .otherwise(pl.col("text"))
+        .alias("text")
+    )
+    where = (pl.col("sentence_id") == sid) & (pl.col("seq") == 1)
+    tokens = _set(batch["tokens"], where, "token", fake)
+    result = validate_tables(dict(batch, sentences=sents, tokens=tokens))
+    msg = result.quarantined["d1"]
+    assert "sentences.char_start/char_end: check 'body[char_start:char_end] == text'" in msg
+    assert "tokens.char_start/char_end: check 'body[char_start:char_end] == token'" in msg
+    assert f"{sid}#1 body[" in msg
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_tokens_tile_their_sentence_in_any_row_order(batch, shuffled):
+    """A gap between tokens is found whether the rows come grouped by sentence in order (as the
+    pipeline builds them) or in any other order."""
+    where = (pl.col("sentence_id") == "d2-001-p001-s001") & (pl.col("seq") == 2)
+    tokens = batch["tokens"].with_columns(
+        pl.when(where).then(pl.col("char_start") + 1).otherwise(pl.col("char_start")).alias("char_start"),
+        pl.when(where).then(pl.col("char_end") + 1).otherwise(pl.col("char_end")).alias("char_end"),
+    )
+    if shuffled:
+        tokens = tokens.sample(fraction=1.0, shuffle=True, seed=7)
+    result = validate_tables(dict(batch, tokens=tokens))
+    assert list(result.quarantined) == ["d2"]
+    msg = result.quarantined["d2"]
+    assert "tokens.char_start: check 'tokens tile their sentence'" in msg
+    assert "d2-001-p001-s001#2 [" in msg

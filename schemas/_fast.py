@@ -1,0 +1,128 @@
+"""A fast pass over a Pandera model: every check the model holds, evaluated in one go.
+
+Pandera's polars backend runs each check of each column as a query of its own (a few hundred
+small ``collect`` calls per batch of tables), which costs far more than the checks themselves.
+:func:`passes` evaluates the same checks -- taken from the model's own schema: columns present
+(and no other with ``strict``), dtypes, nullability, column uniqueness, every column check and
+every dataframe check with its own function and ``ignore_na``, the ``unique`` column sets -- as
+one batch of queries, and answers only "all pass". :func:`validate` returns the frame when they
+all pass and otherwise lets Pandera validate it, so failures are reported (and lazily collected)
+exactly as Pandera reports them. The models stay the data contract: nothing here names a check.
+
+A model using a feature this pass does not reproduce (coercion, defaults, regex columns,
+parsers, element-wise or grouped checks, ``ordered``, ``strict="filter"``,
+``drop_invalid_rows``) is always left to Pandera.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pandera.backends.polars.builtin_checks  # noqa: F401 - the built-in checks' polars functions
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+from pandera.config import CONFIG
+
+_OK = "__ok"
+
+
+def _reduced(out: Any, ignore_na: bool) -> pl.LazyFrame | bool:
+    """A check's output as Pandera's backend reads it, reduced to one boolean row: all passed.
+
+    Several output columns are and-ed (Pandera folds them); with ``ignore_na`` a null passes,
+    otherwise it fails."""
+    if isinstance(out, bool):
+        return out
+    names = out.collect_schema().names()
+    col = pl.all_horizontal(pl.col(names)) if len(names) > 1 else pl.col(names[0])
+    # Pandera's fold (acc & x) gives null where any is null and none is False: all_horizontal
+    # does the same (Kleene logic), so ignore_na and fill_null(False) below see what it sees.
+    col = (col | col.is_null()) if ignore_na else col.fill_null(False)
+    return out.select(col.all(ignore_nulls=False).alias(_OK))
+
+
+@functools.cache
+def _plan(model: type[pa.DataFrameModel]) -> Any:
+    """The model's schema when this pass can reproduce all of it, else None."""
+    schema = model.to_schema()
+    if (
+        schema.coerce
+        or schema.ordered
+        or schema.strict not in (True, False)
+        or getattr(schema, "drop_invalid_rows", False)
+        or getattr(schema, "add_missing_columns", False)
+        or getattr(schema, "parsers", None)
+    ):
+        return None
+    if schema.unique is not None and not all(isinstance(x, str) for x in schema.unique):
+        return None
+    for check in schema.checks:
+        if check.element_wise or check.groupby is not None or check._check_fn is None:
+            return None
+    for col in schema.columns.values():
+        if (
+            col.regex
+            or col.coerce
+            or not col.required
+            or col.default is not None
+            or getattr(col, "drop_invalid_rows", False)
+            or getattr(col, "parsers", None)
+            or col.dtype is None
+        ):
+            return None
+        for check in col.checks:
+            if check.element_wise or check.groupby is not None or check._check_fn is None:
+                return None
+    return schema
+
+
+def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
+    """True when ``df`` passes every check of ``model`` (False: some check fails, or the model
+    uses something this pass leaves to Pandera)."""
+    schema = _plan(model)
+    if schema is None or not isinstance(df, pl.DataFrame) or getattr(CONFIG, "use_narwhals_backend", False):
+        return False
+    names = df.columns
+    if len(set(names)) != len(names):
+        return False
+    expected = set(schema.columns)
+    if not expected <= set(names) or (schema.strict is True and set(names) != expected):
+        return False
+    lf = df.lazy()
+    queries: list[pl.LazyFrame] = []
+    flags: list[bool] = []
+    for name, col in schema.columns.items():
+        dtype = df.schema[name]
+        if not col.dtype.check(dtype, PolarsData(lf.select(name), name)):
+            return False
+        if not col.nullable:
+            ok = pl.col(name).is_not_null()
+            if dtype.is_float():
+                ok = ok & pl.col(name).is_not_nan()
+            queries.append(lf.select(ok.all(ignore_nulls=False).alias(_OK)))
+        if col.unique:
+            queries.append(lf.select(pl.col(name).is_duplicated().any().not_().alias(_OK)))
+        for check in col.checks:
+            out = check._check_fn(PolarsData(lf, name), **check._check_kwargs)
+            got = _reduced(out, check.ignore_na)
+            (flags.append(got) if isinstance(got, bool) else queries.append(got))
+    for check in schema.checks:
+        out = check._check_fn(PolarsData(lf, "*"), **check._check_kwargs)
+        got = _reduced(out, check.ignore_na)
+        (flags.append(got) if isinstance(got, bool) else queries.append(got))
+    if not all(flags):
+        return False
+    if schema.unique:
+        subset = [c for c in schema.unique if c in names]
+        if df.select(subset).is_duplicated().any():
+            return False
+    return all(bool(r.item()) for r in pl.collect_all(queries))
+
+
+def validate(model: type[pa.DataFrameModel], df: pl.DataFrame, *, lazy: bool = False) -> pl.DataFrame:
+    """``model.validate(df, lazy=lazy)``, by the fast pass when every check passes."""
+    if passes(model, df):
+        return df
+    return model.validate(df, lazy=lazy)
