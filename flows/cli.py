@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -84,6 +84,46 @@ def run(
     # a PREFECT_LOGGING_LEVEL already set wins.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
 
+    # Prefect's temporary API server boots while the pipeline's modules are imported, instead of
+    # after (see flows/ephemeral.py); workers set in with --dask-address are left to Prefect
+    from flows import ephemeral
+
+    server = ephemeral.start() if not dask_address else None
+    try:
+        _run(raw, warehouse, full=full, batch_size=batch_size, workers=workers, dask_address=dask_address,
+             lock_timeout=lock_timeout, as_json=as_json, server=server)
+    finally:
+        if server is not None:
+            _drain_events()  # the run's events still queued go to the server before it stops
+            server.stop()
+
+
+def _drain_events() -> None:
+    if "prefect.events.worker" in sys.modules:
+        from prefect.events.worker import EventsWorker
+
+        EventsWorker.drain_all(timeout=10, at_exit=False)
+
+
+def _api(server: Any) -> Any:
+    """The settings the flow runs under: naming the temporary server newsflow started, once it
+    answers (Prefect's settings of this process were read before; its threads and workers read
+    the environment); Prefect's own (which start a server when needed) if newsflow started none."""
+    from contextlib import nullcontext
+
+    if server is None:
+        return nullcontext()
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
+    if not server.ready(timeout):
+        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
+
+
+def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: int | None,
+         dask_address: str | None, lock_timeout: float, as_json: bool, server: Any) -> None:
+    """The body of ``newsflow run``, once Prefect's server (if newsflow starts it) is on its way."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from flows.pipeline import newsflow_run, progress_callback, task_runner
@@ -120,7 +160,7 @@ def run(
         )
         raise typer.Exit(3) from None
     try:
-        with progress_callback(on_progress):
+        with progress_callback(on_progress), _api(server):
             flow_ = newsflow_run
             if workers or dask_address:
                 flow_ = newsflow_run.with_options(task_runner=task_runner(workers, dask_address))

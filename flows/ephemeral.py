@@ -1,0 +1,112 @@
+"""Prefect's temporary API server, started at the very beginning of ``newsflow run``.
+
+With no ``PREFECT_API_URL``, Prefect starts a temporary ("ephemeral") API server for a flow run
+only when the flow starts: after the command has imported Prefect, polars, the segmenter and
+the rest (2 to 4 s), and it then waits for that server to boot (uvicorn, the app, its SQLite
+database: another 3 to 5 s). :func:`start` launches the very same server process -- the command
+line Prefect itself runs, ``uvicorn --factory prefect.server.api.server:create_app`` with the UI
+off -- before anything heavy is imported, so the two overlap, and names it in
+``PREFECT_API_URL``; :meth:`TemporaryServer.ready` waits for it just before the flow. Nothing of
+Prefect is imported here.
+
+Only a run for which Prefect would start such a server does this; when the user names a server
+or a profile, Prefect is left to do what they configured. A server that does not answer in time
+fails the run, as Prefect's own would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+#: The settings the server process runs with beyond the caller's environment, as Prefect sets
+#: them for its own temporary server (no UI; an ephemeral, final server).
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+class TemporaryServer:
+    """A Prefect API server process on a free local port; :meth:`stop` ends it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int,
+                 environ: dict[str, str] | None = None) -> None:
+        self.process = process
+        self.port = port
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        self._environ = environ
+
+    def ready(self, timeout: float) -> bool:
+        """Wait until the server answers its health check; False if it died or ``timeout``
+        seconds passed (the server is then stopped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        if self._environ is not None and self._environ.get("PREFECT_API_URL") == self.api_url:
+            del self._environ["PREFECT_API_URL"]
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def owns_prefect_home(environ: dict[str, str] | None = None) -> bool:
+    """Would Prefect start a temporary server for this run, with nothing else configured: no
+    ``PREFECT_API_URL``, no ``PREFECT_PROFILE``, temporary servers not turned off, and no profile
+    in the Prefect home naming a server?"""
+    env = os.environ if environ is None else environ
+    if "PREFECT_API_URL" in env or "PREFECT_PROFILE" in env:
+        return False
+    if env.get("PREFECT_SERVER_EPHEMERAL_ENABLED", "true").lower() not in ("true", "1", "yes"):
+        return False
+    home = Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    profiles = home / "profiles.toml"
+    return not (profiles.is_file() and "PREFECT_API_URL" in profiles.read_text("utf-8", "replace"))
+
+
+def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
+    """Launch Prefect's temporary API server now, without waiting for it, and name it in
+    ``PREFECT_API_URL`` of ``environ`` (default ``os.environ``; Prefect, imported later, reads it
+    in every thread and worker process) until :meth:`TemporaryServer.stop`. None when this run
+    should leave the server to Prefect (see :func:`owns_prefect_home`) or Prefect's server
+    cannot be found."""
+    target = os.environ if environ is None else environ
+    env = dict(target)
+    if not owns_prefect_home(env):
+        return None
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    app_dir = Path(next(iter(spec.submodule_search_locations))).parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "error", "--lifespan", "on"],
+        env={**env, **SERVER_ENV},
+        stdin=subprocess.DEVNULL,
+    )
+    server = TemporaryServer(process, port, target)
+    target["PREFECT_API_URL"] = server.api_url
+    return server

@@ -1,0 +1,39 @@
+"""Prefect's temporary server, started by ``newsflow run`` before the pipeline is imported."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from pathlib import Path
+
+from flows import ephemeral
+
+
+def test_left_to_prefect_when_the_user_configured_prefect(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    base = {"PREFECT_HOME": str(home)}
+    assert ephemeral.owns_prefect_home(base)
+    assert not ephemeral.owns_prefect_home({**base, "PREFECT_API_URL": "http://127.0.0.1:4200/api"})
+    assert not ephemeral.owns_prefect_home({**base, "PREFECT_PROFILE": "work"})
+    assert not ephemeral.owns_prefect_home({**base, "PREFECT_SERVER_EPHEMERAL_ENABLED": "false"})
+    (home / "profiles.toml").write_text('[profiles.local]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n')
+    assert not ephemeral.owns_prefect_home(base)
+    env = dict(base)
+    assert ephemeral.start(env) is None and "PREFECT_API_URL" not in env
+
+
+def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    server = ephemeral.start(env)
+    assert server is not None
+    try:
+        assert env["PREFECT_API_URL"] == server.api_url
+        assert server.ready(120)
+        with urllib.request.urlopen(f"{server.api_url}/health", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        server.stop()
+    assert server.process.poll() is not None
+    assert "PREFECT_API_URL" not in env
