@@ -104,7 +104,7 @@ _B, _M, _E, _S = 0, 1, 2, 3
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
-    "sn", "tr", "cx", "os",
+    "sn", "tr", "cx", "os", "tt", "lxP", "lxT", "lxL", "lxO", "lxW", "lxG",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
 #: typically stands (verbs of saying); tokens ending in a role character count as titles.
@@ -194,6 +194,137 @@ def _flag_table(chars: str) -> np.ndarray:
 
 _FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
 _ROLE = _flag_table("".join(_ROLE_END))
+
+
+#: Lexicon classes of the dictionary words a character lies in (feature ``lx<class>``):
+#: jieba's tag of the word -> class; any other tag is class ``W``.
+LEXICON_CLASSES: tuple[str, ...] = ("P", "T", "L", "O", "W", "G")
+#: The world's countries, capitals and large cities (class ``G``: jieba's dictionary tags many
+#: of them as persons, ``伊拉克 nrt``, ``莫斯科 nr``).
+WORLD_PLACES: Path = HERE / "dicts" / "world_places.txt"
+_LEX_TAG_CLASS: dict[str, int] = {"nr": 0, "nrfg": 0, "nrt": 1, "ns": 2, "nt": 3}
+_LEX_MIN_LEN, _LEX_MAX_LEN = 2, 8
+_HASH_MULT = np.uint64(1000003)
+
+
+def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
+    """Polynomial hash (mod 2**64) of the ``length`` code points starting at each offset
+    (``cp`` must be followed by ``length - 1`` zeros)."""
+    h = np.zeros(len(cp) - length + 1, dtype=np.uint64)
+    u = cp.astype(np.uint64)
+    for k in range(length):
+        h = h * _HASH_MULT + u[k:k + len(h)]
+    return h
+
+
+def _hash_table(words: dict[str, int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per word length, the sorted hashes of ``words`` and their values."""
+    by_len: dict[int, dict[str, int]] = {}
+    for w, v in words.items():
+        by_len.setdefault(len(w), {})[w] = v
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for n, d in by_len.items():
+        ws = list(d)
+        cp = np.frombuffer("".join(ws).encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.int64).reshape(len(ws), n)
+        h = np.zeros(len(ws), dtype=np.uint64)
+        for k in range(n):
+            h = h * _HASH_MULT + cp[:, k].astype(np.uint64)
+        vals = np.fromiter(d.values(), dtype=np.int64, count=len(d))
+        order = np.argsort(h, kind="stable")
+        out[n] = (h[order], vals[order])
+    return out
+
+
+def _word_hits(cp: np.ndarray, table: dict[int, tuple[np.ndarray, np.ndarray]]
+               ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``(length, starts, values)`` of the words of ``table`` found anywhere in ``cp``."""
+    n = len(cp)
+    if not table:
+        return []
+    padded = np.concatenate((cp, np.zeros(max(table), dtype=np.int64)))
+    out = []
+    for length, (keys, vals) in sorted(table.items()):
+        h = _hash_windows(padded, length)[:n]
+        pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
+        hit = np.flatnonzero(keys[pos] == h)
+        if len(hit):
+            out.append((length, hit, vals[pos[hit]]))
+    return out
+
+
+@functools.cache
+def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Words of jieba's dictionary (which ships with ``jieba``), ``min_freq`` or more frequent,
+    ``_LEX_MIN_LEN``..``_LEX_MAX_LEN`` characters, as a hash table (:func:`_hash_table`) of
+    their class bit masks (:data:`LEXICON_CLASSES`)."""
+    if dict_txt is None:
+        import jieba
+
+        dict_txt = Path(jieba.__file__).parent / "dict.txt"
+    words: dict[str, int] = {}
+    for line in Path(dict_txt).read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not _LEX_MIN_LEN <= len(parts[0]) <= _LEX_MAX_LEN:
+            continue
+        w, freq, tag = parts
+        if int(freq) < min_freq:
+            continue
+        words[w] = words.get(w, 0) | (1 << _LEX_TAG_CLASS.get(tag, 4))
+    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            for w in line.split():
+                if _LEX_MIN_LEN <= len(w) <= _LEX_MAX_LEN:
+                    words[w] = words.get(w, 0) | (1 << 5)
+    return _hash_table(words)
+
+
+def lexicon_bits(cp: np.ndarray) -> np.ndarray:
+    """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
+    there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
+    n = len(cp)
+    ncls = len(LEXICON_CLASSES)
+    begin = np.zeros((n + 1, ncls), dtype=np.int64)
+    end = np.zeros((n + 1, ncls), dtype=np.int64)
+    inner = np.zeros((n + 1, ncls), dtype=np.int64)  # +1 at the first inner char, -1 after
+    for length, hit, m in _word_hits(cp, lexicon()):
+        for c in range(ncls):
+            sel = hit[(m >> c) & 1 > 0]
+            if not len(sel):
+                continue
+            begin[sel, c] = 1
+            end[sel + length - 1, c] = 1
+            if length > 2:
+                np.add.at(inner[:, c], sel + 1, 1)
+                np.add.at(inner[:, c], sel + length - 1, -1)
+    mid = np.cumsum(inner, axis=0)[:n] > 0
+    return (begin[:n] << 2) | (mid << 1) | end[:n]
+
+
+#: Words that follow a person's name or surname in the text itself, whatever the segmenter
+#: makes of them (``吴先生``, ``托项|市长``): titles, honorifics, 某 and 老.
+HONORIFICS = frozenset("先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 医生 教练 同志 主席 "
+                       "总理 局长 厅长 处长 科长 所长 部长 市长 县长 省长 乡长 镇长 村长 "
+                       "老师 教授 委员 书记 主任 经理 董事长 总统 副".split())
+
+
+@functools.cache
+def _title_table() -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    words = {**dict.fromkeys(TITLE_WORDS | HONORIFICS, 1), **dict.fromkeys(SPEECH_WORDS, 2)}
+    return _hash_table(words)
+
+
+def title_bits(cp: np.ndarray) -> np.ndarray:
+    """Per character: 4 when a title ends just before it, 2 when one starts just after it,
+    1 when a verb of saying starts just after it (matched in the text, not the tokens)."""
+    n = len(cp)
+    out = np.zeros(n + 2, dtype=np.int64)
+    for length, hit, v in _word_hits(cp, _title_table()):
+        t, sp = hit[v == 1], hit[v == 2]
+        out[t + length + 1] |= 4  # shifted by one: out[k + 1] is char k
+        out[t] |= 2  # char t - 1
+        out[sp] |= 1
+    return out[1:n + 1]
 
 
 @dataclass
@@ -334,7 +465,11 @@ def featurize(
     os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
+    lx = lexicon_bits(cp)[idx]
+    tt = title_bits(cp)[idx]
     ints = {
+        **{f"lx{c}": lx[:, k] for k, c in enumerate(LEXICON_CLASSES)},
+        "tt": (sur[idx] << 3) | tt,
         "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
@@ -744,6 +879,29 @@ _JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC",
 _PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
 
 
+#: Honorifics and titles after a bare surname (``王小姐``, ``毛主席``, ``胡老``, ``郑某``): the
+#: person is the surname alone, as the corpus annotates it.
+SURNAME_HONORIFICS: tuple[str, ...] = tuple(sorted(
+    "先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 主席 总理 局长 市长 县长 省长 元帅 同志 "
+    "老师 教授".split(), key=len, reverse=True))
+#: Compound surnames (a span of two characters before an honorific is one of these).
+COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 "
+                              "司徒 端木 独孤 南宫 西门 轩辕 呼延 澹台 万俟 闻人 申屠".split())
+
+
+def _surname_end(text: str, b: int, e: int) -> int:
+    """End of a person span ``text[b:e]`` that is a surname plus an honorific: the end of the
+    surname; else ``e``."""
+    name = text[b:e]
+    for h in SURNAME_HONORIFICS:
+        if name.endswith(h) and len(name) > len(h):
+            rest = name[:-len(h)]
+            if (len(rest) == 1 and rest in SURNAMES) or rest in COMPOUND_SURNAMES:
+                return b + len(rest)
+            return e
+    return e
+
+
 class EntityExtractor:
     """Finds entities in sentences; build it once (:func:`get_extractor`) and call
     :meth:`extract` on many sentences at a time."""
@@ -782,6 +940,8 @@ class EntityExtractor:
                 for s, t, typ in spans:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
+                    if typ == "PER":
+                        t = _surname_end(f.text, o + s, o + t) - o
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
         else:
             self._jieba_candidates(f, cands)
