@@ -876,7 +876,7 @@ def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntr
 _TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
 #: jieba's name tags, used when there is no model.
 _JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
-_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
+_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"'／/]")
 
 
 #: Honorifics and titles after a bare surname (``王小姐``, ``毛主席``, ``胡老``, ``郑某``): the
@@ -887,6 +887,11 @@ SURNAME_HONORIFICS: tuple[str, ...] = tuple(sorted(
 #: Compound surnames (a span of two characters before an honorific is one of these).
 COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 "
                               "司徒 端木 独孤 南宫 西门 轩辕 呼延 澹台 万俟 闻人 申屠".split())
+
+
+#: Last characters of administrative places: a "person" of three or more characters ending in
+#: one is a place.
+_ADMIN_UNITS = frozenset("省市县乡村区镇")
 
 
 def _surname_end(text: str, b: int, e: int) -> int:
@@ -942,6 +947,8 @@ class EntityExtractor:
                         continue
                     if typ == "PER":
                         t = _surname_end(f.text, o + s, o + t) - o
+                        if t - s >= 3 and f.text[o + t - 1] in _ADMIN_UNITS:
+                            typ = "LOC"  # 丘布特省, 梁沟村: no person's name ends so
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
         else:
             self._jieba_candidates(f, cands)
