@@ -8,7 +8,7 @@ segmenter and clusters the frequent tokens (and, separately, the frequent charac
 distribution of their left and right neighbours: counts of the most frequent neighbours, positive
 pointwise mutual information, a truncated SVD, then k-means on the unit vectors (numpy, fixed
 seed). No label of any kind is read. The output has one ``KIND<TAB>ITEM<TAB>CLUSTER`` line per
-item, KIND ``w`` (token) or ``c`` (character); an item not in the file has no cluster.
+item, KIND ``w`` (token) or ``c`` (character), or ``W`` / ``C`` for a coarser clustering; an item not in the file has no cluster.
 """
 
 from __future__ import annotations
@@ -120,9 +120,11 @@ def build(raw_dir: Path, out: Path = DEFAULT_OUT, word_k: int = 256, char_k: int
     for kind, seqs, k, min_count in (("w", token_seqs, word_k, 5),
                                      ("c", [list(p) for p in paras], char_k, 5)):
         vocab, vec = _embed(seqs, min_count=min_count, n_context=2000, dim=64, seed=seed)
-        assign = kmeans(vec, k, seed)
-        lines += [f"{kind}\t{w}\t{int(a) + 1}" for w, a in zip(vocab, assign, strict=True)
-                  if "\t" not in w and w.strip()]
+        # a fine and a coarse clustering (kinds w/c and W/C)
+        for kk, kd in ((k, kind), (max(2, k // 8), kind.upper())):
+            assign = kmeans(vec, kk, seed)
+            lines += [f"{kd}\t{w}\t{int(a) + 1}" for w, a in zip(vocab, assign, strict=True)
+                      if "\t" not in w and w.strip()]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -105,6 +105,7 @@ _B, _M, _E, _S = 0, 1, 2, 3
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
     "sn", "tr", "cx", "os", "tt", "kw0", "kw-1", "kw1", "kc-1", "kc0", "kc1", "kb-1", "kb0",
+    "kC", "kB",
     "lxP", "lxT", "lxL", "lxO", "lxW", "lxG",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
@@ -333,18 +334,20 @@ CLUSTERS: Path = HERE / "models" / "clusters.tsv"
 
 
 @functools.cache
-def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray]:
-    """Cluster of each token (a dict; 0 = none) and of each BMP character (an array)."""
+def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Cluster of each token (a dict; 0 = none), of each BMP character (an array) and the
+    coarse cluster of each BMP character."""
     words: dict[str, int] = {}
     chars = np.zeros(0x10000, dtype=np.int64)
+    coarse = np.zeros(0x10000, dtype=np.int64)
     if Path(path).exists():
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             kind, item, k = line.split("\t")
             if kind == "w":
                 words[item] = int(k)
-            elif kind == "c" and len(item) == 1 and ord(item) < 0x10000:
-                chars[ord(item)] = int(k)
-    return words, chars
+            elif kind in "cC" and len(item) == 1 and ord(item) < 0x10000:
+                (chars if kind == "c" else coarse)[ord(item)] = int(k)
+    return words, chars, coarse
 
 
 @dataclass
@@ -486,7 +489,8 @@ def featurize(
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
     lx = lexicon_bits(cp)[idx]
-    wcl, ccl = clusters()
+    wcl, ccl, cco = clusters()
+    kC = cco[bmp] * in_bmp
     kw = np.fromiter(map(wcl.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
     kc = ccl[bmp] * in_bmp
     kw_prev = np.where(first, 1023, np.roll(kw, 1) if ntok else kw)
@@ -500,6 +504,8 @@ def featurize(
         "kw1": kw_next[word_of_char],
         "kc-1": kc[k_m1], "kc0": (kc[idx] << 3) | bmes, "kc1": kc[k_p1],
         "kb-1": (kc[k_m1] << 10) | kc[idx], "kb0": (kc[idx] << 10) | kc[k_p1],
+        "kC": (kC[k_m1] << 12) | (kC[idx] << 6) | kC[k_p1],
+        "kB": (kC[idx] << 3) | bmes,
         "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
