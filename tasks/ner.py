@@ -105,7 +105,7 @@ _B, _M, _E, _S = 0, 1, 2, 3
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
     "sn", "tr", "cx", "os", "tt", "kw0", "kw-1", "kw1", "kc-1", "kc0", "kc1", "kb-1", "kb0",
-    "kC", "kB",
+    "kC", "kB", "kW",
     "lxP", "lxT", "lxL", "lxO", "lxW", "lxG",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
@@ -334,10 +334,12 @@ CLUSTERS: Path = HERE / "models" / "clusters.tsv"
 
 
 @functools.cache
-def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Cluster of each token (a dict; 0 = none), of each BMP character (an array) and the
-    coarse cluster of each BMP character."""
+def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndarray,
+                                             dict[str, int]]:
+    """Cluster of each token (a dict; 0 = none), of each BMP character (an array), the
+    coarse cluster of each BMP character and of each token."""
     words: dict[str, int] = {}
+    wcoarse: dict[str, int] = {}
     chars = np.zeros(0x10000, dtype=np.int64)
     coarse = np.zeros(0x10000, dtype=np.int64)
     if Path(path).exists():
@@ -345,9 +347,11 @@ def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndar
             kind, item, k = line.split("\t")
             if kind == "w":
                 words[item] = int(k)
+            elif kind == "W":
+                wcoarse[item] = int(k)
             elif kind in "cC" and len(item) == 1 and ord(item) < 0x10000:
                 (chars if kind == "c" else coarse)[ord(item)] = int(k)
-    return words, chars, coarse
+    return words, chars, coarse, wcoarse
 
 
 @dataclass
@@ -489,7 +493,10 @@ def featurize(
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
     lx = lexicon_bits(cp)[idx]
-    wcl, ccl, cco = clusters()
+    wcl, ccl, cco, wco = clusters()
+    kW = np.fromiter(map(wco.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    kW_prev = np.where(first, 63, np.roll(kW, 1) if ntok else kW)
+    kW_next = np.where(last, 63, np.roll(kW, -1) if ntok else kW)
     kC = cco[bmp] * in_bmp
     kw = np.fromiter(map(wcl.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
     kc = ccl[bmp] * in_bmp
@@ -506,6 +513,7 @@ def featurize(
         "kb-1": (kc[k_m1] << 10) | kc[idx], "kb0": (kc[idx] << 10) | kc[k_p1],
         "kC": (kC[k_m1] << 12) | (kC[idx] << 6) | kC[k_p1],
         "kB": (kC[idx] << 3) | bmes,
+        "kW": (((kW_prev << 12) | (kW << 6) | kW_next) << 3)[word_of_char] | bmes,
         "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
