@@ -207,6 +207,7 @@ WORLD_PLACES: Path = HERE / "dicts" / "world_places.txt"
 _LEX_TAG_CLASS: dict[str, int] = {"nr": 0, "nrfg": 0, "nrt": 1, "ns": 2, "nt": 3}
 _LEX_MIN_LEN, _LEX_MAX_LEN = 2, 8
 _HASH_MULT = np.uint64(1000003)
+_KEY_MASK = np.uint64((1 << 63) - 1)  # hashes as non-negative int64 keys of a _KeyIndex
 
 
 def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
@@ -219,12 +220,13 @@ def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
     return h
 
 
-def _hash_table(words: dict[str, int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per word length, the sorted hashes of ``words`` and their values."""
+def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """Per word length, a :class:`_KeyIndex` of the words' hashes (low 63 bits) and the value of
+    each key (the values of words whose hashes meet are or-ed)."""
     by_len: dict[int, dict[str, int]] = {}
     for w, v in words.items():
         by_len.setdefault(len(w), {})[w] = v
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    out: dict[int, tuple[_KeyIndex, np.ndarray]] = {}
     for n, d in by_len.items():
         ws = list(d)
         cp = np.frombuffer("".join(ws).encode("utf-32-le", "surrogatepass"),
@@ -232,13 +234,16 @@ def _hash_table(words: dict[str, int]) -> dict[int, tuple[np.ndarray, np.ndarray
         h = np.zeros(len(ws), dtype=np.uint64)
         for k in range(n):
             h = h * _HASH_MULT + cp[:, k].astype(np.uint64)
+        keys = (h & _KEY_MASK).astype(np.int64)
         vals = np.fromiter(d.values(), dtype=np.int64, count=len(d))
-        order = np.argsort(h, kind="stable")
-        out[n] = (h[order], vals[order])
+        order = np.argsort(keys, kind="stable")
+        keys, vals = keys[order], vals[order]
+        uniq, first = np.unique(keys, return_index=True)
+        out[n] = (_KeyIndex(uniq), np.bitwise_or.reduceat(vals, first))
     return out
 
 
-def _word_hits(cp: np.ndarray, table: dict[int, tuple[np.ndarray, np.ndarray]]
+def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
                ) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """``(length, starts, values)`` of the words of ``table`` found anywhere in ``cp``."""
     n = len(cp)
@@ -246,17 +251,17 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[np.ndarray, np.ndarray]]
         return []
     padded = np.concatenate((cp, np.zeros(max(table), dtype=np.int64)))
     out = []
-    for length, (keys, vals) in sorted(table.items()):
+    for length, (index, vals) in sorted(table.items()):
         h = _hash_windows(padded, length)[:n]
-        pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
-        hit = np.flatnonzero(keys[pos] == h)
+        rows = index.rows((h & _KEY_MASK).astype(np.int64))
+        hit = np.flatnonzero(rows < index.n)
         if len(hit):
-            out.append((length, hit, vals[pos[hit]]))
+            out.append((length, hit, vals[rows[hit]]))
     return out
 
 
 @functools.cache
-def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
     """Words of jieba's dictionary (which ships with ``jieba``), ``min_freq`` or more frequent,
     ``_LEX_MIN_LEN``..``_LEX_MAX_LEN`` characters, as a hash table (:func:`_hash_table`) of
     their class bit masks (:data:`LEXICON_CLASSES`)."""
@@ -311,7 +316,7 @@ HONORIFICS = frozenset("先生 小姐 女士 太太 夫人 老 某 总 师傅 �
 
 
 @functools.cache
-def _title_table() -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def _title_table() -> dict[int, tuple[_KeyIndex, np.ndarray]]:
     words = {**dict.fromkeys(TITLE_WORDS | HONORIFICS, 1), **dict.fromkeys(SPEECH_WORDS, 2)}
     return _hash_table(words)
 
@@ -918,6 +923,7 @@ def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntr
 # ---------------------------------------------------------------------------------------------
 
 _TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
+_VERB_POS = _POS_ID["v"]
 #: jieba's name tags, used when there is no model.
 _JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
 _PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"'／/]")
@@ -938,17 +944,20 @@ COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 
 _ADMIN_UNITS = frozenset("省市县乡村区镇")
 
 
-def _surname_end(text: str, b: int, e: int) -> int:
-    """End of a person span ``text[b:e]`` that is a surname plus an honorific: the end of the
-    surname; else ``e``."""
+def person_span(text: str, b: int, e: int) -> tuple[int, str]:
+    """The end and CRF type of a CRF person span ``text[b:e]``: a bare surname plus an
+    honorific (``王小姐``, ``欧阳先生``) ends after the surname; a span of three or more characters
+    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``)."""
     name = text[b:e]
     for h in SURNAME_HONORIFICS:
         if name.endswith(h) and len(name) > len(h):
             rest = name[:-len(h)]
             if (len(rest) == 1 and rest in SURNAMES) or rest in COMPOUND_SURNAMES:
-                return b + len(rest)
-            return e
-    return e
+                return b + len(rest), "PER"
+            break
+    if e - b >= 3 and text[e - 1] in _ADMIN_UNITS:
+        return e, "LOC"
+    return e, "PER"
 
 
 class EntityExtractor:
@@ -990,9 +999,15 @@ class EntityExtractor:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
                     if typ == "PER":
-                        t = _surname_end(f.text, o + s, o + t) - o
-                        if t - s >= 3 and f.text[o + t - 1] in _ADMIN_UNITS:
-                            typ = "LOC"  # 丘布特省, 梁沟村: no person's name ends so
+                        t, typ = person_span(f.text, o + s, o + t)
+                        t -= o
+                    elif typ == "ORG":
+                        # a body's name does not end in a verb (省农业厅|组织 专家调研)
+                        last = o + t - 1
+                        ts = int(f.token_start[last])
+                        if (f.token_pos[last] == _VERB_POS and f.token_end[last] == o + t
+                                and ts - (o + s) >= 2):
+                            t = ts - o
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
         else:
             self._jieba_candidates(f, cands)
