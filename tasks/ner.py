@@ -104,7 +104,9 @@ _B, _M, _E, _S = 0, 1, 2, 3
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
     "u-2", "u-1", "u0", "u1", "u2", "b-1", "b0", "s0", "cc", "ub", "pb", "pp", "pn", "lb",
-    "sn", "tr", "cx", "os",
+    "sn", "tr", "cx", "os", "tt", "kw0", "kw-1", "kw1", "kc-1", "kc0", "kc1", "kb-1", "kb0",
+    "kC", "kB", "kW",
+    "lxP", "lxT", "lxL", "lxO", "lxW", "lxG",
 )
 #: Words after which a person's name typically follows (titles, roles), and before which one
 #: typically stands (verbs of saying); tokens ending in a role character count as titles.
@@ -194,6 +196,167 @@ def _flag_table(chars: str) -> np.ndarray:
 
 _FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
 _ROLE = _flag_table("".join(_ROLE_END))
+
+
+#: Lexicon classes of the dictionary words a character lies in (feature ``lx<class>``):
+#: jieba's tag of the word -> class; any other tag is class ``W``.
+LEXICON_CLASSES: tuple[str, ...] = ("P", "T", "L", "O", "W", "G")
+#: The world's countries, capitals and large cities (class ``G``: jieba's dictionary tags many
+#: of them as persons, ``伊拉克 nrt``, ``莫斯科 nr``).
+WORLD_PLACES: Path = HERE / "dicts" / "world_places.txt"
+_LEX_TAG_CLASS: dict[str, int] = {"nr": 0, "nrfg": 0, "nrt": 1, "ns": 2, "nt": 3}
+_LEX_MIN_LEN, _LEX_MAX_LEN = 2, 8
+_HASH_MULT = np.uint64(1000003)
+_KEY_MASK = np.uint64((1 << 63) - 1)  # hashes as non-negative int64 keys of a _KeyIndex
+
+
+def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
+    """Polynomial hash (mod 2**64) of the ``length`` code points starting at each offset
+    (``cp`` must be followed by ``length - 1`` zeros)."""
+    h = np.zeros(len(cp) - length + 1, dtype=np.uint64)
+    u = cp.astype(np.uint64)
+    for k in range(length):
+        h = h * _HASH_MULT + u[k:k + len(h)]
+    return h
+
+
+def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """Per word length, a :class:`_KeyIndex` of the words' hashes (low 63 bits) and the value of
+    each key (the values of words whose hashes meet are or-ed)."""
+    by_len: dict[int, dict[str, int]] = {}
+    for w, v in words.items():
+        by_len.setdefault(len(w), {})[w] = v
+    out: dict[int, tuple[_KeyIndex, np.ndarray]] = {}
+    for n, d in by_len.items():
+        ws = list(d)
+        cp = np.frombuffer("".join(ws).encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.int64).reshape(len(ws), n)
+        h = np.zeros(len(ws), dtype=np.uint64)
+        for k in range(n):
+            h = h * _HASH_MULT + cp[:, k].astype(np.uint64)
+        keys = (h & _KEY_MASK).astype(np.int64)
+        vals = np.fromiter(d.values(), dtype=np.int64, count=len(d))
+        order = np.argsort(keys, kind="stable")
+        keys, vals = keys[order], vals[order]
+        uniq, first = np.unique(keys, return_index=True)
+        out[n] = (_KeyIndex(uniq), np.bitwise_or.reduceat(vals, first))
+    return out
+
+
+def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
+               ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``(length, starts, values)`` of the words of ``table`` found anywhere in ``cp``."""
+    n = len(cp)
+    if not table:
+        return []
+    padded = np.concatenate((cp, np.zeros(max(table), dtype=np.int64)))
+    out = []
+    for length, (index, vals) in sorted(table.items()):
+        h = _hash_windows(padded, length)[:n]
+        rows = index.rows((h & _KEY_MASK).astype(np.int64))
+        hit = np.flatnonzero(rows < index.n)
+        if len(hit):
+            out.append((length, hit, vals[rows[hit]]))
+    return out
+
+
+@functools.cache
+def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """Words of jieba's dictionary (which ships with ``jieba``), ``min_freq`` or more frequent,
+    ``_LEX_MIN_LEN``..``_LEX_MAX_LEN`` characters, as a hash table (:func:`_hash_table`) of
+    their class bit masks (:data:`LEXICON_CLASSES`)."""
+    if dict_txt is None:
+        import jieba
+
+        dict_txt = Path(jieba.__file__).parent / "dict.txt"
+    words: dict[str, int] = {}
+    for line in Path(dict_txt).read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not _LEX_MIN_LEN <= len(parts[0]) <= _LEX_MAX_LEN:
+            continue
+        w, freq, tag = parts
+        if int(freq) < min_freq:
+            continue
+        words[w] = words.get(w, 0) | (1 << _LEX_TAG_CLASS.get(tag, 4))
+    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            for w in line.split():
+                if _LEX_MIN_LEN <= len(w) <= _LEX_MAX_LEN:
+                    words[w] = words.get(w, 0) | (1 << 5)
+    return _hash_table(words)
+
+
+def lexicon_bits(cp: np.ndarray) -> np.ndarray:
+    """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
+    there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
+    n = len(cp)
+    ncls = len(LEXICON_CLASSES)
+    begin = np.zeros((n + 1, ncls), dtype=np.int64)
+    end = np.zeros((n + 1, ncls), dtype=np.int64)
+    inner = np.zeros((n + 1, ncls), dtype=np.int64)  # +1 at the first inner char, -1 after
+    for length, hit, m in _word_hits(cp, lexicon()):
+        for c in range(ncls):
+            sel = hit[(m >> c) & 1 > 0]
+            if not len(sel):
+                continue
+            begin[sel, c] = 1
+            end[sel + length - 1, c] = 1
+            if length > 2:
+                np.add.at(inner[:, c], sel + 1, 1)
+                np.add.at(inner[:, c], sel + length - 1, -1)
+    mid = np.cumsum(inner, axis=0)[:n] > 0
+    return (begin[:n] << 2) | (mid << 1) | end[:n]
+
+
+#: Words that follow a person's name or surname in the text itself, whatever the segmenter
+#: makes of them (``吴先生``, ``托项|市长``): titles, honorifics, 某 and 老.
+HONORIFICS = frozenset("先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 医生 教练 同志 主席 "
+                       "总理 局长 厅长 处长 科长 所长 部长 市长 县长 省长 乡长 镇长 村长 "
+                       "老师 教授 委员 书记 主任 经理 董事长 总统 副".split())
+
+
+@functools.cache
+def _title_table() -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    words = {**dict.fromkeys(TITLE_WORDS | HONORIFICS, 1), **dict.fromkeys(SPEECH_WORDS, 2)}
+    return _hash_table(words)
+
+
+def title_bits(cp: np.ndarray) -> np.ndarray:
+    """Per character: 4 when a title ends just before it, 2 when one starts just after it,
+    1 when a verb of saying starts just after it (matched in the text, not the tokens)."""
+    n = len(cp)
+    out = np.zeros(n + 2, dtype=np.int64)
+    for length, hit, v in _word_hits(cp, _title_table()):
+        t, sp = hit[v == 1], hit[v == 2]
+        out[t + length + 1] |= 4  # shifted by one: out[k + 1] is char k
+        out[t] |= 2  # char t - 1
+        out[sp] |= 1
+    return out[1:n + 1]
+
+
+#: Word and character clusters from unlabelled pages (``python -m tasks.build_clusters``).
+CLUSTERS: Path = HERE / "models" / "clusters.tsv"
+
+
+@functools.cache
+def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndarray,
+                                             dict[str, int]]:
+    """Cluster of each token (a dict; 0 = none), of each BMP character (an array), the
+    coarse cluster of each BMP character and of each token."""
+    words: dict[str, int] = {}
+    wcoarse: dict[str, int] = {}
+    chars = np.zeros(0x10000, dtype=np.int64)
+    coarse = np.zeros(0x10000, dtype=np.int64)
+    if Path(path).exists():
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            kind, item, k = line.split("\t")
+            if kind == "w":
+                words[item] = int(k)
+            elif kind == "W":
+                wcoarse[item] = int(k)
+            elif kind in "cC" and len(item) == 1 and ord(item) < 0x10000:
+                (chars if kind == "c" else coarse)[ord(item)] = int(k)
+    return words, chars, coarse, wcoarse
 
 
 @dataclass
@@ -334,7 +497,28 @@ def featurize(
     os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
+    lx = lexicon_bits(cp)[idx]
+    wcl, ccl, cco, wco = clusters()
+    kW = np.fromiter(map(wco.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    kW_prev = np.where(first, 63, np.roll(kW, 1) if ntok else kW)
+    kW_next = np.where(last, 63, np.roll(kW, -1) if ntok else kW)
+    kC = cco[bmp] * in_bmp
+    kw = np.fromiter(map(wcl.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    kc = ccl[bmp] * in_bmp
+    kw_prev = np.where(first, 1023, np.roll(kw, 1) if ntok else kw)
+    kw_next = np.where(last, 1023, np.roll(kw, -1) if ntok else kw)
+    tt = title_bits(cp)[idx]
     ints = {
+        **{f"lx{c}": lx[:, k] for k, c in enumerate(LEXICON_CLASSES)},
+        "tt": (sur[idx] << 3) | tt,
+        "kw0": (kw[word_of_char] << 3) | bmes,
+        "kw-1": kw_prev[word_of_char],
+        "kw1": kw_next[word_of_char],
+        "kc-1": kc[k_m1], "kc0": (kc[idx] << 3) | bmes, "kc1": kc[k_p1],
+        "kb-1": (kc[k_m1] << 10) | kc[idx], "kb0": (kc[idx] << 10) | kc[k_p1],
+        "kC": (kC[k_m1] << 12) | (kC[idx] << 6) | kC[k_p1],
+        "kB": (kC[idx] << 3) | bmes,
+        "kW": (((kW_prev << 12) | (kW << 6) | kW_next) << 3)[word_of_char] | bmes,
         "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
         "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
@@ -739,9 +923,41 @@ def _dict_entries(org_dict: Path | None, userdict: Path | None) -> list[DictEntr
 # ---------------------------------------------------------------------------------------------
 
 _TIER_CRF_CONTAINS, _TIER_RULE, _TIER_CRF = 0, 1, 2
+_VERB_POS = _POS_ID["v"]
 #: jieba's name tags, used when there is no model.
 _JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
-_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"']")
+_PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()《》【】\[\]「」『』,.;:!?\"'／/]")
+
+
+#: Honorifics and titles after a bare surname (``王小姐``, ``毛主席``, ``胡老``, ``郑某``): the
+#: person is the surname alone, as the corpus annotates it.
+SURNAME_HONORIFICS: tuple[str, ...] = tuple(sorted(
+    "先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 主席 总理 局长 市长 县长 省长 元帅 同志 "
+    "老师 教授".split(), key=len, reverse=True))
+#: Compound surnames (a span of two characters before an honorific is one of these).
+COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 "
+                              "司徒 端木 独孤 南宫 西门 轩辕 呼延 澹台 万俟 闻人 申屠".split())
+
+
+#: Last characters of administrative places: a "person" of three or more characters ending in
+#: one is a place.
+_ADMIN_UNITS = frozenset("省市县乡村区镇")
+
+
+def person_span(text: str, b: int, e: int) -> tuple[int, str]:
+    """The end and CRF type of a CRF person span ``text[b:e]``: a bare surname plus an
+    honorific (``王小姐``, ``欧阳先生``) ends after the surname; a span of three or more characters
+    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``)."""
+    name = text[b:e]
+    for h in SURNAME_HONORIFICS:
+        if name.endswith(h) and len(name) > len(h):
+            rest = name[:-len(h)]
+            if (len(rest) == 1 and rest in SURNAMES) or rest in COMPOUND_SURNAMES:
+                return b + len(rest), "PER"
+            break
+    if e - b >= 3 and text[e - 1] in _ADMIN_UNITS:
+        return e, "LOC"
+    return e, "PER"
 
 
 class EntityExtractor:
@@ -782,6 +998,16 @@ class EntityExtractor:
                 for s, t, typ in spans:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
+                    if typ == "PER":
+                        t, typ = person_span(f.text, o + s, o + t)
+                        t -= o
+                    elif typ == "ORG":
+                        # a body's name does not end in a verb (省农业厅|组织 专家调研)
+                        last = o + t - 1
+                        ts = int(f.token_start[last])
+                        if (f.token_pos[last] == _VERB_POS and f.token_end[last] == o + t
+                                and ts - (o + s) >= 2):
+                            t = ts - o
                     cands[si].append((_TIER_CRF, s, t, _CRF_TYPES[typ], "crf"))
         else:
             self._jieba_candidates(f, cands)

@@ -295,3 +295,97 @@ def test_org_suffix_distance_feature() -> None:
     assert dist[9] == 0 and dist[16] == 0  # 研究所, 水产局
     assert dist[17:21] == [9, 9, 9, 9]  # no suffix ahead in this sentence (none = 9)
     assert dist[-3:] == [2, 1, 0]  # 北京队, not seen across the sentence boundary
+
+
+def test_dictionary_word_features_mark_begin_middle_end() -> None:
+    from tasks.ner import LEXICON_CLASSES, featurize
+
+    text = "代表团访问了乌兹别克斯坦和秘鲁。"
+    f = featurize([text])
+    g = f.ints[f"lx{LEXICON_CLASSES[5]}"].tolist()  # class G: the world-places list
+    s = text.index("乌兹别克斯坦")
+    assert g[s] & 4 and g[s + 5] & 1  # the country begins and ends there
+    assert all(v & 2 for v in g[s + 1:s + 5])  # and goes on through the middle
+    assert g[text.index("秘鲁")] & 4 and g[text.index("秘鲁") + 1] & 1
+    assert g[:s] == [0] * s  # 代表团访问了: no place
+    w = f.ints["lxW"].tolist()  # 代表团 / 访问 are words of jieba's dictionary (class W)
+    assert w[0] & 4 and w[3] & 4 and w[4] & 1
+
+
+def test_title_and_speech_features_read_the_text_not_the_tokens() -> None:
+    from tasks.ner import featurize
+
+    text = "钱先生笑着说，老孙表示同意。"
+    tt = featurize([text]).ints["tt"].tolist()
+    assert tt[0] & 2 and tt[0] & 8  # 钱: a title (先生) starts after it; 钱 is a surname
+    assert tt[3] & 4  # 笑: a title ends just before it
+    assert tt[text.index("孙")] & 1  # 孙: a verb of saying (表示) starts after it
+    assert not tt[text.index("同")] & 7
+
+
+@pytest.mark.parametrize("span,end,label", [
+    ("王小姐", 1, "PER"), ("欧阳先生", 2, "PER"), ("郑某", 1, "PER"), ("罗局长", 1, "PER"),
+    ("黄明远先生", 5, "PER"),  # not a bare surname: the CRF's span stands
+    ("石门村", 3, "LOC"), ("卡拉巴省", 4, "LOC"), ("吴镇", 2, "PER"), ("周建国", 3, "PER"),
+])
+def test_person_span_fixes(span: str, end: int, label: str) -> None:
+    from tasks.ner import person_span
+
+    text = "据说" + span + "。"
+    assert person_span(text, 2, 2 + len(span)) == (2 + end, label)
+
+
+def test_clusters_group_items_that_share_their_neighbours(tmp_path: Path) -> None:
+    from tasks.build_clusters import build
+    from tasks.ner import clusters
+
+    raw = tmp_path / "raw" / "paper"
+    raw.mkdir(parents=True)
+    paras = []
+    for i in range(12):
+        paras += [f"我们昨天吃了{w}。" for w in ("苹果", "香蕉", "橘子")]
+        paras += [f"他们明天去{w}开会。" for w in ("北京", "上海", "广州")]
+    # lines broken anywhere inside a paragraph, paragraphs apart by a blank line
+    text = "\n\n".join(p[:3] + "\n" + p[3:] for p in paras)
+    (raw / "01.txt").write_text(text, encoding="utf-8")
+    out = build(tmp_path / "raw", tmp_path / "clusters.tsv", word_k=12, char_k=24)
+    words, chars, coarse, _ = clusters(out)
+    assert words["苹果"] == words["香蕉"] == words["橘子"] > 0
+    assert words["北京"] == words["上海"] == words["广州"] > 0
+    assert words["苹果"] != words["北京"]
+    assert chars[ord("吃")] > 0 and coarse[ord("吃")] > 0
+    assert words.get("没有的词", 0) == 0
+
+
+def test_dictionary_word_features_match_a_plain_search() -> None:
+    """The hashed bulk look-up finds exactly the dictionary words a plain search finds (no
+    false hit from a hash collision: 中国北 is no word, though 中国北方 and 中国 are)."""
+    import jieba
+
+    from tasks.ner import LEXICON_CLASSES, WORLD_PLACES, _LEX_TAG_CLASS, featurize
+
+    words: dict[str, int] = {}
+    for line in (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8").splitlines():
+        w, _, tag = line.split()
+        if 2 <= len(w) <= 8:
+            words[w] = words.get(w, 0) | (1 << _LEX_TAG_CLASS.get(tag, 4))
+    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+        for w in ([] if line.startswith("#") else line.split()):
+            words[w] = words.get(w, 0) | (1 << 5)
+    texts = ["进行《中国北方鼓曲名家》的录制，", "老周在布宜诺斯艾利斯见到了马丁内斯先生。"]
+    f = featurize(texts)
+    got = [[int(f.ints[f"lx{c}"][k]) for c in LEXICON_CLASSES] for k in range(len(f.word_of_char))]
+    want = []
+    for t in texts:
+        rows = [[0] * len(LEXICON_CLASSES) for _ in t]
+        for i in range(len(t)):
+            for n in range(2, 9):
+                m = words.get(t[i:i + n], 0) if i + n <= len(t) else 0
+                for c in range(len(LEXICON_CLASSES)):
+                    if m >> c & 1:
+                        rows[i][c] |= 4
+                        rows[i + n - 1][c] |= 1
+                        for j in range(i + 1, i + n - 1):
+                            rows[j][c] |= 2
+        want += rows
+    assert got == want
