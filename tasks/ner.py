@@ -428,12 +428,15 @@ def _unzip(toks_all: Sequence[Sequence[tuple[str, str]]]) -> tuple[list[str], li
 
 
 def featurize(
-    sentences: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None = None
+    sentences: Sequence[str], tagged: Sequence[Sequence[tuple[str, str]]] | None = None,
+    crf: bool = True,
 ) -> Features:
     """Feature values of all characters of ``sentences`` at once (numpy, no per-char Python).
 
     ``tagged[i]`` is the segmenter's ``(token, pos)`` list of ``sentences[i]``; missing or not
-    tiling the sentence, the sentence is tagged here."""
+    tiling the sentence, the sentence is tagged here. With ``crf`` False only the tokens and
+    their geometry are worked out (what the rules and jieba's tags need), not the CRF's
+    feature values (``ints`` is empty)."""
     texts = [s.replace("\x00", " ") if "\x00" in s else s for s in sentences]
     words, tags, tok_counts, tlen = _flat_tokens(texts, tagged)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -462,20 +465,42 @@ def featurize(
     ar = np.arange(ntok, dtype=np.int64)
     prev_word = np.where(first, -1, ar - 1)
     next_word = np.where(last, -1, ar + 1)
+    tok_first_c = np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen
+    word_of_char = np.repeat(ar, tlen)
+    tstart_c = np.repeat(tok_first_c, tlen)
+    within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
+    tl = tlen[word_of_char]
+    ints = _crf_ints(cp, idx, real, nbig, words, tpos, tlen, first, last, ar, tok_first_c,
+                     word_of_char, within, tl) if crf else {}
+    # token geometry on the joined text (for the rules)
+    token_start = np.zeros(nbig, dtype=np.int64)
+    token_end = np.zeros(nbig, dtype=np.int64)
+    token_pos = np.zeros(nbig, dtype=np.int64)
+    char_tok_start = idx - within  # start in big text of each char's token
+    token_start[idx] = char_tok_start
+    token_end[idx] = char_tok_start + tl
+    token_pos[idx] = tpos[word_of_char]
+    boundary = np.ones(nbig + 1, dtype=bool)
+    boundary[idx] = within == 0
+    return Features(lengths, ints, words, word_of_char, prev_word, next_word, big, starts,
+                    boundary, token_start, token_end, token_pos)
+
+
+def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, nbig: int, words: list[str],
+              tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray, ar: np.ndarray,
+              tok_first_c: np.ndarray, word_of_char: np.ndarray, within: np.ndarray,
+              tl: np.ndarray) -> dict[str, np.ndarray]:
+    """The CRF's feature values of every character (see :func:`featurize`)."""
+    ntok = len(words)
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
-    tok_first_c = np.concatenate(([0], np.cumsum(tlen)[:-1])) if ntok else tlen
     tok_last_cp = cp[idx[tok_first_c + tlen - 1]] if ntok else tlen
     flags = np.fromiter(map(_WORD_FLAGS.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
     title = (flags & 1) | ((tlen > 1) & (_ROLE[np.minimum(tok_last_cp, 0xFFFF)] > 0))
     speech = flags >> 1
     prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
     next_speech = np.where(last, 0, np.roll(speech, -1) if ntok else speech)
-    word_of_char = np.repeat(ar, tlen)
-    tstart_c = np.repeat(tok_first_c, tlen)
-    within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
-    tl = tlen[word_of_char]
     bmes = np.where(tl == 1, _S, np.where(within == 0, _B, np.where(within == tl - 1, _E, _M)))
 
     # per-character tables over the joined text (pads included), then read at offsets
@@ -532,18 +557,7 @@ def featurize(
         "pn": (next_pos[word_of_char] << 3) | bmes,
         "lb": (np.minimum(tl, 6) << 3) | bmes,
     }
-    # token geometry on the joined text (for the rules)
-    token_start = np.zeros(nbig, dtype=np.int64)
-    token_end = np.zeros(nbig, dtype=np.int64)
-    token_pos = np.zeros(nbig, dtype=np.int64)
-    char_tok_start = idx - within  # start in big text of each char's token
-    token_start[idx] = char_tok_start
-    token_end[idx] = char_tok_start + tl
-    token_pos[idx] = tpos[word_of_char]
-    boundary = np.ones(nbig + 1, dtype=bool)
-    boundary[idx] = within == 0
-    return Features(lengths, ints, words, word_of_char, prev_word, next_word, big, starts,
-                    boundary, token_start, token_end, token_pos)
+    return ints
 
 
 def feature_strings(f: Features) -> list[list[list[str]]]:
@@ -987,7 +1001,7 @@ class EntityExtractor:
         sentences = list(sentences)
         if not sentences:
             return []
-        f = featurize(sentences, tagged)
+        f = featurize(sentences, tagged, crf=self.crf is not None)
         cands: list[list[tuple[int, int, int, str, str]]] = [[] for _ in sentences]
         if self.crf is not None:
             e = self.crf.emissions(f)

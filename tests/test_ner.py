@@ -389,3 +389,17 @@ def test_dictionary_word_features_match_a_plain_search() -> None:
                             rows[j][c] |= 2
         want += rows
     assert got == want
+
+
+def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
+    """With no model, only the tokens and their geometry are worked out: the same as with the
+    CRF's values, which are left out."""
+    from tasks.ner import featurize
+
+    texts = ["区发改委主任王晓明表示，明年将推出十项措施。", "", "杨浦区殷行街道", "12345"]
+    full, light = featurize(texts), featurize(texts, crf=False)
+    assert full.ints and not light.ints
+    for name in ("lengths", "word_of_char", "prev_word", "next_word", "starts", "boundary",
+                 "token_start", "token_end", "token_pos"):
+        assert (getattr(full, name) == getattr(light, name)).all(), name
+    assert full.words == light.words and full.text == light.text
