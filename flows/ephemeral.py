@@ -30,6 +30,40 @@ from pathlib import Path
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
 
+def free_port() -> int:
+    """A local TCP port no one listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float, interval: float) -> bool:
+    """Wait until the Prefect API at ``api_url`` answers its health check: True; False once
+    ``process`` (the server's) has ended or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Terminate ``process``; kill it if it has not ended after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class TemporaryServer:
     """A Prefect API server process on a free local port; :meth:`stop` ends it."""
 
@@ -43,33 +77,18 @@ class TemporaryServer:
     def ready(self, timeout: float) -> bool:
         """Wait until the server answers its health check; False if it died or ``timeout``
         seconds passed (the server is then stopped)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return True
-            except OSError:
-                pass
-            time.sleep(0.05)
+        if wait_healthy(self.api_url, self.process, timeout, interval=0.05):
+            return True
         self.stop()
         return False
 
     def stop(self) -> None:
         if self._environ is not None and self._environ.get("PREFECT_API_URL") == self.api_url:
             del self._environ["PREFECT_API_URL"]
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
 
 
-def owns_prefect_home(environ: dict[str, str] | None = None) -> bool:
+def prefect_would_start_one(environ: dict[str, str] | None = None) -> bool:
     """Would Prefect start a temporary server for this run, with nothing else configured: no
     ``PREFECT_API_URL``, no ``PREFECT_PROFILE``, temporary servers not turned off, and no profile
     in the Prefect home naming a server?"""
@@ -87,19 +106,17 @@ def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
     """Launch Prefect's temporary API server now, without waiting for it, and name it in
     ``PREFECT_API_URL`` of ``environ`` (default ``os.environ``; Prefect, imported later, reads it
     in every thread and worker process) until :meth:`TemporaryServer.stop`. None when this run
-    should leave the server to Prefect (see :func:`owns_prefect_home`) or Prefect's server
+    should leave the server to Prefect (see :func:`prefect_would_start_one`) or Prefect's server
     cannot be found."""
     target = os.environ if environ is None else environ
     env = dict(target)
-    if not owns_prefect_home(env):
+    if not prefect_would_start_one(env):
         return None
     spec = importlib.util.find_spec("prefect")
     if spec is None or not spec.submodule_search_locations:
         return None
     app_dir = Path(next(iter(spec.submodule_search_locations))).parent
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),

@@ -9,11 +9,8 @@ show in the Prefect UI.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +19,7 @@ import flows  # noqa: F401  - sets newsflow's Prefect settings before prefect is
 from prefect import flow
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.ephemeral import free_port, stop_process, wait_healthy
 from flows.pipeline import newsflow_run
 from tasks import store
 
@@ -56,9 +54,7 @@ def local_prefect_server(start_timeout: float = 180.0) -> Iterator[str]:
     Prefect's temporary in-process server runs none of the server's services, so no scheduled
     run would ever be created; this one does. Yields its API URL; stops it on the way out.
     """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -66,21 +62,8 @@ def local_prefect_server(start_timeout: float = 180.0) -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api_url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local Prefect server did not start on port {port}")
-            time.sleep(0.5)
+        if not wait_healthy(api_url, server, start_timeout, interval=0.5):
+            raise RuntimeError(f"the local Prefect server did not start on port {port}")
         yield api_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, timeout=30)

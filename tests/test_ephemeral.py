@@ -13,12 +13,12 @@ def test_left_to_prefect_when_the_user_configured_prefect(tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
     base = {"PREFECT_HOME": str(home)}
-    assert ephemeral.owns_prefect_home(base)
-    assert not ephemeral.owns_prefect_home({**base, "PREFECT_API_URL": "http://127.0.0.1:4200/api"})
-    assert not ephemeral.owns_prefect_home({**base, "PREFECT_PROFILE": "work"})
-    assert not ephemeral.owns_prefect_home({**base, "PREFECT_SERVER_EPHEMERAL_ENABLED": "false"})
+    assert ephemeral.prefect_would_start_one(base)
+    assert not ephemeral.prefect_would_start_one({**base, "PREFECT_API_URL": "http://127.0.0.1:4200/api"})
+    assert not ephemeral.prefect_would_start_one({**base, "PREFECT_PROFILE": "work"})
+    assert not ephemeral.prefect_would_start_one({**base, "PREFECT_SERVER_EPHEMERAL_ENABLED": "false"})
     (home / "profiles.toml").write_text('[profiles.local]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n')
-    assert not ephemeral.owns_prefect_home(base)
+    assert not ephemeral.prefect_would_start_one(base)
     env = dict(base)
     assert ephemeral.start(env) is None and "PREFECT_API_URL" not in env
 
