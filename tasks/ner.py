@@ -470,7 +470,7 @@ def featurize(
     tstart_c = np.repeat(tok_first_c, tlen)
     within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
     tl = tlen[word_of_char]
-    ints = _crf_ints(cp, idx, real, nbig, words, tpos, tlen, first, last, ar, tok_first_c,
+    ints = _crf_ints(cp, idx, real, words, tpos, tlen, first, last, tok_first_c,
                      word_of_char, within, tl) if crf else {}
     # token geometry on the joined text (for the rules)
     token_start = np.zeros(nbig, dtype=np.int64)
@@ -486,12 +486,12 @@ def featurize(
                     boundary, token_start, token_end, token_pos)
 
 
-def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, nbig: int, words: list[str],
-              tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray, ar: np.ndarray,
+def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, words: list[str],
+              tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray,
               tok_first_c: np.ndarray, word_of_char: np.ndarray, within: np.ndarray,
               tl: np.ndarray) -> dict[str, np.ndarray]:
     """The CRF's feature values of every character (see :func:`featurize`)."""
-    ntok = len(words)
+    ntok, nbig = len(words), len(cp)
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
