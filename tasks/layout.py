@@ -933,8 +933,9 @@ class _Scorer:
         # a paragraph that stops mid-phrase, unlike the last paragraph of nearly every article:
         # no closing punctuation, and no credit (摄, 供图) or closing note either
         self.open_end = [it.kind == "P" and _open_end(it.text) for it in items]
-        # a paragraph announcing what follows (《规则》全文如下。) ends no article
+        # an editor's note's signature (——编 者): the headings under it head a roundup's sections
         self.editor_note = [it.kind == "S" and EDITOR_NOTE_RE.match(it.text) is not None for it in items]
+        # a paragraph announcing what follows (《规则》全文如下。) ends no article
         self.announces = [it.kind == "P" and _ANNOUNCES_RE.search(it.text) is not None for it in items]
         # a byline inside a body: under a heading, and over text that is no wire lead, it opens
         # a section of a roundup (本报记者 X; a byline behind ■ or □ is an article's own)
@@ -1209,10 +1210,11 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
     bigrams = _item_bigrams(items)
-    # or between two paragraphs that change the subject: an article printed with its headline
-    # after its body may start with neither headline, byline nor dateline
-    # or after a closing note or a photo credit, or before a wire lead without a date
-    # (据新华社电): each closes or opens an article whatever its neighbours say
+    # or between two paragraphs, since an article printed with its headline after its body may
+    # start with neither headline, byline nor dateline: where the subject changes, after a
+    # closing note or a photo credit, or before a wire lead without a date (据新华社电) or an
+    # opening box label (核心阅读); each of these closes or opens an article whatever its
+    # neighbours say
     for k in range(1, n):
         if items[k].kind == "P" and items[k - 1].kind == "P" and (
                 _topic_break(items, k, bigrams) or _closes(items[k - 1].text)
