@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -441,8 +442,13 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
+        # Dask's own loggers print only CRITICAL: at shutdown a worker's heartbeat can race the
+        # scheduler's close and log a CommClosedError traceback at ERROR level after a run that
+        # succeeded. A task that fails (or a worker that dies under one) still fails its Prefect
+        # task run, which newsflow reports as an error row.
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+                                              "processes": True, "dashboard_address": None,
+                                              "silence_logs": logging.CRITICAL})
     return ProcessPoolTaskRunner(max_workers=_workers())
 
 
