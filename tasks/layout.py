@@ -636,7 +636,11 @@ def _overlap(head: str | frozenset[int], body_grams: Set[int]) -> float:
 PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
 W_LINE = 1.5          # cost of each headline line: it must earn its place by echo or looks
 COMMON_SHARE = 0.15  # a bigram in this share of a page's paragraphs is common wording
-MAX_ITEMS = 160      # items (paragraphs, headings, bylines) one article may span
+# an article spans at most MAX_ITEMS items (paragraphs, headings, bylines), and at most MAX_CUTS
+# of the places where an article may start or end: a regulation given in full runs to 170
+# paragraphs with few such places, a page of loose lines has one at every line
+MAX_ITEMS = 400
+MAX_CUTS = 100
 W_ARTICLE = 1.5      # cost of one more article
 W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
@@ -1237,8 +1241,9 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     scorer = _Scorer(items, grams, headlike)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
-        # an article spans at most MAX_ITEMS items: keeps a huge page linear, not quadratic
-        lo = bisect.bisect_left(order, b - MAX_ITEMS, 0, bi)
+        # an article spans at most MAX_ITEMS items and MAX_CUTS cuts: keeps the work linear in
+        # the number of cuts, not quadratic
+        lo = max(bisect.bisect_left(order, b - MAX_ITEMS, 0, bi), bi - MAX_CUTS)
         best[b] = scorer.best_start(b, order[lo:bi], best)
     spans = []
     b = n

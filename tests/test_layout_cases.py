@@ -567,3 +567,30 @@ def test_sections_under_an_editors_note_are_one_roundup():
         page = parse_page("\n".join(lines))
         assert [(a.title, a.reporters) for a in page.articles] == [(title, ["韩岳廷"]), (HEAD, ["杨晓梅"])], width
         assert nows(page.articles[0].body) == nows("".join(body)), width
+
+
+def test_a_document_of_more_than_160_paragraphs_is_one_article():
+    """A regulation given in full (170 numbered articles under chapter headings), its headline
+    printed after it: one article however long, not cut where the old window of 160 items ended."""
+    import cn2an
+
+    head = "社区微更新管理办法"
+    intro = ["新华社上海 2 月 3 日电  近日，区政府印发了《社区微更新管理办法》，并发出通知，要求各街道认真遵照执行。",
+             "《办法》全文如下。"]
+    subjects = ["街道办事处", "区建管委", "居民委员会", "物业服务企业", "设计单位"]
+    lines = [line for p in intro for line in wrap(p, 16)]
+    paras = list(intro)
+    for n in range(1, 171):
+        if n % 20 == 1:
+            lines += ["", f"第{cn2an.an2cn(n // 20 + 1)}章  第{n // 20 + 1}部分", ""]
+        text = (f"第{cn2an.an2cn(n)}条 {subjects[n % 5]}应当按照本办法第{cn2an.an2cn(max(1, n - 1))}条的规定，"
+                f"做好社区微更新项目第{n}阶段的组织实施和验收工作。")
+        lines += wrap(text, 16)
+        paras.append(text)
+    lines += ["", "■记者 杨晓梅", "", head, ""]
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [head]
+    art = page.articles[0]
+    assert art.reporters == ["杨晓梅"]
+    chapter = re.compile(r"第[一二三四五六七八九十]+章")
+    assert [nows(p.text) for p in art.paragraphs if not chapter.match(p.text)] == [nows(p) for p in paras]
