@@ -974,6 +974,50 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     return e, "PER"
 
 
+#: POS of the segmenter's function words (adverbs, conjunctions, prepositions, pronouns,
+#: numerals, time and locality words): such a token at the end of a person's name
+#: (``王晨|都``, ``瓦利|六日``, ``李四光|函中``) is no part of it.
+_FUNC_POS = frozenset({_POS_ID[t] for t in ("d", "c", "p", "r", "m", "t", "f")})
+#: ... time and locality words also when the token goes on past the span (``函中``).
+_FUNC_POS_OPEN = frozenset({_POS_ID[t] for t in ("t", "f")})
+#: Titles and honorifics of two or more characters: one at the end of a name of two or more
+#: characters is no part of it (``贺龙元帅``, ``王汝大夫``).
+_NAME_TITLES: tuple[str, ...] = tuple(sorted(
+    {w for w in TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS) | {"大夫", "元帅"}
+     if len(w) >= 2}, key=len, reverse=True))
+_TRANSLIT_SET = frozenset(TRANSLIT)
+
+
+def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
+    """The person(s) of a CRF person span ``f.text[b:e]`` (offsets in ``f.text``):
+
+    * a title or honorific at the end of a name of two or more characters is cut off;
+    * a trailing token of a function-word POS (:data:`_FUNC_POS`) that starts two or more
+      characters into the span is cut off, unless the name is a transliteration (``·`` or all
+      characters typical of transliterations);
+    * ``X对Y`` (a match: ``赵汝权对陶汉明``) is two persons;
+    * none right after a numeral: that is a unit or a currency (``3．91卢比``, ``11亿马克``)."""
+    if _CLASS[min(ord(f.text[b - 1]), 0xFFFF)] in (2, 4):
+        return []
+    name = f.text[b:e]
+    for h in _NAME_TITLES:
+        if name.endswith(h) and len(name) - len(h) >= 2:
+            e -= len(h)
+            name = name[:-len(h)]
+            break
+    last = e - 1
+    ts = int(f.token_start[last])
+    if (ts - b >= 2 and "·" not in name and not all(c in _TRANSLIT_SET for c in name)):
+        pos = int(f.token_pos[last])
+        if pos in _FUNC_POS and (f.token_end[last] == e or pos in _FUNC_POS_OPEN):
+            e = ts
+            name = f.text[b:e]
+    k = name.find("对", 2)
+    if 2 <= k <= len(name) - 3:
+        return [(b, b + k), (b + k + 1, e)]
+    return [(b, e)]
+
+
 class EntityExtractor:
     """Finds entities in sentences; build it once (:func:`get_extractor`) and call
     :meth:`extract` on many sentences at a time."""
@@ -1015,6 +1059,10 @@ class EntityExtractor:
                     if typ == "PER":
                         t, typ = person_span(f.text, o + s, o + t)
                         t -= o
+                        if typ == "PER":
+                            for pb, pe in person_parts(f, o + s, o + t):
+                                cands[si].append((_TIER_CRF, pb - o, pe - o, "PERSON", "crf"))
+                            continue
                     elif typ == "ORG":
                         # a body's name does not end in a verb (省农业厅|组织 专家调研)
                         last = o + t - 1

@@ -403,3 +403,25 @@ def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
                  "token_start", "token_end", "token_pos"):
         assert (getattr(full, name) == getattr(light, name)).all(), name
     assert full.words == light.words and full.text == light.text
+
+
+@pytest.mark.parametrize("text,span,expected", [
+    ("据悉，总编辑王晨都表示同意。", "王晨都", ["王晨"]),  # 都 (an adverb token) is cut off
+    ("部长瓦利六日宣布了计划。", "瓦利六日", ["瓦利"]),  # a time word
+    ("他回复了李四光函中的问题。", "李四光函", ["李四光"]),  # a locality word going on past the span
+    ("贺龙元帅当时也在。", "贺龙元帅", ["贺龙"]),  # a title after a full name
+    ("王家传人王汝大夫采用中药。", "王汝大夫", ["王汝"]),
+    ("决赛是赵汝权对陶汉明。", "赵汝权对陶汉明", ["赵汝权", "陶汉明"]),  # a match: two persons
+    ("每公斤提价1卢比。", "卢比", []),  # after a numeral: a currency
+    ("共计11亿马克。", "马克", []),
+    ("卡洛斯·阿马特都来了。", "卡洛斯·阿马特", ["卡洛斯·阿马特"]),  # a transliteration stands
+    ("记者周建国报道。", "周建国", ["周建国"]),
+    ("王大夫来了。", "王大夫", ["王大夫"]),  # a title after one character: person_span's case
+])
+def test_person_parts(text: str, span: str, expected: list[str]) -> None:
+    from tasks.ner import featurize, person_parts
+
+    f = featurize([text], crf=False)
+    o = int(f.starts[0])
+    b = o + text.index(span)
+    assert [f.text[s:e] for s, e in person_parts(f, b, b + len(span))] == expected
