@@ -958,10 +958,17 @@ COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 
 _ADMIN_UNITS = frozenset("省市县乡村区镇")
 
 
+#: One-character place endings: a "person" of two or more characters right before one is
+#: the name of that place (``马拉若|岛``, ``克里姆林|宫``), unless a title starts there (``市长``).
+_PLACE_AFTER = frozenset("岛港湾河江山湖宫城镇村省市县州区")
+_TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS)
+
+
 def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     """The end and CRF type of a CRF person span ``text[b:e]``: a bare surname plus an
     honorific (``王小姐``, ``欧阳先生``) ends after the surname; a span of three or more characters
-    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``)."""
+    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``), and so is
+    one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`)."""
     name = text[b:e]
     for h in SURNAME_HONORIFICS:
         if name.endswith(h) and len(name) > len(h):
@@ -971,6 +978,8 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
             break
     if e - b >= 3 and text[e - 1] in _ADMIN_UNITS:
         return e, "LOC"
+    if e - b >= 2 and text[e:e + 1] in _PLACE_AFTER and not text.startswith(_TITLE_STARTS, e):
+        return e + 1, "LOC"
     return e, "PER"
 
 
@@ -1016,6 +1025,15 @@ def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
     if 2 <= k <= len(name) - 3:
         return [(b, b + k), (b + k + 1, e)]
     return [(b, e)]
+
+
+#: A surname followed by a title or an honorific (``副`` only before a title: ``常副局长``;
+#: not ``老``, which also ends words: ``古老``, ``元老``).
+_SURNAME_TITLE = re.compile("(?=[%s](?:%s))" % (SURNAMES, "|".join(sorted(
+    (set(SURNAME_HONORIFICS) | HONORIFICS | {"副" + w for w in HONORIFICS if len(w) >= 2})
+    - {"副", "老"}, key=len, reverse=True))))
+#: POS of tokens that are no surname though their character may be one (和, 向, 由, 上, 任).
+_NOT_SURNAME_POS = frozenset({_POS_ID[t] for t in ("c", "p", "f", "r", "u", "m", "q", "t")})
 
 
 class EntityExtractor:
@@ -1075,6 +1093,7 @@ class EntityExtractor:
             self._jieba_candidates(f, cands)
         if self.rules:
             self._rule_candidates(f, cands)
+            self._surname_title_candidates(f, cands)
         return [self._resolve(sent, c) if c else [] for sent, c in zip(sentences, cands, strict=True)]
 
     @staticmethod
@@ -1103,6 +1122,22 @@ class EntityExtractor:
         return True
 
     # -- rules ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _surname_title_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]
+                                  ) -> None:
+        """A surname that starts a token and is followed by a title or honorific (``毛主席``,
+        ``常副局长``, ``程先生``) is a person on its own, where the CRF found nothing (the lowest
+        tier): unless the token is a function word (``和|总统``, ``向|主任``)."""
+        starts_l = f.starts.tolist()
+        for m in _SURNAME_TITLE.finditer(f.text):
+            b = m.start()
+            if not f.boundary[b] or int(f.token_pos[b]) in _NOT_SURNAME_POS:
+                continue
+            si = bisect_right(starts_l, b) - 1
+            if si >= 0:
+                o = starts_l[si]
+                cands[si].append((_TIER_CRF, b - o, b - o + 1, "PERSON", "rule"))
 
     def _rule_candidates(self, f: Features, cands: list[list[tuple[int, int, int, str, str]]]) -> None:
         text, starts = f.text, f.starts

@@ -425,3 +425,30 @@ def test_person_parts(text: str, span: str, expected: list[str]) -> None:
     o = int(f.starts[0])
     b = o + text.index(span)
     assert [f.text[s:e] for s, e in person_parts(f, b, b + len(span))] == expected
+
+
+def test_surname_before_a_title_is_a_person() -> None:
+    # without the model only the rules and jieba's tags speak: 毛主席 is one jieba noun
+    ex = EntityExtractor(model=None)
+    sents = ["他坚决贯彻毛主席制定的方针。", "对此，常副局长表示同意。",
+             "这是一个古老的传说。", "总理和总统会谈，并向主任汇报。"]
+    got = [[(e.text, e.label) for e in ents if e.label == "PERSON"] for ents in ex.extract(sents)]
+    assert got[0] == [("毛", "PERSON")]
+    assert got[1] == [("常", "PERSON")]
+    assert ("古", "PERSON") not in got[2]  # 古老: 老 is no title here (jieba's nr 古老 may be)
+    assert got[3] == []  # 和, 向: function words
+
+
+@pytest.mark.parametrize("span,end,label", [
+    ("马拉若", 4, "LOC"),  # 马拉若岛
+    ("克里姆林", 5, "LOC"),  # 克里姆林宫
+    ("项", 1, "PER"),  # one character: 项市长 stays a person
+    ("周建国", 3, "PER"),  # 周建国市长: a title starts after the name
+])
+def test_person_span_before_a_place_ending(span: str, end: int, label: str) -> None:
+    from tasks.ner import person_span
+
+    text = {"马拉若": "途经马拉若岛时", "克里姆林": "包括克里姆林宫内", "项": "托项市长办",
+            "周建国": "由周建国市长主持"}[span]
+    b = text.index(span)
+    assert person_span(text, b, b + len(span)) == (b + end, label)
