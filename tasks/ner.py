@@ -947,7 +947,8 @@ _PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()�
 #: person is the surname alone, as the corpus annotates it.
 SURNAME_HONORIFICS: tuple[str, ...] = tuple(sorted(
     "先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 主席 总理 局长 市长 县长 省长 元帅 同志 "
-    "老师 教授".split(), key=len, reverse=True))
+    "老师 教授 大娘 大妈 大爷 大伯 大婶 大嫂 大姐 大哥 奶奶 爷爷 婆婆 伯伯 叔叔 老汉".split(),
+    key=len, reverse=True))
 #: Compound surnames (a span of two characters before an honorific is one of these).
 COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 "
                               "司徒 端木 独孤 南宫 西门 轩辕 呼延 澹台 万俟 闻人 申屠".split())
@@ -962,13 +963,17 @@ _ADMIN_UNITS = frozenset("省市县乡村区镇")
 #: the name of that place (``马拉若|岛``, ``克里姆林|宫``), unless a title starts there (``市长``).
 _PLACE_AFTER = frozenset("岛港湾河江山湖宫城镇村省市县州区")
 _TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS)
+#: Bodies named after a person or brand: a "person" of two or more characters right before one
+#: is the body (``休斯公司``, ``乔治·梅森大学``; not 政府: ``克林顿政府`` names a person).
+_BODY_AFTER = re.compile("公司|集团|药业|大学|学院|基金会|总领事馆|领事馆|大使馆|银行|报(?![道告])")
 
 
 def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     """The end and CRF type of a CRF person span ``text[b:e]``: a bare surname plus an
     honorific (``王小姐``, ``欧阳先生``) ends after the surname; a span of three or more characters
     ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``), and so is
-    one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`)."""
+    one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`); one
+    followed by a company's or institution's word is that body (``休斯公司``: ``ORG``)."""
     name = text[b:e]
     for h in SURNAME_HONORIFICS:
         if name.endswith(h) and len(name) > len(h):
@@ -980,6 +985,9 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
         return e, "LOC"
     if e - b >= 2 and text[e:e + 1] in _PLACE_AFTER and not text.startswith(_TITLE_STARTS, e):
         return e + 1, "LOC"
+    m = _BODY_AFTER.match(text, e)
+    if m and e - b >= 2:
+        return m.end(), "ORG"
     return e, "PER"
 
 
@@ -1116,10 +1124,11 @@ class EntityExtractor:
 
     @staticmethod
     def _plausible(f: Features, b: int, e: int, typ: str) -> bool:
-        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``)."""
+        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``), or begins or
+        ends in the middle dot of a foreign name (``葛兰素·``)."""
         if _PUNCT_IN_NAME.search(f.text, b, e):
             return False
-        return True
+        return f.text[b] != "·" and f.text[e - 1] != "·"
 
     # -- rules ---------------------------------------------------------------------------------
 

@@ -444,11 +444,27 @@ def test_surname_before_a_title_is_a_person() -> None:
     ("克里姆林", 5, "LOC"),  # 克里姆林宫
     ("项", 1, "PER"),  # one character: 项市长 stays a person
     ("周建国", 3, "PER"),  # 周建国市长: a title starts after the name
+    ("休斯", 4, "ORG"),  # 休斯公司
+    ("乔治·梅森", 7, "ORG"),  # 乔治·梅森大学
+    ("李中文", 3, "PER"),  # 李中文报道: 报道 is no newspaper
+    ("克林顿", 3, "PER"),  # 克林顿政府 names the person
+    ("李大娘", 1, "PER"),  # a kinship honorific after a bare surname
 ])
 def test_person_span_before_a_place_ending(span: str, end: int, label: str) -> None:
     from tasks.ner import person_span
 
     text = {"马拉若": "途经马拉若岛时", "克里姆林": "包括克里姆林宫内", "项": "托项市长办",
-            "周建国": "由周建国市长主持"}[span]
+            "周建国": "由周建国市长主持", "休斯": "后来休斯公司认为", "乔治·梅森": "在乔治·梅森大学",
+            "李中文": "记者李中文报道：", "克林顿": "此后克林顿政府承诺", "李大娘": "从此李大娘成了"}[span]
     b = text.index(span)
     assert person_span(text, b, b + len(span)) == (b + end, label)
+
+
+def test_a_span_does_not_begin_or_end_in_a_middle_dot() -> None:
+    from tasks.ner import featurize
+
+    f = featurize(["葛兰素·威康公司"], crf=False)
+    o = int(f.starts[0])
+    assert not EntityExtractor._plausible(f, o, o + 4, "PER")  # 葛兰素·
+    assert not EntityExtractor._plausible(f, o + 3, o + 6, "PER")  # ·威康
+    assert EntityExtractor._plausible(f, o, o + 6, "ORG")
