@@ -962,7 +962,8 @@ _ADMIN_UNITS = frozenset("省市县乡村区镇")
 #: One-character place endings: a "person" of two or more characters right before one is
 #: the name of that place (``马拉若|岛``, ``克里姆林|宫``), unless a title starts there (``市长``).
 _PLACE_AFTER = frozenset("岛港湾河江山湖宫城镇村省市县州区")
-_TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS)
+_TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS))
+_TITLE_STARTS_SET = frozenset(_TITLE_STARTS)
 #: Bodies named after a person or brand: a "person" of two or more characters right before one
 #: is the body (``休斯公司``, ``乔治·梅森大学``; not 政府: ``克林顿政府`` names a person).
 _BODY_AFTER = re.compile("公司|集团|药业|大学|学院|基金会|总领事馆|领事馆|大使馆|银行|报(?![道告])")
@@ -1005,6 +1006,40 @@ _NAME_TITLES: tuple[str, ...] = tuple(sorted(
 _TRANSLIT_SET = frozenset(TRANSLIT)
 
 
+#: A character is a given-name character when it is one of the given name of this many of the
+#: Chinese names of jieba's dictionary (:func:`given_name_counts`).
+GIVEN_NAME_MIN = 10
+
+
+@functools.cache
+def given_name_counts() -> dict[str, int]:
+    """How many of the Chinese person names of jieba's dictionary (which ships with jieba) hold
+    each character in their given name."""
+    from tasks.train_ner import jieba_names
+
+    counts: dict[str, int] = {}
+    for w in jieba_names()["chinese"]:
+        for ch in w[1:]:
+            counts[ch] = counts.get(ch, 0) + 1
+    return counts
+
+
+def _given_name_end(f: Features, b: int, e: int) -> int:
+    """End of a one-character CRF person ``f.text[b:e]``: a surname followed by a token of two
+    given-name characters that is no title or honorific (``吴|方军|分管``, ``郑|全军|又``) ends
+    after that token; otherwise ``e``."""
+    if f.text[b] not in SURNAMES or not f.boundary[e] or f.text[b - 1] in "老小":
+        return e
+    te = int(f.token_end[e])
+    tok = f.text[e:te]
+    if te - e != 2 or tok in _TITLE_STARTS_SET or f.text.startswith(_TITLE_STARTS, e):
+        return e
+    counts = given_name_counts()
+    if all(counts.get(ch, 0) >= GIVEN_NAME_MIN for ch in tok):
+        return te
+    return e
+
+
 def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
     """The person(s) of a CRF person span ``f.text[b:e]`` (offsets in ``f.text``):
 
@@ -1013,10 +1048,14 @@ def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
       characters into the span is cut off, unless the name is a transliteration (``·`` or all
       characters typical of transliterations);
     * ``X对Y`` (a match: ``赵汝权对陶汉明``) is two persons;
+    * a lone surname takes in a two-character token of given-name characters after it
+      (``吴|方军``: :func:`_given_name_end`);
     * none right after a numeral: that is a unit or a currency (``3．91卢比``, ``11亿马克``)."""
     if _CLASS[min(ord(f.text[b - 1]), 0xFFFF)] in (2, 4):
         return []
     name = f.text[b:e]
+    if e - b == 1:
+        return [(b, _given_name_end(f, b, e))]
     for h in _NAME_TITLES:
         if name.endswith(h) and len(name) - len(h) >= 2:
             e -= len(h)

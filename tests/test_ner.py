@@ -417,6 +417,11 @@ def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
     ("卡洛斯·阿马特都来了。", "卡洛斯·阿马特", ["卡洛斯·阿马特"]),  # a transliteration stands
     ("记者周建国报道。", "周建国", ["周建国"]),
     ("王大夫来了。", "王大夫", ["王大夫"]),  # a title after one character: person_span's case
+    ("县长吴方军分管工业。", "吴", ["吴方军"]),  # a lone surname + two given-name characters
+    ("郑全军又安排了工作。", "郑", ["郑全军"]),
+    ("本届汤尤杯赛开幕。", "汤", ["汤"]),  # 尤杯赛: no token of two given-name characters
+    ("会收到陈老师寄来的信。", "陈", ["陈"]),  # an honorific
+    ("他们为刘家解决困难。", "刘", ["刘"]),
 ])
 def test_person_parts(text: str, span: str, expected: list[str]) -> None:
     from tasks.ner import featurize, person_parts
