@@ -965,8 +965,9 @@ _PLACE_AFTER = frozenset("岛港湾河江山湖宫城镇村省市县州区")
 _TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS))
 _TITLE_STARTS_SET = frozenset(_TITLE_STARTS)
 #: Bodies named after a person or brand: a "person" of two or more characters right before one
-#: is the body (``休斯公司``, ``乔治·梅森大学``; not 政府: ``克林顿政府`` names a person).
-_BODY_AFTER = re.compile("公司|集团|药业|大学|学院|基金会|总领事馆|领事馆|大使馆|银行|报(?![道告])")
+#: is the body (``休斯公司``, ``乔治·梅森大学``; not 政府: ``克林顿政府`` names a person; not a bare
+#: 报, which also begins verbs: 报名, 报以).
+_BODY_AFTER = re.compile("公司|集团|药业|大学|学院|基金会|总领事馆|领事馆|大使馆|银行|日报|晚报|时报|周报")
 
 
 def person_span(text: str, b: int, e: int) -> tuple[int, str]:

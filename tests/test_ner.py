@@ -452,6 +452,7 @@ def test_surname_before_a_title_is_a_person() -> None:
     ("休斯", 4, "ORG"),  # 休斯公司
     ("乔治·梅森", 7, "ORG"),  # 乔治·梅森大学
     ("李中文", 3, "PER"),  # 李中文报道: 报道 is no newspaper
+    ("张明", 2, "PER"),  # 张明报名: nor is 报名
     ("克林顿", 3, "PER"),  # 克林顿政府 names the person
     ("李大娘", 1, "PER"),  # a kinship honorific after a bare surname
 ])
@@ -460,7 +461,7 @@ def test_person_span_before_a_place_ending(span: str, end: int, label: str) -> N
 
     text = {"马拉若": "途经马拉若岛时", "克里姆林": "包括克里姆林宫内", "项": "托项市长办",
             "周建国": "由周建国市长主持", "休斯": "后来休斯公司认为", "乔治·梅森": "在乔治·梅森大学",
-            "李中文": "记者李中文报道：", "克林顿": "此后克林顿政府承诺", "李大娘": "从此李大娘成了"}[span]
+            "李中文": "记者李中文报道：", "张明": "昨天张明报名参加", "克林顿": "此后克林顿政府承诺", "李大娘": "从此李大娘成了"}[span]
     b = text.index(span)
     assert person_span(text, b, b + len(span)) == (b + end, label)
 
