@@ -1004,6 +1004,8 @@ _FUNC_POS_OPEN = frozenset({_POS_ID[t] for t in ("t", "f")})
 _NAME_TITLES: tuple[str, ...] = tuple(sorted(
     {w for w in TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS) | {"大夫", "元帅"}
      if len(w) >= 2}, key=len, reverse=True))
+#: a name of two or more characters (the shortest) and a title after it
+_NAME_TITLE_END = re.compile("(.{2,}?)(?:%s)" % "|".join(_NAME_TITLES), re.S)
 _TRANSLIT_SET = frozenset(TRANSLIT)
 
 
@@ -1012,16 +1014,22 @@ _TRANSLIT_SET = frozenset(TRANSLIT)
 GIVEN_NAME_MIN = 10
 
 
+_NR_ENTRY = re.compile(r"^([\u4e00-\u9fff]{2,3}) (\d+) nr\r?$", re.M)
+
+
 @functools.cache
 def given_name_counts() -> dict[str, int]:
     """How many of the Chinese person names of jieba's dictionary (which ships with jieba) hold
-    each character in their given name."""
-    from tasks.train_ner import jieba_names
+    each character in their given name: its ``nr`` entries of 2-3 Han characters, a common
+    surname first, frequency 10 or more (the names :func:`tasks.train_ner.jieba_names` reads)."""
+    import jieba
 
+    text = (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8")
     counts: dict[str, int] = {}
-    for w in jieba_names()["chinese"]:
-        for ch in w[1:]:
-            counts[ch] = counts.get(ch, 0) + 1
+    for w, freq in _NR_ENTRY.findall(text):
+        if w[0] in SURNAMES and int(freq) >= 10:
+            for ch in w[1:]:
+                counts[ch] = counts.get(ch, 0) + 1
     return counts
 
 
@@ -1057,11 +1065,10 @@ def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
     name = f.text[b:e]
     if e - b == 1:
         return [(b, _given_name_end(f, b, e))]
-    for h in _NAME_TITLES:
-        if name.endswith(h) and len(name) - len(h) >= 2:
-            e -= len(h)
-            name = name[:-len(h)]
-            break
+    m = _NAME_TITLE_END.fullmatch(name)
+    if m:
+        name = m.group(1)
+        e = b + len(name)
     last = e - 1
     ts = int(f.token_start[last])
     if (ts - b >= 2 and "·" not in name and not all(c in _TRANSLIT_SET for c in name)):
