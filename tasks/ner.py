@@ -993,10 +993,11 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     return e, "PER"
 
 
-#: POS of the segmenter's function words (adverbs, conjunctions, prepositions, pronouns,
-#: numerals, time and locality words): such a token at the end of a person's name
-#: (``王晨|都``, ``瓦利|六日``, ``李四光|函中``) is no part of it.
-_FUNC_POS = frozenset({_POS_ID[t] for t in ("d", "c", "p", "r", "m", "t", "f")})
+#: POS of the segmenter's function words (adverbs, conjunctions, prepositions, numerals, time
+#: and locality words): such a token at the end of a person's name (``王晨|都``, ``瓦利|六日``,
+#: ``李四光|函中``) is no part of it. Not pronouns: a given name may end in one (``沈求我``), and
+#: cutting them changed nothing held out.
+_FUNC_POS = frozenset({_POS_ID[t] for t in ("d", "c", "p", "m", "t", "f")})
 #: ... time and locality words also when the token goes on past the span (``函中``).
 _FUNC_POS_OPEN = frozenset({_POS_ID[t] for t in ("t", "f")})
 #: Titles and honorifics of two or more characters: one at the end of a name of two or more

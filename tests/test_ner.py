@@ -416,6 +416,7 @@ def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
     ("共计11亿马克。", "马克", []),
     ("卡洛斯·阿马特都来了。", "卡洛斯·阿马特", ["卡洛斯·阿马特"]),  # a transliteration stands
     ("记者周建国报道。", "周建国", ["周建国"]),
+    ("委员有徐起超、沈求我，副主席李赣骝。", "沈求我", ["沈求我"]),  # 我 (a pronoun) stays
     ("王大夫来了。", "王大夫", ["王大夫"]),  # a title after one character: person_span's case
     ("县长吴方军分管工业。", "吴", ["吴方军"]),  # a lone surname + two given-name characters
     ("郑全军又安排了工作。", "郑", ["郑全军"]),
