@@ -947,7 +947,8 @@ _PUNCT_IN_NAME = re.compile(r"[\x00\s，。、；：！？“”‘’（）()�
 #: person is the surname alone, as the corpus annotates it.
 SURNAME_HONORIFICS: tuple[str, ...] = tuple(sorted(
     "先生 小姐 女士 太太 夫人 老 某 总 师傅 阿姨 大夫 主席 总理 局长 市长 县长 省长 元帅 同志 "
-    "老师 教授".split(), key=len, reverse=True))
+    "老师 教授 大娘 大妈 大爷 大伯 大婶 大嫂 大姐 大哥 奶奶 爷爷 婆婆 伯伯 叔叔 老汉".split(),
+    key=len, reverse=True))
 #: Compound surnames (a span of two characters before an honorific is one of these).
 COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 "
                               "司徒 端木 独孤 南宫 西门 轩辕 呼延 澹台 万俟 闻人 申屠".split())
@@ -958,10 +959,23 @@ COMPOUND_SURNAMES = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 
 _ADMIN_UNITS = frozenset("省市县乡村区镇")
 
 
+#: One-character place endings: a "person" of two or more characters right before one is
+#: the name of that place (``马拉若|岛``, ``克里姆林|宫``), unless a title starts there (``市长``).
+_PLACE_AFTER = frozenset("岛港湾河江山湖宫城镇村省市县州区")
+_TITLE_STARTS: tuple[str, ...] = tuple(TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS))
+_TITLE_STARTS_SET = frozenset(_TITLE_STARTS)
+#: Bodies named after a person or brand: a "person" of two or more characters right before one
+#: is the body (``休斯公司``, ``乔治·梅森大学``; not 政府: ``克林顿政府`` names a person; not a bare
+#: 报, which also begins verbs: 报名, 报以).
+_BODY_AFTER = re.compile("公司|集团|药业|大学|学院|基金会|总领事馆|领事馆|大使馆|银行|日报|晚报|时报|周报")
+
+
 def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     """The end and CRF type of a CRF person span ``text[b:e]``: a bare surname plus an
     honorific (``王小姐``, ``欧阳先生``) ends after the surname; a span of three or more characters
-    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``)."""
+    ending in an administrative unit (``丘布特省``, ``梁沟村``) is a place (``LOC``), and so is
+    one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`); one
+    followed by a company's or institution's word is that body (``休斯公司``: ``ORG``)."""
     name = text[b:e]
     for h in SURNAME_HONORIFICS:
         if name.endswith(h) and len(name) > len(h):
@@ -971,7 +985,111 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
             break
     if e - b >= 3 and text[e - 1] in _ADMIN_UNITS:
         return e, "LOC"
+    if e - b >= 2 and text[e:e + 1] in _PLACE_AFTER and not text.startswith(_TITLE_STARTS, e):
+        return e + 1, "LOC"
+    m = _BODY_AFTER.match(text, e)
+    if m and e - b >= 2:
+        return m.end(), "ORG"
     return e, "PER"
+
+
+#: POS of the segmenter's function words (adverbs, conjunctions, prepositions, numerals, time
+#: and locality words): such a token at the end of a person's name (``王晨|都``, ``瓦利|六日``,
+#: ``李四光|函中``) is no part of it. Not pronouns: a given name may end in one (``沈求我``), and
+#: cutting them changed nothing held out.
+_FUNC_POS = frozenset({_POS_ID[t] for t in ("d", "c", "p", "m", "t", "f")})
+#: ... time and locality words also when the token goes on past the span (``函中``).
+_FUNC_POS_OPEN = frozenset({_POS_ID[t] for t in ("t", "f")})
+#: Titles and honorifics of two or more characters: one at the end of a name of two or more
+#: characters is no part of it (``贺龙元帅``, ``王汝大夫``).
+_NAME_TITLES: tuple[str, ...] = tuple(sorted(
+    {w for w in TITLE_WORDS | HONORIFICS | set(SURNAME_HONORIFICS) | {"大夫", "元帅"}
+     if len(w) >= 2}, key=len, reverse=True))
+#: a name of two or more characters (the shortest) and a title after it
+_NAME_TITLE_END = re.compile("(.{2,}?)(?:%s)" % "|".join(_NAME_TITLES), re.S)
+_TRANSLIT_SET = frozenset(TRANSLIT)
+
+
+#: A character is a given-name character when it is one of the given name of this many of the
+#: Chinese names of jieba's dictionary (:func:`given_name_counts`).
+GIVEN_NAME_MIN = 10
+
+
+_NR_ENTRY = re.compile(r"^([\u4e00-\u9fff]{2,3}) (\d+) nr\r?$", re.M)
+
+
+@functools.cache
+def given_name_counts() -> dict[str, int]:
+    """How many of the Chinese person names of jieba's dictionary (which ships with jieba) hold
+    each character in their given name: its ``nr`` entries of 2-3 Han characters, a common
+    surname first, frequency 10 or more (the names :func:`tasks.train_ner.jieba_names` reads)."""
+    import jieba
+
+    text = (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8")
+    counts: dict[str, int] = {}
+    for w, freq in _NR_ENTRY.findall(text):
+        if w[0] in SURNAMES and int(freq) >= 10:
+            for ch in w[1:]:
+                counts[ch] = counts.get(ch, 0) + 1
+    return counts
+
+
+def _given_name_end(f: Features, b: int, e: int) -> int:
+    """End of a one-character CRF person ``f.text[b:e]``: a surname followed by a token of two
+    given-name characters that is no title or honorific (``吴|方军|分管``, ``郑|全军|又``) ends
+    after that token; otherwise ``e``."""
+    if f.text[b] not in SURNAMES or not f.boundary[e] or f.text[b - 1] in "老小":
+        return e
+    te = int(f.token_end[e])
+    tok = f.text[e:te]
+    if te - e != 2 or tok in _TITLE_STARTS_SET or f.text.startswith(_TITLE_STARTS, e):
+        return e
+    counts = given_name_counts()
+    if all(counts.get(ch, 0) >= GIVEN_NAME_MIN for ch in tok):
+        return te
+    return e
+
+
+def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
+    """The person(s) of a CRF person span ``f.text[b:e]`` (offsets in ``f.text``):
+
+    * a title or honorific at the end of a name of two or more characters is cut off;
+    * a trailing token of a function-word POS (:data:`_FUNC_POS`) that starts two or more
+      characters into the span is cut off, unless the name is a transliteration (``·`` or all
+      characters typical of transliterations);
+    * ``X对Y`` (a match: ``赵汝权对陶汉明``) is two persons;
+    * a lone surname takes in a two-character token of given-name characters after it
+      (``吴|方军``: :func:`_given_name_end`);
+    * none right after a numeral: that is a unit or a currency (``3．91卢比``, ``11亿马克``)."""
+    if _CLASS[min(ord(f.text[b - 1]), 0xFFFF)] in (2, 4):
+        return []
+    name = f.text[b:e]
+    if e - b == 1:
+        return [(b, _given_name_end(f, b, e))]
+    m = _NAME_TITLE_END.fullmatch(name)
+    if m:
+        name = m.group(1)
+        e = b + len(name)
+    last = e - 1
+    ts = int(f.token_start[last])
+    if (ts - b >= 2 and "·" not in name and not all(c in _TRANSLIT_SET for c in name)):
+        pos = int(f.token_pos[last])
+        if pos in _FUNC_POS and (f.token_end[last] == e or pos in _FUNC_POS_OPEN):
+            e = ts
+            name = f.text[b:e]
+    k = name.find("对", 2)
+    if 2 <= k <= len(name) - 3:
+        return [(b, b + k), (b + k + 1, e)]
+    return [(b, e)]
+
+
+#: A surname followed by a title or an honorific (``副`` only before a title: ``常副局长``;
+#: not ``老``, which also ends words: ``古老``, ``元老``).
+_SURNAME_TITLE = re.compile("(?=[%s](?:%s))" % (SURNAMES, "|".join(sorted(
+    (set(SURNAME_HONORIFICS) | HONORIFICS | {"副" + w for w in HONORIFICS if len(w) >= 2})
+    - {"副", "老"}, key=len, reverse=True))))
+#: POS of tokens that are no surname though their character may be one (和, 向, 由, 上, 任).
+_NOT_SURNAME_POS = frozenset({_POS_ID[t] for t in ("c", "p", "f", "r", "u", "m", "q", "t")})
 
 
 class EntityExtractor:
@@ -1015,6 +1133,10 @@ class EntityExtractor:
                     if typ == "PER":
                         t, typ = person_span(f.text, o + s, o + t)
                         t -= o
+                        if typ == "PER":
+                            for pb, pe in person_parts(f, o + s, o + t):
+                                cands[si].append((_TIER_CRF, pb - o, pe - o, "PERSON", "crf"))
+                            continue
                     elif typ == "ORG":
                         # a body's name does not end in a verb (省农业厅|组织 专家调研)
                         last = o + t - 1
@@ -1027,6 +1149,7 @@ class EntityExtractor:
             self._jieba_candidates(f, cands)
         if self.rules:
             self._rule_candidates(f, cands)
+            self._surname_title_candidates(f, cands)
         return [self._resolve(sent, c) if c else [] for sent, c in zip(sentences, cands, strict=True)]
 
     @staticmethod
@@ -1049,12 +1172,29 @@ class EntityExtractor:
 
     @staticmethod
     def _plausible(f: Features, b: int, e: int, typ: str) -> bool:
-        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``)."""
+        """False for a CRF span that holds punctuation or a pad (``杨浦“三区``), or begins or
+        ends in the middle dot of a foreign name (``葛兰素·``)."""
         if _PUNCT_IN_NAME.search(f.text, b, e):
             return False
-        return True
+        return f.text[b] != "·" and f.text[e - 1] != "·"
 
     # -- rules ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _surname_title_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]
+                                  ) -> None:
+        """A surname that starts a token and is followed by a title or honorific (``毛主席``,
+        ``常副局长``, ``程先生``) is a person on its own, where the CRF found nothing (the lowest
+        tier): unless the token is a function word (``和|总统``, ``向|主任``)."""
+        starts_l = f.starts.tolist()
+        for m in _SURNAME_TITLE.finditer(f.text):
+            b = m.start()
+            if not f.boundary[b] or int(f.token_pos[b]) in _NOT_SURNAME_POS:
+                continue
+            si = bisect_right(starts_l, b) - 1
+            if si >= 0:
+                o = starts_l[si]
+                cands[si].append((_TIER_CRF, b - o, b - o + 1, "PERSON", "rule"))
 
     def _rule_candidates(self, f: Features, cands: list[list[tuple[int, int, int, str, str]]]) -> None:
         text, starts = f.text, f.starts

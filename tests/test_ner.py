@@ -403,3 +403,75 @@ def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
                  "token_start", "token_end", "token_pos"):
         assert (getattr(full, name) == getattr(light, name)).all(), name
     assert full.words == light.words and full.text == light.text
+
+
+@pytest.mark.parametrize("text,span,expected", [
+    ("据悉，总编辑王晨都表示同意。", "王晨都", ["王晨"]),  # 都 (an adverb token) is cut off
+    ("部长瓦利六日宣布了计划。", "瓦利六日", ["瓦利"]),  # a time word
+    ("他回复了李四光函中的问题。", "李四光函", ["李四光"]),  # a locality word going on past the span
+    ("贺龙元帅当时也在。", "贺龙元帅", ["贺龙"]),  # a title after a full name
+    ("王家传人王汝大夫采用中药。", "王汝大夫", ["王汝"]),
+    ("决赛是赵汝权对陶汉明。", "赵汝权对陶汉明", ["赵汝权", "陶汉明"]),  # a match: two persons
+    ("每公斤提价1卢比。", "卢比", []),  # after a numeral: a currency
+    ("共计11亿马克。", "马克", []),
+    ("卡洛斯·阿马特都来了。", "卡洛斯·阿马特", ["卡洛斯·阿马特"]),  # a transliteration stands
+    ("记者周建国报道。", "周建国", ["周建国"]),
+    ("委员有徐起超、沈求我，副主席李赣骝。", "沈求我", ["沈求我"]),  # 我 (a pronoun) stays
+    ("王大夫来了。", "王大夫", ["王大夫"]),  # a title after one character: person_span's case
+    ("县长吴方军分管工业。", "吴", ["吴方军"]),  # a lone surname + two given-name characters
+    ("郑全军又安排了工作。", "郑", ["郑全军"]),
+    ("本届汤尤杯赛开幕。", "汤", ["汤"]),  # 尤杯赛: no token of two given-name characters
+    ("会收到陈老师寄来的信。", "陈", ["陈"]),  # an honorific
+    ("他们为刘家解决困难。", "刘", ["刘"]),
+])
+def test_person_parts(text: str, span: str, expected: list[str]) -> None:
+    from tasks.ner import featurize, person_parts
+
+    f = featurize([text], crf=False)
+    o = int(f.starts[0])
+    b = o + text.index(span)
+    assert [f.text[s:e] for s, e in person_parts(f, b, b + len(span))] == expected
+
+
+def test_surname_before_a_title_is_a_person() -> None:
+    # without the model only the rules and jieba's tags speak: 毛主席 is one jieba noun
+    ex = EntityExtractor(model=None)
+    sents = ["他坚决贯彻毛主席制定的方针。", "对此，常副局长表示同意。",
+             "这是一个古老的传说。", "总理和总统会谈，并向主任汇报。"]
+    got = [[(e.text, e.label) for e in ents if e.label == "PERSON"] for ents in ex.extract(sents)]
+    assert got[0] == [("毛", "PERSON")]
+    assert got[1] == [("常", "PERSON")]
+    assert ("古", "PERSON") not in got[2]  # 古老: 老 is no title here (jieba's nr 古老 may be)
+    assert got[3] == []  # 和, 向: function words
+
+
+@pytest.mark.parametrize("span,end,label", [
+    ("马拉若", 4, "LOC"),  # 马拉若岛
+    ("克里姆林", 5, "LOC"),  # 克里姆林宫
+    ("项", 1, "PER"),  # one character: 项市长 stays a person
+    ("周建国", 3, "PER"),  # 周建国市长: a title starts after the name
+    ("休斯", 4, "ORG"),  # 休斯公司
+    ("乔治·梅森", 7, "ORG"),  # 乔治·梅森大学
+    ("李中文", 3, "PER"),  # 李中文报道: 报道 is no newspaper
+    ("张明", 2, "PER"),  # 张明报名: nor is 报名
+    ("克林顿", 3, "PER"),  # 克林顿政府 names the person
+    ("李大娘", 1, "PER"),  # a kinship honorific after a bare surname
+])
+def test_person_span_before_a_place_ending(span: str, end: int, label: str) -> None:
+    from tasks.ner import person_span
+
+    text = {"马拉若": "途经马拉若岛时", "克里姆林": "包括克里姆林宫内", "项": "托项市长办",
+            "周建国": "由周建国市长主持", "休斯": "后来休斯公司认为", "乔治·梅森": "在乔治·梅森大学",
+            "李中文": "记者李中文报道：", "张明": "昨天张明报名参加", "克林顿": "此后克林顿政府承诺", "李大娘": "从此李大娘成了"}[span]
+    b = text.index(span)
+    assert person_span(text, b, b + len(span)) == (b + end, label)
+
+
+def test_a_span_does_not_begin_or_end_in_a_middle_dot() -> None:
+    from tasks.ner import featurize
+
+    f = featurize(["葛兰素·威康公司"], crf=False)
+    o = int(f.starts[0])
+    assert not EntityExtractor._plausible(f, o, o + 4, "PER")  # 葛兰素·
+    assert not EntityExtractor._plausible(f, o + 3, o + 6, "PER")  # ·威康
+    assert EntityExtractor._plausible(f, o, o + 6, "ORG")
