@@ -203,7 +203,7 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None = None)
             *kept,
         )
         .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
-        .collect()
+        .collect(engine="in-memory")
     )
     rows = _in_order(rows, order).select(
         "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos", *kept
@@ -305,7 +305,7 @@ def document_frequencies(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFr
     so a warehouse's IDF can be learned part by part (:func:`idf_from_frequencies`)."""
     lf = tokens.lazy().select(pl.col("article_id").cast(pl.Utf8), pl.col("token").cast(pl.Utf8))
     lf = lf.filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
-    pairs = lf.unique().collect()
+    pairs = lf.unique().collect(engine="in-memory")
     df = pairs.group_by("token").agg(pl.len().cast(pl.Float64).alias("df"))
     return df, pairs["article_id"].n_unique()
 
