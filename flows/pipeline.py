@@ -621,7 +621,7 @@ def run_row(warehouse: Path, summary: RunSummary, started_at: dt.datetime,
         **{k: pl.Int64 for k in row if k.startswith(("files_", "rows_"))},
         "status": pl.Utf8,
     }
-    return RunsModel.validate(pl.DataFrame([row], schema=schema))
+    return fast_validate(RunsModel, pl.DataFrame([row], schema=schema))
 
 
 def record_run(warehouse: Path, summary: RunSummary, started_at: dt.datetime) -> Path:
