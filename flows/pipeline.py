@@ -12,8 +12,10 @@ Prefect sees batches, never articles or tokens: one task run per ``batch_size`` 
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -227,6 +229,7 @@ def process_batch(
     t3 = time.perf_counter()
     tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at,
                           extractors=extractors, timings=seconds)
+    trim_c_heap()  # the rows' Python objects are gone: their pages go back before polars works
     t4 = time.perf_counter()
     result = validate_tables(tables)
     t5 = time.perf_counter()
@@ -250,6 +253,25 @@ def process_batch(
         index=index, tables=tables, n_files=len(paths), quarantined=quarantined,
         seconds=seconds, started_at=started_at, written=written, frequencies=frequencies,
     )
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's
+    except (OSError, AttributeError):  # another C library: nothing to do
+        return None
+
+
+def trim_c_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; a no-op
+    elsewhere). The Python objects of a batch's rows (some 80 MB at 50 files) are freed when
+    :func:`build_tables` returns, but glibc keeps most of their pages, and what polars allocates
+    next comes from its own allocator: without this, a worker's peak holds both (about 40 MB
+    more per worker). Costs a few milliseconds."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 BATCH_RETRIES = 2
@@ -599,7 +621,7 @@ def run_row(warehouse: Path, summary: RunSummary, started_at: dt.datetime,
         **{k: pl.Int64 for k in row if k.startswith(("files_", "rows_"))},
         "status": pl.Utf8,
     }
-    return RunsModel.validate(pl.DataFrame([row], schema=schema))
+    return fast_validate(RunsModel, pl.DataFrame([row], schema=schema))
 
 
 def record_run(warehouse: Path, summary: RunSummary, started_at: dt.datetime) -> Path:

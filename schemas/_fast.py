@@ -118,7 +118,7 @@ def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
         subset = [c for c in schema.unique if c in names]
         if df.select(subset).is_duplicated().any():
             return False
-    return all(bool(r.item()) for r in pl.collect_all(queries))
+    return all(bool(r.item()) for r in pl.collect_all(queries, engine="in-memory"))
 
 
 def validate(model: type[pa.DataFrameModel], df: pl.DataFrame, *, lazy: bool = False) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import os
 import re
 import tempfile
@@ -39,6 +40,7 @@ ENGINES: tuple[str, ...] = ("rjieba", "jieba")
 _USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$")
 _NUMBER = re.compile(r"^[0-9０-９.．,，%％]*[0-9０-９][0-9０-９.．,，%％]*$")
 _LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @runtime_checkable
@@ -132,7 +134,12 @@ class RjiebaSegmenter:
         if not text:
             return []
         user, known, lookup = self._user_tags, JIEBA_TAGS, self._lookup
-        return [(w, user.get(w) or (p if p in known else lookup(w))) for w, p in self._jieba.tag(text, hmm=True)]
+        pairs = self._jieba.tag(text, hmm=True)
+        # Most sentences have no user word and only known tags: then the pairs are the answer
+        # as they come (both tests run in C, not per token in Python)
+        if user.keys().isdisjoint(map(_first, pairs)) and known.issuperset(map(_second, pairs)):
+            return pairs
+        return [(w, user.get(w) or (p if p in known else lookup(w))) for w, p in pairs]
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 -- segmenters live for the process
     def _lookup(self, token: str) -> str:

@@ -369,11 +369,11 @@ def build_tables(
             bylines.append((article_id, doc.doc_id, list(art.reporters), list(art.contributors)))
 
     columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s}
+    frames = {name: pl.DataFrame(columns[name], schema=TABLE_SCHEMAS[name]) for name in columns}
     t0 = time.perf_counter()
-    columns.update(mention_columns(sentences, bylines, extractors))
+    found = find_mentions(sentences, extractors)
     extract_seconds = time.perf_counter() - t0
-    frames = {name: pl.DataFrame(columns[name], schema=schema)
-              for name, schema in TABLE_SCHEMAS.items() if name != "tokens"}
+    frames.update(mention_frames(frames["sentences"], found, bylines))
     frames["tokens"] = token_frame(frames["sentences"], tok_words, tok_pos)
     frames = {name: frames[name] for name in TABLE_SCHEMAS}  # in table order
     if timings is not None:
@@ -415,44 +415,122 @@ def token_frame(sentences: pl.DataFrame, words: list[str], pos: list[str]) -> pl
 ENTITY_CHUNK = 2000  # sentences per call of the entity extractor
 
 
-def mention_columns(
-    sentences: Sequence[_Sentence],
-    bylines: Sequence[tuple[str, str, list[str], list[str]]],
-    extractors: Extractors,
-) -> dict[str, dict[str, list]]:
-    """The columns of ``entities``, ``dates`` and ``quantities`` for a batch's sentences.
+@dataclass
+class _Found:
+    """What the extractors found in a batch's sentences: per mention the row of its sentence
+    (in the ``sentences`` table), its order in the sentence, its text and span in the sentence,
+    then the table's own columns."""
 
-    Mention offsets are the sentence's offset in the body plus the extractor's offset in the
-    sentence; byline names become PERSON rows with role reporter/contributor and no span."""
-    e: dict[str, list] = {c: [] for c in ENTITIES_SCHEMA}
-    dd: dict[str, list] = {c: [] for c in DATES_SCHEMA}
-    q: dict[str, list] = {c: [] for c in QUANTITIES_SCHEMA}
+    sentence: list[int]
+    seq: list[int]
+    text: list[str]
+    start: list[int]
+    end: list[int]
+    own: dict[str, list]
 
-    def ids(cols: dict[str, list], key: str, sent: _Sentence, seq: int, suffix: str) -> None:
-        cols[key].append(f"{sent.sentence_id}-{suffix}{seq:03d}")
-        cols["article_id"].append(sent.article_id)
-        cols["sentence_id"].append(sent.sentence_id)
-        cols["doc_id"].append(sent.doc_id)
-        cols["seq"].append(seq)
 
-    def span(cols: dict[str, list], sent: _Sentence, m) -> None:
-        cols["text"].append(m.text)
-        cols["char_start"].append(sent.offset + m.start)
-        cols["char_end"].append(sent.offset + m.end)
+def _found(*own: str) -> _Found:
+    return _Found([], [], [], [], [], {c: [] for c in own})
 
-    found: list = []
+
+def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dict[str, _Found]:
+    """Entities, dates and quantities of a batch's sentences (the extractors' work only; the
+    rows are made by :func:`mention_frames`)."""
+    found = {
+        "entities": _found("label", "source"),
+        "dates": _found("date_start", "date_end", "granularity", "resolved"),
+        "quantities": _found("value", "value_max", "unit", "kind", "counted"),
+    }
+
+    def add(f: _Found, row: int, mentions: Sequence) -> None:
+        n = len(mentions)
+        f.sentence.extend([row] * n)
+        f.seq.extend(range(1, n + 1))
+        for m in mentions:
+            f.text.append(m.text)
+            f.start.append(m.start)
+            f.end.append(m.end)
+
     if extractors.entities is not None:
+        f = found["entities"]
+        label, source = f.own["label"], f.own["source"]
         # in chunks: the extractor's per-character arrays stay small whatever the batch size
         for i in range(0, len(sentences), ENTITY_CHUNK):
             chunk = sentences[i : i + ENTITY_CHUNK]
-            found += extractors.entities.extract([x.text for x in chunk], [x.tagged for x in chunk])
-        for sent, ents in zip(sentences, found):
-            for seq, ent in enumerate(ents, 1):
-                ids(e, "entity_id", sent, seq, "e")
-                span(e, sent, ent)
-                e["label"].append(ent.label)
-                e["source"].append(ent.source)
-                e["role"].append(None)
+            got = extractors.entities.extract([x.text for x in chunk], [x.tagged for x in chunk])
+            for row, ents in enumerate(got, i):
+                if ents:
+                    add(f, row, ents)
+                    for ent in ents:
+                        label.append(ent.label)
+                        source.append(ent.source)
+    if extractors.dates is not None:
+        f = found["dates"]
+        ds, de, gran, res = (f.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
+        for row, sent in enumerate(sentences):
+            got = extractors.dates(sent.text, sent.issue_date)
+            if got:
+                add(f, row, got)
+                for m in got:
+                    ds.append(m.date_start)
+                    de.append(m.date_end)
+                    gran.append(m.granularity)
+                    res.append(bool(m.resolved))
+    if extractors.quantities is not None:
+        f = found["quantities"]
+        val, vmax, unit, kind, counted = (f.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
+        for row, sent in enumerate(sentences):
+            got = extractors.quantities(sent.text, sent.tagged)
+            if got:
+                add(f, row, got)
+                for m in got:
+                    val.append(float(m.value))
+                    vmax.append(None if m.value_max is None else float(m.value_max))
+                    unit.append(m.unit)
+                    kind.append(m.kind)
+                    counted.append(m.counted)
+    return found
+
+
+#: Per mention table: its key column and the letter of its ids (``{sentence_id}-e001``).
+_MENTION_KEYS = {"entities": ("entity_id", "e"), "dates": ("date_id", "d"), "quantities": ("quantity_id", "q")}
+
+
+def mention_frames(
+    sentences: pl.DataFrame,
+    found: dict[str, _Found],
+    bylines: Sequence[tuple[str, str, list[str], list[str]]],
+) -> dict[str, pl.DataFrame]:
+    """The ``entities``, ``dates`` and ``quantities`` tables of a batch, built in columns from
+    the ``sentences`` table and what :func:`find_mentions` found: a mention's ids repeat its
+    sentence's, its key is ``f"{sentence_id}-{letter}{seq:03d}"`` and its offsets are the
+    sentence's start plus the extractor's offsets in the sentence. Byline names become PERSON
+    rows (role reporter/contributor, no sentence, no span) after an article's sentence entities."""
+    out: dict[str, pl.DataFrame] = {}
+    for name, f in found.items():
+        schema = TABLE_SCHEMAS[name]
+        key, letter = _MENTION_KEYS[name]
+        which = pl.Series(f.sentence, dtype=pl.Int64)
+        sent = sentences.select("sentence_id", "article_id", "doc_id", "char_start")[which]
+        seq = pl.Series(f.seq, dtype=pl.Int64)
+        base = sent["char_start"].cast(pl.Int64)
+        frame = pl.DataFrame({
+            key: sent.select(pl.concat_str(
+                [pl.col("sentence_id"), pl.lit(f"-{letter}"), pl.Series(seq).cast(pl.Utf8).str.zfill(3)]
+            )).to_series(),
+            "article_id": sent["article_id"],
+            "sentence_id": sent["sentence_id"],
+            "doc_id": sent["doc_id"],
+            "seq": seq,
+            "text": pl.Series(f.text, dtype=pl.Utf8),
+            "char_start": base + pl.Series(f.start, dtype=pl.Int64),
+            "char_end": base + pl.Series(f.end, dtype=pl.Int64),
+            **{c: pl.Series(v, dtype=schema[c]) for c, v in f.own.items()},
+        })
+        if name == "entities":
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("role"))
+        out[name] = frame.select(schema.names()).cast(dict(schema))
+    e: dict[str, list] = {c: [] for c in ENTITIES_SCHEMA}
     for article_id, doc_id, reporters, contributors in bylines:
         names = [(n, "reporter") for n in reporters] + [(n, "contributor") for n in contributors]
         for seq, (name, role) in enumerate(names, 1):
@@ -467,23 +545,6 @@ def mention_columns(
             e["char_end"].append(None)
             e["source"].append("byline")
             e["role"].append(role)
-    if extractors.dates is not None:
-        for sent in sentences:
-            for seq, m in enumerate(extractors.dates(sent.text, sent.issue_date), 1):
-                ids(dd, "date_id", sent, seq, "d")
-                span(dd, sent, m)
-                dd["date_start"].append(m.date_start)
-                dd["date_end"].append(m.date_end)
-                dd["granularity"].append(m.granularity)
-                dd["resolved"].append(bool(m.resolved))
-    if extractors.quantities is not None:
-        for sent in sentences:
-            for seq, m in enumerate(extractors.quantities(sent.text, sent.tagged), 1):
-                ids(q, "quantity_id", sent, seq, "q")
-                span(q, sent, m)
-                q["value"].append(float(m.value))
-                q["value_max"].append(None if m.value_max is None else float(m.value_max))
-                q["unit"].append(m.unit)
-                q["kind"].append(m.kind)
-                q["counted"].append(m.counted)
-    return {"entities": e, "dates": dd, "quantities": q}
+    if e["entity_id"]:
+        out["entities"] = pl.concat([out["entities"], pl.DataFrame(e, schema=ENTITIES_SCHEMA)])
+    return out

@@ -64,8 +64,13 @@ def _short(value: object) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
-def _problems(df: pl.DataFrame, table: str, column: str, check: str, case: pl.Expr) -> pl.DataFrame:
-    """Problem rows (doc_id, table, column, check, case) for the failing rows ``df``."""
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def _problems(df: Frame, table: str, column: str, check: str, case: pl.Expr) -> Frame:
+    """Problem rows (doc_id, table, column, check, case) for the failing rows ``df`` (lazy when
+    ``df`` is: the cross-table checks are planned lazily and collected together, so each join
+    carries only the columns its checks read)."""
     return df.select(
         pl.col("doc_id"),
         pl.lit(table).alias("table"),
@@ -170,12 +175,13 @@ def _model_failures(
 # --------------------------------------------------------------------------- cross-table checks
 
 
-def _orphans(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+def _orphans(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Rows whose doc_id has no documents row."""
-    known = tables["documents"].select("doc_id")
+    known = tables["documents"].lazy().select("doc_id")
     return [
         _problems(
-            tables[t].join(known, on="doc_id", how="anti"), t, "doc_id", "references documents", ROW_KEYS[t]
+            tables[t].lazy().join(known, on="doc_id", how="anti"), t, "doc_id", "references documents",
+            ROW_KEYS[t],
         )
         for t in ("articles", "paragraphs", "sentences", "tokens", *MENTION_TABLES)
     ]
@@ -203,12 +209,15 @@ REFS = (
 )
 
 
-def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Each child row's parent exists, agrees on the ids above it, and contains its span (rows
     without a key, which only a mention table allows, have no parent to check)."""
-    out = []
+    out: list[Frame] = []
     for child, parent, key, same, spans, tile in REFS:
-        c, p = tables[child].filter(pl.col(key).is_not_null()), tables[parent]
+        c_eager = tables[child]
+        if c_eager[key].null_count():
+            c_eager = c_eager.filter(pl.col(key).is_not_null())
+        c, p = c_eager.lazy(), tables[parent].lazy()
         out.append(
             _problems(
                 c.join(p.select(key), on=key, how="anti"), child, key, f"references {parent}", ROW_KEYS[child]
@@ -244,23 +253,23 @@ def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
             )
             out.append(_problems(bad, child, "char_start", f"inside its {parent} span", case))
         if tile:
-            out.append(_tiling(c, p, child, parent, key))
+            out.append(_tiling(c_eager, p, child, parent, key))
     return out
 
 
-def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Every mention (a byline entity too, which has no sentence) names an article of its own
     document; their sentences are checked with the other references (:data:`REFS`)."""
-    arts = tables["articles"].select("article_id", pl.col("doc_id").alias("_a_doc_id"))
+    arts = tables["articles"].lazy().select("article_id", pl.col("doc_id").alias("_a_doc_id"))
     out = []
     for t in MENTION_TABLES:
-        ja = tables[t].join(arts, on="article_id", how="left")
+        ja = tables[t].lazy().join(arts, on="article_id", how="left")
         bad = ja.filter(pl.col("_a_doc_id").is_null() | (pl.col("_a_doc_id") != pl.col("doc_id")))
         out.append(_problems(bad, t, "article_id", "references articles of its document", ROW_KEYS[t]))
     return out
 
 
-def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str) -> pl.DataFrame:
+def _tiling(c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str) -> Frame:
     """Children of a parent follow each other without gap or overlap and cover it exactly."""
     k, seq = pl.col(key), pl.col("seq")
     same_as_prev = (k == k.shift(1)).fill_null(False)
@@ -274,12 +283,12 @@ def _tiling(c: pl.DataFrame, p: pl.DataFrame, child: str, parent: str, key: str)
     if presorted:
         # Each parent's children are already together, in increasing seq (as the pipeline
         # builds them): the neighbours by position are those by (key, seq), no sort needed.
-        ordered = c.with_columns(
+        ordered = c.lazy().with_columns(
             pl.when(same_as_prev).then(pl.col("char_end").shift(1)).alias("_prev_end"),
             pl.when((k == k.shift(-1)).fill_null(False)).then(2).otherwise(1).alias("_from_end"),
         )
     else:
-        ordered = c.sort(key, "seq").with_columns(
+        ordered = c.lazy().sort(key, "seq").with_columns(
             pl.col("char_end").shift(1).over(key).alias("_prev_end"),
             pl.col("seq").rank("ordinal", descending=True).over(key).alias("_from_end"),
         )
@@ -309,7 +318,7 @@ def _span_label(table: str, opening: str) -> list[pl.Expr]:
             pl.col("char_end").cast(pl.Utf8), pl.lit("]")]
 
 
-def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """``articles.body[char_start:char_end] == text`` (polars slices by code point, like Python).
 
     Slicing a long body at a far offset walks it from its start, so a row of a table keyed by
@@ -319,15 +328,18 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     bodies = tables["articles"].select(
         "article_id", pl.col("body").alias("_body"), pl.col("body").str.len_chars().alias("_body_len")
     )
-    out, anchors = [], None
+    out: list[Frame] = []
+    anchors = None
     pairs = [("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")]
     for t, text in pairs + [(m, "text") for m in MENTION_TABLES]:
-        j = tables[t].filter(pl.col("char_start").is_not_null() | pl.col("char_end").is_not_null())
-        j = j.join(bodies, on="article_id", how="inner")
+        # lazy but for the sentences, whose passing rows anchor the tables below them
+        j = tables[t] if t == "sentences" else tables[t].lazy()
+        j = j.filter(pl.col("char_start").is_not_null() | pl.col("char_end").is_not_null())
+        j = j.join(bodies if t == "sentences" else bodies.lazy(), on="article_id", how="inner")
         start = pl.col("char_start").clip(lower_bound=0)
         length = (pl.col("char_end") - start).clip(lower_bound=0)
         if anchors is not None and t != "sentences":
-            j = j.join(anchors, on="sentence_id", how="left", maintain_order="left")
+            j = j.join(anchors.lazy(), on="sentence_id", how="left", maintain_order="left")
             usable = (
                 pl.col("_s_ok")
                 & (pl.col("_s_article_id") == pl.col("article_id"))
@@ -383,7 +395,7 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     return out
 
 
-def _counts(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
+def _counts(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Denormalised counts agree with the child tables."""
     d, a, p, s, k = (tables[n] for n in ("documents", "articles", "paragraphs", "sentences", "tokens"))
     specs = [
@@ -396,8 +408,8 @@ def _counts(tables: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     ]
     out = []
     for table, parent, key, col, child_name, child in specs:
-        counts = child.group_by(key).agg(pl.len().alias("_n"))
-        j = parent.join(counts, on=key, how="left").with_columns(pl.col("_n").fill_null(0))
+        counts = child.lazy().group_by(key).agg(pl.len().alias("_n"))
+        j = parent.lazy().join(counts, on=key, how="left").with_columns(pl.col("_n").fill_null(0))
         bad = j.filter(pl.col(col) != pl.col("_n"))
         case = pl.concat_str(
             [
@@ -466,7 +478,10 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
         unattributable += errors
     _raise(unattributable)
 
-    found += _orphans(tables) + _parent_refs(tables) + _mention_refs(tables) + _offsets(tables) + _counts(tables)
+    cross = _orphans(tables) + _parent_refs(tables) + _mention_refs(tables) + _offsets(tables) + _counts(tables)
+    # one batch of queries, in this order; in memory: the streaming engine costs more on frames
+    # this small
+    found += pl.collect_all([f.lazy() for f in cross], engine="in-memory")
     problems = pl.concat(found)
     if problems.is_empty():
         return ValidationResult(tables=dict(tables), quarantined={})

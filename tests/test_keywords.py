@@ -210,6 +210,21 @@ def test_jieba_idf_is_the_shipped_file() -> None:
     assert all(ref.idf_freq[w] == v for w, v in some.iter_rows())
 
 
+def test_jieba_idf_reads_every_line_as_jieba_does() -> None:
+    """The table polars reads is the file's lines as jieba's rule reads them, one by one:
+    ``line.strip().split(" ")`` with two parts, the first row of a word kept."""
+    tokens, idfs = [], []
+    for line in kw.jieba_idf_path().read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split(" ")
+        if len(parts) == 2:
+            tokens.append(parts[0])
+            idfs.append(float(parts[1]))
+    ref = pl.DataFrame({"token": tokens, "idf": idfs}, schema=kw.IDF_SCHEMA).unique(
+        "token", keep="first", maintain_order=True
+    )
+    assert kw.jieba_idf().equals(ref)
+
+
 
 def test_known_words_do_not_load_jiebas_table(seed: dict[str, pl.DataFrame]) -> None:
     """Scoring with an IDF that knows every word (as the pipeline's second pass does) never
