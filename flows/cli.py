@@ -126,7 +126,8 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
     """The body of ``newsflow run``, once Prefect's server (if newsflow starts it) is on its way."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from flows.pipeline import newsflow_run, progress_callback, task_runner
+    from flows.pipeline import (discard_prestarted_workers, newsflow_run, prestart_workers,
+                                progress_callback, spare_core, task_runner)
 
     started = time.perf_counter()
     progress = Progress(
@@ -159,7 +160,11 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
             highlight=False,
         )
         raise typer.Exit(3) from None
+    default_runner = not (workers or dask_address)
     try:
+        if default_runner and server is not None and spare_core():
+            # the workers import the pipeline and load their dictionaries while the server boots
+            prestart_workers()
         with progress_callback(on_progress), _api(server):
             flow_ = newsflow_run
             if workers or dask_address:
@@ -169,6 +174,8 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
         err_console.print(f"[red]error:[/red] run failed: {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
     finally:
+        if default_runner:
+            discard_prestarted_workers()  # when the run failed before its flow adopted them
         if "id" in bar:
             progress.stop()
         lock.__exit__(None, None, None)

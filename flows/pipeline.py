@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import flows  # noqa: F401  - sets newsflow's Prefect settings before prefect is imported
 import polars as pl
@@ -471,16 +472,94 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None,
                                               "silence_logs": logging.CRITICAL})
-    return ProcessPoolTaskRunner(max_workers=_workers())
+    return WarmProcessPoolTaskRunner(max_workers=_workers())
 
 
 def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def warm_worker() -> None:
+    """Run in each worker process as it starts: the segmenter's dictionary, the entity model and
+    the dictionary tables its features use are loaded once, before the first batch, not inside
+    it. A failure here is left to the batch that meets it (as its own error), not raised here,
+    where it would break the whole pool."""
+    try:
+        get_segmenter(engine=DEFAULT_ENGINE)
+        extractors = Extractors.default()
+        if extractors.entities is not None:
+            text = "区委书记谢坚钢在五角场街道调研。"
+            extractors.entities.extract([text], [get_segmenter(engine=DEFAULT_ENGINE).tag(text)])
+    except Exception:  # noqa: BLE001, S110 - see above
+        pass
+
+
+class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
+    """Prefect's process pool whose workers run :func:`warm_worker` as they start, and which
+    ``newsflow run`` can start before the flow (:func:`prestart_workers`): the workers then import
+    the pipeline and load their dictionaries while Prefect's temporary server boots, instead of
+    after it. The flow adopts the pool started early; without one it starts its own as usual."""
+
+    def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("initializer", warm_worker)
+        super().__init__(max_workers=max_workers, **kwargs)
+        self._prestarted = False
+
+    def duplicate(self) -> WarmProcessPoolTaskRunner:
+        # Prefect runs each flow run on a duplicate of the flow's runner: hand it the pool
+        # started early, once
+        warm = _PRESTARTED.pop("runner", None)
+        if warm is not None and warm._max_workers == self._max_workers:
+            return warm
+        if warm is not None:
+            warm.__exit__(None, None, None)
+        return super().duplicate()
+
+    def __enter__(self) -> WarmProcessPoolTaskRunner:
+        if self._prestarted:  # started by prestart_workers(): already running
+            self._prestarted = False
+            return self
+        return super().__enter__()
+
+
+_PRESTARTED: dict[str, WarmProcessPoolTaskRunner] = {}
+
+
+def spare_core() -> bool:
+    """Is a core idle now (the last minute's load average more than half a core below the core
+    count)?
+    Workers started early overlap Prefect's server boot only on an idle core; on a busy machine
+    they slow that boot down instead (measured: first file read 20-23 s with them, 14-16 s
+    without, with two other jobs running on this 2-core machine)."""
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
+    except OSError:  # no load average on this platform
+        return False
+
+
+def prestart_workers() -> None:
+    """Start the default task runner's worker processes now (each loads what a batch needs);
+    the next run of :func:`newsflow_run` in this process adopts them."""
+    discard_prestarted_workers()
+    runner = WarmProcessPoolTaskRunner(max_workers=_workers())
+    ProcessPoolTaskRunner.__enter__(runner)
+    runner._prestarted = True
+    # a process pool starts a worker process for each task submitted while none is idle
+    for _ in range(runner._max_workers):
+        runner._executor.submit(int)  # type: ignore[union-attr]
+    _PRESTARTED["runner"] = runner
+
+
+def discard_prestarted_workers() -> None:
+    """Stop workers :func:`prestart_workers` started that no run adopted."""
+    warm = _PRESTARTED.pop("runner", None)
+    if warm is not None:
+        warm.__exit__(None, None, None)
+
+
 @flow(
     name="newsflow-run",
-    task_runner=ProcessPoolTaskRunner(max_workers=_workers()),
+    task_runner=WarmProcessPoolTaskRunner(max_workers=_workers()),
     persist_result=False,
     validate_parameters=False,
 )
