@@ -358,14 +358,7 @@ def keywords_from_candidates(
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     prepared = candidates.select("i", "article_id", "keyword", "pos", pl.lit(True).alias("cand"))
-    if prepared.height == 0:
-        return _empty()
-    parts = [_tfidf(prepared, idf, top_k), _textrank(prepared, top_k)]
-    return (
-        pl.concat([p.select(KEYWORDS_SCHEMA.names()) for p in parts])
-        .cast(dict(KEYWORDS_SCHEMA))
-        .sort("article_id", "method", "rank")
-    )
+    return _scored(prepared, idf, top_k)
 
 
 def _learned(prepared: pl.DataFrame) -> pl.DataFrame:
@@ -545,7 +538,12 @@ def keywords_table(
     ``idf`` (a :func:`learn_idf` table) defaults to the IDF learned from ``tokens`` itself."""
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
-    prepared = _prepare(tokens)
+    return _scored(_prepare(tokens), idf, top_k)
+
+
+def _scored(prepared: pl.DataFrame, idf: pl.DataFrame | None, top_k: int) -> pl.DataFrame:
+    """The keywords of :func:`_prepare`'s rows by TF-IDF (``idf``, or the IDF learned from the
+    rows themselves when None) and by TextRank, with :data:`KEYWORDS_SCHEMA`, sorted."""
     if prepared.height == 0:
         return _empty()
     parts = [
