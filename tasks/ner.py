@@ -260,15 +260,21 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
     return out
 
 
+def jieba_dict_path() -> Path:
+    """jieba's main dictionary, ``dict.txt`` inside the installed ``jieba`` package (it ships
+    with jieba): ``word freq tag`` per line."""
+    import jieba
+
+    return Path(jieba.__file__).parent / "dict.txt"
+
+
 @functools.cache
 def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
     """Words of jieba's dictionary (which ships with ``jieba``), ``min_freq`` or more frequent,
     ``_LEX_MIN_LEN``..``_LEX_MAX_LEN`` characters, as a hash table (:func:`_hash_table`) of
     their class bit masks (:data:`LEXICON_CLASSES`)."""
     if dict_txt is None:
-        import jieba
-
-        dict_txt = Path(jieba.__file__).parent / "dict.txt"
+        dict_txt = jieba_dict_path()
     words: dict[str, int] = {}
     for line in Path(dict_txt).read_text(encoding="utf-8").splitlines():
         parts = line.split()
@@ -1023,9 +1029,7 @@ def given_name_counts() -> dict[str, int]:
     """How many of the Chinese person names of jieba's dictionary (which ships with jieba) hold
     each character in their given name: its ``nr`` entries of 2-3 Han characters, a common
     surname first, frequency 10 or more (the names :func:`tasks.train_ner.jieba_names` reads)."""
-    import jieba
-
-    text = (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8")
+    text = jieba_dict_path().read_text(encoding="utf-8")
     counts: dict[str, int] = {}
     for w, freq in _NR_ENTRY.findall(text):
         if w[0] in SURNAMES and int(freq) >= 10:

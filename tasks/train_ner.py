@@ -65,12 +65,10 @@ def jieba_names(dict_txt: Path | None = None, min_freq: int = 10) -> dict[str, l
     person names (``nr``, 2-3 Han characters, a common surname first), ``foreign`` ones
     (``nrt``, 2-5 characters, all or all but one typical of transliterations) and ``orgs``
     (``nt``)."""
-    from tasks.ner import SURNAMES, TRANSLIT
+    from tasks.ner import SURNAMES, TRANSLIT, jieba_dict_path
 
     if dict_txt is None:
-        import jieba
-
-        dict_txt = Path(jieba.__file__).parent / "dict.txt"
+        dict_txt = jieba_dict_path()
     han = re.compile(r"^[\u4e00-\u9fff]+$")
     out: dict[str, list[str]] = {"chinese": [], "foreign": [], "orgs": []}
     for line in Path(dict_txt).read_text(encoding="utf-8").splitlines():
