@@ -24,11 +24,14 @@ def load(warehouse: Path, table: str) -> pl.DataFrame:
     return df.sort(sortable, nulls_last=True, maintain_order=True)
 
 
+def table_names(warehouse: Path) -> list[str]:
+    """The tables of a warehouse (its directories, ``runs`` and hidden ones left out)."""
+    return sorted(p.name for p in warehouse.iterdir()
+                  if not p.name.startswith(".") and p.name != "runs" and (p / ".").is_dir())
+
+
 def main(a: Path, b: Path) -> int:
-    tables = sorted(p.name for p in a.iterdir() if not p.name.startswith(".") and p.name != "runs"
-                    and (p / ".").is_dir())
-    other = sorted(p.name for p in b.iterdir() if not p.name.startswith(".") and p.name != "runs"
-                   and (p / ".").is_dir())
+    tables, other = table_names(a), table_names(b)
     bad = 0
     if tables != other:
         print(f"tables differ: {tables} vs {other}")

@@ -167,7 +167,7 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
             prestart_workers()
         with progress_callback(on_progress), _api(server):
             flow_ = newsflow_run
-            if workers or dask_address:
+            if not default_runner:
                 flow_ = newsflow_run.with_options(task_runner=task_runner(workers, dask_address))
             summary = flow_(raw=raw, warehouse=warehouse, batch_size=batch_size, full=full)
     except Exception as exc:  # noqa: BLE001 - the run could not be carried out

@@ -485,11 +485,11 @@ def warm_worker() -> None:
     it. A failure here is left to the batch that meets it (as its own error), not raised here,
     where it would break the whole pool."""
     try:
-        get_segmenter(engine=DEFAULT_ENGINE)
+        segmenter = get_segmenter(engine=DEFAULT_ENGINE)
         extractors = Extractors.default()
         if extractors.entities is not None:
             text = "区委书记谢坚钢在五角场街道调研。"
-            extractors.entities.extract([text], [get_segmenter(engine=DEFAULT_ENGINE).tag(text)])
+            extractors.entities.extract([text], [segmenter.tag(text)])
     except Exception:  # noqa: BLE001, S110 - see above
         pass
 
@@ -541,8 +541,7 @@ def prestart_workers() -> None:
     """Start the default task runner's worker processes now (each loads what a batch needs);
     the next run of :func:`newsflow_run` in this process adopts them."""
     discard_prestarted_workers()
-    runner = WarmProcessPoolTaskRunner(max_workers=_workers())
-    ProcessPoolTaskRunner.__enter__(runner)
+    runner = WarmProcessPoolTaskRunner(max_workers=_workers()).__enter__()
     runner._prestarted = True
     # a process pool starts a worker process for each task submitted while none is idle
     for _ in range(runner._max_workers):

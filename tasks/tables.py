@@ -516,7 +516,7 @@ def mention_frames(
         base = sent["char_start"].cast(pl.Int64)
         frame = pl.DataFrame({
             key: sent.select(pl.concat_str(
-                [pl.col("sentence_id"), pl.lit(f"-{letter}"), pl.Series(seq).cast(pl.Utf8).str.zfill(3)]
+                [pl.col("sentence_id"), pl.lit(f"-{letter}"), seq.cast(pl.Utf8).str.zfill(3)]
             )).to_series(),
             "article_id": sent["article_id"],
             "sentence_id": sent["sentence_id"],
