@@ -84,6 +84,16 @@ KNOWN_GPE: frozenset[str] = frozenset(
 )
 
 
+@functools.cache
+def world_places() -> frozenset[str]:
+    """The names of :data:`WORLD_PLACES` (countries, capitals, large cities, regions)."""
+    out: set[str] = set()
+    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            out.update(line.split())
+    return frozenset(out)
+
+
 def place_label(name: str) -> str:
     """``"GPE"`` or ``"LOC"`` for a place name (the rule of the module docstring)."""
     if name in KNOWN_GPE or name.endswith(GPE_SUFFIXES):
@@ -284,11 +294,9 @@ def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[
         if int(freq) < min_freq:
             continue
         words[w] = words.get(w, 0) | (1 << _LEX_TAG_CLASS.get(tag, 4))
-    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            for w in line.split():
-                if _LEX_MIN_LEN <= len(w) <= _LEX_MAX_LEN:
-                    words[w] = words.get(w, 0) | (1 << 5)
+    for w in sorted(world_places()):
+        if _LEX_MIN_LEN <= len(w) <= _LEX_MAX_LEN:
+            words[w] = words.get(w, 0) | (1 << 5)
     return _hash_table(words)
 
 
@@ -1016,6 +1024,64 @@ _NAME_TITLE_END = re.compile("(.{2,}?)(?:%s)" % "|".join(_NAME_TITLES), re.S)
 _TRANSLIT_SET = frozenset(TRANSLIT)
 
 
+#: Characters that begin no person's name but often stand right before one, where the model
+#: takes them in (``令|欣嘉``, ``致|牟小东``, ``向|学昭``): prepositions, conjunctions and verbs of
+#: addressing. Not 和, 于, 祝, 时, which are also common surnames (和万春); 向 is one too, but far
+#: more often the preposition.
+NAME_LEAD_CHARS = frozenset("令致但由被把对给让与跟在从为是据经请叫使称向")
+#: Characters that end no person's name but often follow one, where the model takes them in
+#: (``郑咏|是``, ``罗朗·雷斯|及``): particles, conjunctions, adverbs and verbs of saying.
+NAME_TRAIL_CHARS = frozenset("是的了在和及与各都也又就便曾将对向说等为被把")
+#: ... and these, which end some Chinese given names (王均, 李时), only after a foreign name
+#: (``阿·德米特里延科|均``).
+FOREIGN_NAME_TRAIL_CHARS = frozenset("均时")
+#: What joins the parts of a foreign name (``拉·甘地``, ``约翰—格伦``).
+_NAME_JOINERS = "·—"
+
+
+def _is_han(ch: str) -> bool:
+    return bool(ch) and _CLASS[min(ord(ch[0]), 0xFFFF)] == 1
+
+
+def _foreign_name(name: str) -> bool:
+    """A transliterated name: parts joined by ``·``/``—``, or every character typical of
+    transliterations."""
+    return any(j in name for j in _NAME_JOINERS) or all(c in _TRANSLIT_SET for c in name)
+
+
+def _name_edges(f: Features, b: int, e: int) -> tuple[int, int]:
+    """The edges of a person's name the model found at ``f.text[b:e]`` (two or more characters):
+
+    * a foreign name whose parts are joined by ``·`` or ``—`` takes in the whole part it starts
+      or ends next to a joiner (``约翰—|格伦``), and spans whole tokens (``拉·甘|地`` ->
+      ``拉·甘地``);
+    * characters that end no name (:data:`NAME_TRAIL_CHARS`; :data:`FOREIGN_NAME_TRAIL_CHARS`
+      after a foreign name) are cut off its end, and one that begins no name
+      (:data:`NAME_LEAD_CHARS`) off its start, while two characters or more are left;
+    * a title at its start is cut off (``国务卿|奥尔布赖特``), and so is the end of a role's
+      word it starts inside (``长|官|久间章生``)."""
+    text = f.text
+    if text[b - 1] in _NAME_JOINERS and _is_han(text[b - 2]):
+        b = int(f.token_start[b - 2])
+    if text[e:e + 1] and text[e] in _NAME_JOINERS and _is_han(text[e + 1:e + 2]):
+        e = int(f.token_end[e + 1])
+    if any(j in text[b:e] for j in _NAME_JOINERS):
+        if not f.boundary[e]:
+            e = int(f.token_end[e - 1])
+        if not f.boundary[b]:
+            b = int(f.token_start[b])
+    while e - b >= 3 and (text[e - 1] in NAME_TRAIL_CHARS or (
+            text[e - 1] in FOREIGN_NAME_TRAIL_CHARS and _foreign_name(text[b:e - 1]))):
+        e -= 1
+    if e - b >= 3 and text[b] in NAME_LEAD_CHARS:
+        b += 1
+    ts, te = int(f.token_start[b]), int(f.token_end[b])
+    if e - te >= 2 and f.boundary[te] and (
+            text[ts:te] in TITLES_BEFORE_NAMES or (ts < b and text[te - 1] in _ROLE_END)):
+        b = te
+    return b, e
+
+
 #: A character is a given-name character when it is one of the given name of this many of the
 #: Chinese names of jieba's dictionary (:func:`given_name_counts`).
 GIVEN_NAME_MIN = 10
@@ -1061,6 +1127,8 @@ def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
     * a trailing token of a function-word POS (:data:`_FUNC_POS`) that starts two or more
       characters into the span is cut off, unless the name is a transliteration (``·`` or all
       characters typical of transliterations);
+    * its edges are mended (:func:`_name_edges`: joined foreign names, characters that begin or
+      end no name);
     * ``X对Y`` (a match: ``赵汝权对陶汉明``) is two persons;
     * a lone surname takes in a two-character token of given-name characters after it
       (``吴|方军``: :func:`_given_name_end`);
@@ -1080,11 +1148,79 @@ def person_parts(f: Features, b: int, e: int) -> list[tuple[int, int]]:
         pos = int(f.token_pos[last])
         if pos in _FUNC_POS and (f.token_end[last] == e or pos in _FUNC_POS_OPEN):
             e = ts
-            name = f.text[b:e]
+    b, e = _name_edges(f, b, e)
+    name = f.text[b:e]
     k = name.find("对", 2)
     if 2 <= k <= len(name) - 3:
         return [(b, b + k), (b + k + 1, e)]
     return [(b, e)]
+
+
+#: Titles and roles that stand right before a person's name in world news, besides
+#: :data:`TITLE_WORDS` (which the model's features know): after one, what the model took for a
+#: place is the person (``国务卿|奥尔布赖特``, ``候选人|帕斯特拉纳``).
+TITLES_BEFORE_NAMES = frozenset(
+    "国务卿 候选人 领袖 外长 首相 总督 亲王 王子 公主 国王 女王 大臣 议员 参议员 众议员 球员 外援 "
+    "教练 主教练 主帅 门将 前锋 后卫 中锋 歌手 歌星 影星 明星 球星 棋手 名将 新秀 发行人 院士 "
+    "干事 特使 总裁 董事长 总经理 领导人 首脑 元首 副总统 副总理 部长 大使".split()) | TITLE_WORDS
+#: Words that only follow a person: what the model took for a place right before one is the
+#: person (``伯奇费尔|院士``).
+_ONLY_AFTER_PERSONS: tuple[str, ...] = ("先生", "女士", "小姐", "院士", "教授", "博士", "夫人", "同志")
+
+
+def _context_type(f: Features, b: int, e: int, typ: str) -> str:
+    """The CRF type of a model span ``f.text[b:e]`` mended by its context: a "person" that is
+    a country or a world city (:func:`world_places`) is a place; a "place" of two or more
+    characters that is none of those, right after a title (:data:`TITLES_BEFORE_NAMES`) or right
+    before a word that only follows persons, is a person."""
+    if typ == "PER":
+        return "LOC" if f.text[b:e] in world_places() else typ
+    if typ != "LOC" or e - b < 2 or f.text[b:e] in world_places():
+        return typ
+    if f.boundary[b] and f.text[int(f.token_start[b - 1]):b] in TITLES_BEFORE_NAMES:
+        return "PER"
+    return "PER" if f.text.startswith(_ONLY_AFTER_PERSONS, e) else typ
+
+
+JAPANESE_SURNAMES: Path = HERE / "dicts" / "japanese_surnames.txt"
+#: Last characters of Japanese given names of three characters (龙太郎, 幸之助); other given
+#: names are taken as two characters (英机, 武史).
+_JP_GIVEN_END = frozenset("郎助雄夫男子彦树一二三四美江代枝惠之")
+
+
+@functools.cache
+def _japanese_surname_re() -> re.Pattern[str]:
+    words: set[str] = set()
+    for line in JAPANESE_SURNAMES.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            words.update(w for w in line.split() if len(w) >= 2)
+    return re.compile("|".join(sorted(words, key=len, reverse=True)))
+
+
+def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]
+                              ) -> None:
+    """Japanese persons (rule tier): a surname of :data:`JAPANESE_SURNAMES` that starts a token,
+    followed by a given name of two Han characters ending a token (``东条|英机``), or of three
+    ending in a typical last character (``桥本|龙太郎``); not when a title follows the surname
+    (``桥本首相``: the model and the surname rules see those)."""
+    text, bnd = f.text, f.boundary
+    starts_l = f.starts.tolist()
+    for m in _japanese_surname_re().finditer(text):
+        b, g = m.span()
+        if not bnd[b] or not (_is_han(text[g:g + 1]) and _is_han(text[g + 1:g + 2])):
+            continue
+        if text[g + 2:g + 3] in _JP_GIVEN_END and _is_han(text[g + 2:g + 3]) and bnd[g + 3]:
+            e = g + 3
+        elif bnd[g + 2]:
+            e = g + 2
+        else:
+            continue
+        if text.startswith(_TITLE_STARTS, g):
+            continue
+        si = bisect_right(starts_l, b) - 1
+        if si >= 0:
+            o = starts_l[si]
+            cands[si].append((_TIER_RULE, b - o, e - o, "PERSON", "rule"))
 
 
 #: A surname followed by a title or an honorific (``副`` only before a title: ``常副局长``;
@@ -1134,6 +1270,7 @@ class EntityExtractor:
                 for s, t, typ in spans:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
+                    typ = _context_type(f, o + s, o + t, typ)
                     if typ == "PER":
                         t, typ = person_span(f.text, o + s, o + t)
                         t -= o
@@ -1154,6 +1291,7 @@ class EntityExtractor:
         if self.rules:
             self._rule_candidates(f, cands)
             self._surname_title_candidates(f, cands)
+            _japanese_name_candidates(f, cands)
         return [self._resolve(sent, c) if c else [] for sent, c in zip(sentences, cands, strict=True)]
 
     @staticmethod
@@ -1252,6 +1390,10 @@ class EntityExtractor:
                         b -= 1
                     nb = org_start(b) if bnd[b] else None
                     b = nb if nb is not None else b
+                    # a country's body: 印度|外交部, 斯里兰卡|议会
+                    if b > 0 and bnd[b] and (tpos[b - 1] in ns_ids
+                                             or text[int(tstart[b - 1]):b] in world_places()):
+                        b = int(tstart[b - 1])
                 add(b, e, label, "dict")
         for m in BYLINE_RULE.finditer(text):
             base = m.start(1)

@@ -423,6 +423,17 @@ def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
     ("本届汤尤杯赛开幕。", "汤", ["汤"]),  # 尤杯赛: no token of two given-name characters
     ("会收到陈老师寄来的信。", "陈", ["陈"]),  # an honorific
     ("他们为刘家解决困难。", "刘", ["刘"]),
+    # edges: characters that begin or end no name, joined foreign names, a title in front
+    ("但事实令欣嘉眼神暗淡。", "令欣嘉", ["欣嘉"]),
+    ("立即回信向学昭女士检讨。", "向学昭", ["学昭"]),
+    ("和万春离开太行山快十年。", "和万春", ["和万春"]),  # 和 is a surname too: kept
+    ("郑咏是国家一级演员。", "郑咏是", ["郑咏"]),
+    ("市长罗朗·雷斯及各界人士出席。", "罗朗·雷斯及", ["罗朗·雷斯"]),
+    ("哈萨克斯坦的阿·德米特里延科均获得金牌。", "阿·德米特里延科均", ["阿·德米特里延科"]),
+    ("队员张文均获得金牌。", "张文均", ["张文均"]),  # 均 ends Chinese given names: kept
+    ("美国参议员约翰—格伦在招贴画上签名。", "格伦", ["约翰—格伦"]),
+    ("印度前总理拉·甘地访华。", "拉·甘", ["拉·甘地"]),
+    ("国务卿奥尔布赖特说，", "国务卿奥尔布赖特", ["奥尔布赖特"]),
 ])
 def test_person_parts(text: str, span: str, expected: list[str]) -> None:
     from tasks.ner import featurize, person_parts
@@ -475,3 +486,58 @@ def test_a_span_does_not_begin_or_end_in_a_middle_dot() -> None:
     assert not EntityExtractor._plausible(f, o, o + 4, "PER")  # 葛兰素·
     assert not EntityExtractor._plausible(f, o + 3, o + 6, "PER")  # ·威康
     assert EntityExtractor._plausible(f, o, o + 6, "ORG")
+
+
+@pytest.mark.parametrize("text,span,crf_type,expected", [
+    ("美国国务卿奥尔布赖特21日透露，", "奥尔布赖特", "LOC", "PER"),  # after a title
+    ("保守党候选人帕斯特拉纳赢得选举。", "帕斯特拉纳", "LOC", "PER"),
+    ("我在成都见到伯奇费尔院士时，", "伯奇费尔", "LOC", "PER"),  # before 院士
+    ("联合国对伊拉克的制裁已进入第八年。", "伊拉克", "PER", "LOC"),  # a country is no person
+    ("通往旅游胜地帕塔亚的高速公路", "帕塔亚", "LOC", "LOC"),  # nothing says person
+    ("美国总统克林顿说，", "美国", "LOC", "LOC"),  # a country before a title stays a place
+])
+def test_model_type_mended_by_context(text: str, span: str, crf_type: str, expected: str) -> None:
+    from tasks.ner import _context_type, featurize
+
+    f = featurize([text], crf=False)
+    b = int(f.starts[0]) + text.index(span)
+    assert _context_type(f, b, b + len(span), crf_type) == expected
+
+
+@pytest.mark.parametrize("text,name", [
+    ("据报道，东条英机当年下令偷袭珍珠港。", "东条英机"),
+    ("日本首相桥本龙太郎今天会见了代表团。", "桥本龙太郎"),
+    ("防卫厅长官久间章生转达了问候。", "久间章生"),
+    ("松下幸之助的经营理念影响很大。", "松下幸之助"),
+])
+def test_japanese_names(extractor: EntityExtractor, text: str, name: str) -> None:
+    from tasks.ner import _japanese_name_candidates, featurize
+
+    f = featurize([text], crf=False)
+    cands: list[list[tuple[int, int, int, str, str]]] = [[]]
+    _japanese_name_candidates(f, cands)
+    assert [(text[s:e], lab) for _, s, e, lab, _ in cands[0]] == [(name, "PERSON")]
+    assert (name, "PERSON") in [(e.text, e.label) for e in extractor.extract([text])[0]]
+
+
+def test_japanese_surname_before_a_title_is_left_to_the_model() -> None:
+    from tasks.ner import _japanese_name_candidates, featurize
+
+    f = featurize(["桥本首相表示，田中先生也同意。"], crf=False)
+    cands: list[list[tuple[int, int, int, str, str]]] = [[]]
+    _japanese_name_candidates(f, cands)
+    assert cands == [[]]
+
+
+@pytest.mark.parametrize("text,name,label", [
+    ("欧佩克决定再次减产。", "欧佩克", "ORG"),  # the dictionary of world bodies
+    ("新华社北京电", "新华社", "ORG"),
+    ("印度外交部发表声明。", "印度外交部", "ORG"),  # a country's body: the country is part of it
+    ("斯里兰卡议会通过了法案。", "斯里兰卡议会", "ORG"),
+    ("意大利参议院否决了法案。", "意大利参议院", "ORG"),
+])
+def test_world_bodies(text: str, name: str, label: str) -> None:
+    # the rules alone (no model): the dictionary's entries, with the country before a body
+    rules = EntityExtractor(model=None)
+    assert (name, label) in [(e.text, e.label, e.source)[:2] for e in rules.extract([text])[0]
+                             if e.source == "dict"]
