@@ -1168,13 +1168,25 @@ TITLES_BEFORE_NAMES = frozenset(
 _ONLY_AFTER_PERSONS: tuple[str, ...] = ("先生", "女士", "小姐", "院士", "教授", "博士", "夫人", "同志")
 
 
+#: Words that stand right before or after a place's name, never a person's (``城市|哈斯科沃``,
+#: ``埃舍德|小镇``): after them, or before them, what the model took for a person is a place.
+_PLACE_WORDS_BEFORE = frozenset(("城市", "小镇", "首都", "地区"))
+_PLACE_WORDS_AFTER: tuple[str, ...] = ("小镇", "地区", "一带", "等地", "附近", "城")
+#: One-character names of countries in pairs and sides (``印巴``, ``中美``, ``韩方``).
+COUNTRY_ABBREVIATIONS = frozenset("中美日韩朝俄英法德意印巴越泰菲澳以埃")
+
+
 def _context_type(f: Features, b: int, e: int, typ: str) -> str:
     """The CRF type of a model span ``f.text[b:e]`` mended by its context: a "person" that is
-    a country or a world city (:func:`world_places`) is a place; a "place" of two or more
+    a country or a world city (:func:`world_places`), or stands next to a word that only goes
+    with places (``城市|哈斯科沃``, ``埃舍德|小镇``), is a place; a "place" of two or more
     characters that is none of those, right after a title (:data:`TITLES_BEFORE_NAMES`) or right
     before a word that only follows persons, is a person."""
     if typ == "PER":
-        return "LOC" if f.text[b:e] in world_places() else typ
+        if (f.text[b:e] in world_places() or f.text[b - 2:b] in _PLACE_WORDS_BEFORE
+                or f.text.startswith(_PLACE_WORDS_AFTER, e)):
+            return "LOC"
+        return typ
     if typ != "LOC" or e - b < 2 or f.text[b:e] in world_places():
         return typ
     if f.boundary[b] and f.text[int(f.token_start[b - 1]):b] in TITLES_BEFORE_NAMES:
@@ -1186,6 +1198,8 @@ JAPANESE_SURNAMES: Path = HERE / "dicts" / "japanese_surnames.txt"
 #: Last characters of Japanese given names of three characters (龙太郎, 幸之助); other given
 #: names are taken as two characters (英机, 武史).
 _JP_GIVEN_END = frozenset("郎助雄夫男子彦树一二三四美江代枝惠之")
+#: ... and what ends no given name but a body after the surname (``桥本内阁``, ``丰田汽车公司``).
+_NOT_GIVEN_END = frozenset(ORG_SUFFIX_CHARS + "阁府车业")
 
 
 @functools.cache
@@ -1215,7 +1229,7 @@ def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int,
             e = g + 2
         else:
             continue
-        if text.startswith(_TITLE_STARTS, g):
+        if text.startswith(_TITLE_STARTS, g) or text[e - 1] in _NOT_GIVEN_END:
             continue
         si = bisect_right(starts_l, b) - 1
         if si >= 0:
@@ -1271,6 +1285,13 @@ class EntityExtractor:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
                     typ = _context_type(f, o + s, o + t, typ)
+                    if typ == "PER" and t - s == 2 and f.text[o + s] in COUNTRY_ABBREVIATIONS and (
+                            f.text[o + s + 1] in COUNTRY_ABBREVIATIONS or f.text[o + s + 1] == "方"):
+                        # 印巴, 韩中: two countries; 韩方: the Korean side (the country alone)
+                        cands[si].append((_TIER_CRF, s, s + 1, "GPE", "crf"))
+                        if f.text[o + s + 1] != "方":
+                            cands[si].append((_TIER_CRF, s + 1, t, "GPE", "crf"))
+                        continue
                     if typ == "PER":
                         t, typ = person_span(f.text, o + s, o + t)
                         t -= o
@@ -1484,3 +1505,4 @@ def crf_info(model: Path = DEFAULT_MODEL) -> dict[str, Any]:
     return {"labels": m.labels, "bytes": Path(model).stat().st_size,
             "int_features": {t: len(k) for t, (k, _) in m.int_tables.items()},
             "words": len(m.word_id)}
+
