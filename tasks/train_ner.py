@@ -2,6 +2,7 @@
 
     python -m tasks.train_ner BIO_FILE --out tasks/models/ner.crfsuite   # train on the whole file
     python -m tasks.train_ner BIO_FILE --cv 5                            # 5-fold cross-validation
+    python -m tasks.train_ner BIO_FILE --cv 5 --seed 0 1 2 3             # ... on four splits, and their mean
 
 Training adds ``--augment N`` copies of the sentences that name a person, with other names in
 their place (made up from the surnames and given-name characters of jieba's dictionary, which
@@ -203,13 +204,25 @@ def cross_validate(sentences: Sequence[BioSentence], k: int = 5, seed: int = 0,
     return score(gold, pred)
 
 
+def mean_f1(runs: Sequence[dict[str, dict[str, float]]], seeds: Sequence[int]) -> str:
+    """One line per label: the F1 of each cross-validation run, their mean and lowest."""
+    lines = [f"F1 over the splits of seeds {' '.join(map(str, seeds))}:"]
+    for lab in runs[0]:
+        f1 = [r[lab]["f1"] for r in runs]
+        lines.append(f"{lab:<5} {' '.join(f'{x:.3f}' for x in f1)}  mean {sum(f1) / len(f1):.3f}"
+                     f"  lowest {min(f1):.3f}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tasks.train_ner", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bio", type=Path, help="training data: CHAR TAG per line, blank between sentences")
     ap.add_argument("--out", type=Path, help="write a model trained on the whole file here")
     ap.add_argument("--cv", type=int, default=0, help="k-fold cross-validation first (k >= 2)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="shuffling seed(s) of the cross-validation's split (one run each, then "
+                         "the mean F1); the first also seeds the augmentation of --out")
     ap.add_argument("--c1", type=float, default=DEFAULT_PARAMS["c1"])
     ap.add_argument("--c2", type=float, default=DEFAULT_PARAMS["c2"])
     ap.add_argument("--max-iterations", type=int, default=DEFAULT_PARAMS["max_iterations"])
@@ -220,13 +233,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     params = {"c1": a.c1, "c2": a.c2, "max_iterations": a.max_iterations}
     sents = read_bio(a.bio)
     if a.cv >= 2:
-        t = time.perf_counter()
-        res = cross_validate(sents, a.cv, a.seed, params, rules=not a.no_rules,
-                             log=lambda m: print(m, file=sys.stderr), augment_copies=a.augment)
-        print(f"{a.cv}-fold cross-validation (seed {a.seed}), {time.perf_counter() - t:.0f} s:")
-        print(format_scores(res))
+        runs = []
+        for seed in a.seed:
+            t = time.perf_counter()
+            res = cross_validate(sents, a.cv, seed, params, rules=not a.no_rules,
+                                 log=lambda m: print(m, file=sys.stderr), augment_copies=a.augment)
+            print(f"{a.cv}-fold cross-validation (seed {seed}), {time.perf_counter() - t:.0f} s:")
+            print(format_scores(res), flush=True)
+            runs.append(res)
+        if len(runs) > 1:
+            print(mean_f1(runs, a.seed))
     if a.out is not None:
-        train(training_set(sents, a.augment, a.seed), a.out, params)
+        train(training_set(sents, a.augment, a.seed[0]), a.out, params)
         print(f"model: {a.out} ({a.out.stat().st_size} bytes)")
     return 0
 

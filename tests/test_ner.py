@@ -581,3 +581,26 @@ def test_two_country_abbreviations_are_two_places(extractor: EntityExtractor) ->
     got = [(e.text, e.label) for e in forced.extract([text])[0]]
     assert {("印", "GPE"), ("巴", "GPE"), ("韩", "GPE")} <= set(got)
     assert not any(lab == "PERSON" for _, lab in got)
+
+
+def test_cross_validation_on_several_splits_prints_each_and_the_mean(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tasks.train_ner import main
+
+    lines = []
+    names = ("张三", "李四", "王五", "赵六", "孙七", "周八")
+    for i in range(12):
+        name, place = names[i % 6], ("北京", "上海", "广州")[i % 3]
+        sent = f"{name}去{place}开会"
+        tags = ["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O", "O"]
+        lines += [f"{c} {t}" for c, t in zip(sent, tags, strict=True)] + [""]
+    p = tmp_path / "small.bio"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    assert main([str(p), "--cv", "2", "--seed", "0", "1", "--augment", "0",
+                 "--max-iterations", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "(seed 0)" in out and "(seed 1)" in out
+    per = next(ln for ln in out.splitlines() if ln.startswith("PER") and "mean" in ln).split()
+    f1 = [float(x) for x in per[1:3]]
+    assert float(per[per.index("mean") + 1]) == pytest.approx(sum(f1) / 2, abs=1e-3)
+    assert float(per[per.index("lowest") + 1]) == min(f1)
