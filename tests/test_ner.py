@@ -207,6 +207,7 @@ def test_dev_file_beats_the_jieba_baseline_clearly(extractor: EntityExtractor) -
     "", "2020", "1234567890", "“没有闭合的引号", "”》）", "。。。！！！", "，", "Hello World COVID-19",
     "😀🎉👍", "区", "街道", "镇", "记者", "\x00\x00", "\ud800孤立代理", "　 \t\n", "团区委" * 4,
     "李" * 50, "上海市" + "区发改委" * 100, "杨浦区委书记谢坚钢" * 1200,
+    "约翰—", "—格伦", "·", "拉·", "桥本", "桥本龙", "令欣", "城市哈斯", "印巴", "国务卿奥",
 ])
 def test_malformed_input_never_raises(extractor: EntityExtractor, text: str) -> None:
     out = extractor.extract([text, "谢坚钢强调", text])
