@@ -658,6 +658,7 @@ TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usual
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
 W_BYLINE_TWICE = 4.0  # bylines both before and after one body: one of them is a neighbour's
 W_ANNOUNCES_END = 10.0  # a body whose last paragraph announces what follows (全文如下。)
+W_GAP_MID = 3.0      # a blank line between two paragraphs of a body, on a page that sets none there
 W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
 # the signature closing an editor's note over a roundup: ——编 者
@@ -916,8 +917,10 @@ class _Scorer:
     walking the items one by one.
     """
 
-    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float]) -> None:
+    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float],
+                 gap_start: list[bool] | None = None) -> None:
         n = len(items)
+        self.gap_start = gap_start or [False] * n
         self.grams = grams
         self.kind = [it.kind for it in items]
         self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
@@ -951,7 +954,7 @@ class _Scorer:
             else W_BYLINE_MID for k, it in enumerate(items)]
         # body items that may carry a penalty: all but plain paragraphs
         self.special = [k for k in range(n)
-                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]
+                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k] or self.gap_start[k]]
         # nearest paragraph at or after k (n if none), at or before k (-1 if none)
         self.next_p = [n] * (n + 1)
         for k in range(n - 1, -1, -1):
@@ -1072,11 +1075,13 @@ class _Scorer:
                 costs.append(self.dateline[k])
             elif kd == "P" and k != last and self.signature[k]:
                 costs.append(W_SIGNATURE_MID)
+            if kd == "P" and k != first and self.gap_start[k]:
+                costs.append(W_GAP_MID)
         got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
         return got
 
     # An upper bound of score(i, j) (up to rounding): every headline line fully echoed, no topic
-    # change, no dateline or closing note out of place, and each body item at its least cost.
+    # change, no dateline, closing note or blank line out of place, and each body item at its least cost.
     # It is a sum of a part of i, a part of j, and a part of j chosen by i's kind of head zone.
 
     def _head_bound(self, heads: tuple[int, ...]) -> float:
@@ -1214,6 +1219,15 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
     bigrams = _item_bigrams(items)
+    # on pages whose paragraphs are separated by blank lines, a gap says little about a line;
+    # on the others, a blank line between two whole paragraphs (a column break in mid-sentence
+    # is mended already) sets blocks apart: an article may start there, and a body across one
+    # costs (W_GAP_MID)
+    paras = [it for it in items if it.kind == "P"]
+    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
+    gap_start = [not gaps_common and it.kind == "P" and it.blank_before and k > 0 and items[k - 1].kind == "P"
+                 for k, it in enumerate(items)]
+    cuts.update(k for k in range(n) if gap_start[k])
     # or between two paragraphs, since an article printed with its headline after its body may
     # start with neither headline, byline nor dateline: where the subject changes, after a
     # closing note or a photo credit, or before a wire lead without a date (据新华社电) or an
@@ -1233,12 +1247,9 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
                 cuts.add(m)
     order = sorted(cuts)
     grams = _PageGrams(items, bigrams, order)
-    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
-    paras = [it for it in items if it.kind == "P"]
-    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
     headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
                 for k in range(n)]
-    scorer = _Scorer(items, grams, headlike)
+    scorer = _Scorer(items, grams, headlike, gap_start)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
         # an article spans at most MAX_ITEMS items and MAX_CUTS cuts: keeps the work linear in

@@ -594,3 +594,18 @@ def test_a_document_of_more_than_160_paragraphs_is_one_article():
     assert art.reporters == ["杨晓梅"]
     chapter = re.compile(r"第[一二三四五六七八九十]+章")
     assert [nows(p.text) for p in art.paragraphs if not chapter.match(p.text)] == [nows(p) for p in paras]
+
+
+def test_a_blank_line_between_paragraphs_on_a_page_without_them_starts_an_article():
+    """Paragraphs set without blank lines between them, and a blank line between two reports on
+    one subject, the second with its headline after its body: it starts after the blank line,
+    though nothing else marks the place (no byline, dateline, closing note or change of words)."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队落地生根。",
+             "打造样板间，既要做好空间载体，也要做好服务配套，让双创企业在五角场少跑腿、快成长。",
+             "区发改委表示，五角场的科技园区将为双创企业提供更多场地，让创新创业者安心创业。"]
+    for width in (14, 17, 20):
+        lines = (["让创新创业在五角场扎根", ""] + [line for p in first for line in wrap(p, width)] + [""]
+                 + [line for p in OTHER for line in wrap(p, width)] + ["", OTHER_HEAD, ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
+        assert nows(page.articles[1].body) == nows("".join(OTHER)), width
