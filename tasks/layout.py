@@ -154,6 +154,7 @@ def _compact(text: str) -> str:
 
 
 _HANGING = "，。、；：？！,.;:?!”’）」』"
+_CLOSING_MARKS = _HANGING + CLOSERS
 
 
 def _width(text: str) -> int:
@@ -474,6 +475,12 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                    and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
                    for k, t in enumerate(texts)]
     hanging = [t[-1:] in _HANGING for t in texts]
+    # a line of closing marks only (”, ）, ”。): what the column wrapped of the line above, and
+    # it ends a sentence when the two together do (…送到家中。 / ”)
+    marks_only = [not t.strip(_CLOSING_MARKS) for t in texts]
+    for k in range(1, n):
+        if marks_only[k]:
+            ends[k] = _ends_sentence(texts[k - 1] + texts[k])
     standalone_memo: list[bool | None] = [None] * n
 
     def indent_like(k: int) -> bool:
@@ -509,7 +516,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         text = ln.text
         nxt = lines[k + 1] if k + 1 < n else None
-        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or credit_head[k] or text in BOX_LABELS
+        if (ln.bullet or text[-1:] in "，、；," or marks_only[k] or dateline[k] or credit_head[k] or text in BOX_LABELS
                 or _FIELD_LINE_RE.match(text)
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
@@ -569,6 +576,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
+        elif marks_only[i + 1] and not nxt.blank_before:
+            end = False  # the line's closing marks, wrapped onto the next line
         elif paren[i + 1] or (paren[i] and first):
             end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
         elif (caption[i + 1] or (credit[i] and (not full(i, first) or nxt.blank_before or starts_para(i + 1)))

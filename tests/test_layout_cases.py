@@ -609,3 +609,22 @@ def test_a_blank_line_between_paragraphs_on_a_page_without_them_starts_an_articl
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
         assert nows(page.articles[1].body) == nows("".join(OTHER)), width
+
+
+def test_a_closing_quote_wrapped_onto_a_line_of_its_own_stays_with_its_paragraph():
+    """A quotation that fills its last line to the edge: its closing ” (or ”。, ）) goes to the
+    next line, alone. That line is the end of the paragraph, not a heading of its own."""
+    for width in (14, 16, 19):
+        for marks in ("”", "）", "”。"):
+            said = "“我们一定要把防疫物资送到每一户居民家中"
+            body = "区发改委负责人表示：" + said
+            # fill the paragraph's last line to the edge, so the closing marks wrap alone
+            lines = wrap(body, width)
+            pad = width - len(lines[-1]) if len(lines) > 1 else width - 2 - len(lines[0])
+            lines[-1] += "防" * (pad - 1) + "。"
+            lines += [marks] + wrap(SECOND, width)
+            page = parse_page("\n".join([HEAD, ""] + lines))
+            assert len(page.articles) == 1, (width, marks)
+            paras = page.articles[0].paragraphs
+            assert [p.kind for p in paras] == ["body", "body"], (width, marks)
+            assert paras[0].text.endswith("。" + marks) and nows(paras[1].text) == nows(SECOND), (width, marks)
