@@ -927,9 +927,10 @@ class _Scorer:
     """
 
     def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float],
-                 gap_start: list[bool] | None = None) -> None:
+                 gap_start: list[bool] | None = None, cohesion: list[float] | None = None) -> None:
         n = len(items)
         self.gap_start = gap_start or [False] * n
+        self.cohesion = cohesion or [0.0] * n
         self.grams = grams
         self.kind = [it.kind for it in items]
         self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
@@ -1007,6 +1008,8 @@ class _Scorer:
             # closes that body
             costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
                           for k in zone if self.is_to[k] or self.glued_byline[k])
+            if self.cohesion[i]:
+                costs = (self.cohesion[i],) + costs
             # a byline above the headline is more often the last line of the article before
             if head_s:
                 costs += tuple(W_BYLINE_ABOVE for k in zone
@@ -1181,6 +1184,12 @@ class _Scorer:
 TOPIC_BREAK_WINDOW = 1  # paragraphs on each side
 TOPIC_BREAK = 0.02  # at most this share of wording shared across a paragraph boundary: a new subject
 
+# a cut between two paragraphs costs W_COHESION per unit of wording the COHESION_WINDOW paragraphs
+# on each side share: of two places an article may start that nothing else tells apart, the one
+# where the subject changes most
+W_COHESION = 1.0
+COHESION_WINDOW = 2
+
 
 _BARE_NAME_NOTE = re.compile(r"^[（(](?!本报|据|作者)[\u4e00-\u9fff·]{2,4}(?<!电)[)）]$")
 
@@ -1191,25 +1200,32 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
+def _shared_across(items: list[Item], k: int, bigrams: list[frozenset[int]], window: int) -> float | None:
+    """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
+    common (of the smaller side); None when either side has no paragraph."""
+    before: frozenset[int] = frozenset()
+    for j in range(k - 1, max(-1, k - 1 - window), -1):
+        if items[j].kind != "P":
+            break
+        before |= bigrams[j]
+    after: frozenset[int] = frozenset()
+    for j in range(k, min(len(items), k + window)):
+        if items[j].kind != "P":
+            break
+        after |= bigrams[j]
+    if not before or not after:
+        return None
+    return len(before & after) / min(len(before), len(after))
+
+
 def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
     text = items[k].text
     if _is_signature(text) or _is_credit(text) or _open_end(text):
         return False  # a closing note or credit closes an article; a heading-like line heads a section
-    before: frozenset[int] = frozenset()
-    for j in range(k - 1, max(-1, k - 1 - TOPIC_BREAK_WINDOW), -1):
-        if items[j].kind != "P":
-            break
-        before |= bigrams[j]
-    after: frozenset[int] = frozenset()
-    for j in range(k, min(len(items), k + TOPIC_BREAK_WINDOW)):
-        if items[j].kind != "P":
-            break
-        after |= bigrams[j]
-    if not before or not after:
-        return False
-    return len(before & after) / min(len(before), len(after)) <= TOPIC_BREAK
+    shared = _shared_across(items, k, bigrams, TOPIC_BREAK_WINDOW)
+    return shared is not None and shared <= TOPIC_BREAK
 
 
 PHOTO_STORY_PARAS = 2  # paragraphs of a photo story's text above its credit, at most
@@ -1258,7 +1274,12 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
     grams = _PageGrams(items, bigrams, order)
     headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
                 for k in range(n)]
-    scorer = _Scorer(items, grams, headlike, gap_start)
+    cohesion = [0.0] * n
+    if W_COHESION:
+        for k in order:
+            if 0 < k < n and items[k].kind == "P" and items[k - 1].kind == "P":
+                cohesion[k] = W_COHESION * (_shared_across(items, k, bigrams, COHESION_WINDOW) or 0.0)
+    scorer = _Scorer(items, grams, headlike, gap_start, cohesion)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
         # an article spans at most MAX_ITEMS items and MAX_CUTS cuts: keeps the work linear in

@@ -628,3 +628,22 @@ def test_a_closing_quote_wrapped_onto_a_line_of_its_own_stays_with_its_paragraph
             paras = page.articles[0].paragraphs
             assert [p.kind for p in paras] == ["body", "body"], (width, marks)
             assert paras[0].text.endswith("。" + marks) and nows(paras[1].text) == nows(SECOND), (width, marks)
+
+
+def test_of_two_places_a_report_may_start_the_one_where_the_subject_changes_wins():
+    """A report under its headline, then one with its headline after it; between them two
+    places where the wording of one paragraph and the next share nothing: before the first
+    report's last paragraph (which takes up the words of its first one) and before the second
+    report. Neither headline's wording tells them apart; the second report starts where the
+    two paragraphs on each side share the least."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队在这里落地生根、少跑腿。",
+             "明年还将举办三场路演活动，邀请投资机构参与，并为优秀项目提供资金支持和法律咨询服务。",
+             "样板间建成后，双创企业和科技园区将在五角场连成一片，初创团队落地生根会更加便利。"]
+    second = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
+              "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
+    for width in (14, 17, 20):
+        lines = (["杨浦打造样板间", ""] + [x for p in first + second for x in wrap(p, width) + [""]]
+                 + ["守好门口的人", ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["杨浦打造样板间", "守好门口的人"], width
+        assert nows(page.articles[1].body) == nows("".join(second)), width
