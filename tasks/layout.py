@@ -655,7 +655,7 @@ W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
-W_BYLINE_ABOVE = 2.0   # a byline above its article's headline
+W_BYLINE_ABOVE = 2.0   # a byline above (a line of) its article's headline
 W_BYLINE_SECTION = 1.0  # a byline inside a body right under a heading: a roundup's section
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
@@ -1026,6 +1026,11 @@ class _Scorer:
             zone = range(last + 1, j)
             tail_s = tuple(k for k in zone if self.kind[k] == "S")
             costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
+            # a byline between two headline lines after the body: the first is this article's
+            # headline and the byline its own, the second the next article's headline
+            if tail_s:
+                costs += tuple(W_BYLINE_ABOVE for k in zone
+                               if self.kind[k] == "B" and tail_s[0] < k < tail_s[-1])
             if last >= 0 and self.open_end[last]:
                 costs += (W_OPEN_END,)
             elif last >= 0 and self.announces[last]:

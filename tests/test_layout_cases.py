@@ -647,3 +647,22 @@ def test_of_two_places_a_report_may_start_the_one_where_the_subject_changes_wins
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == ["杨浦打造样板间", "守好门口的人"], width
         assert nows(page.articles[1].body) == nows("".join(second)), width
+
+
+def test_a_byline_between_two_headlines_after_a_body_parts_them():
+    """A report with its headline after it and its byline under that headline, then the next
+    report with its headline above it, then a third with its headline after it: the two
+    headlines around the byline are not one group (kicker and title), each has its report."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队在这里落地生根。",
+             "明年还将举办三场路演活动，邀请投资机构参与，并为优秀项目提供资金支持和法律咨询服务。"]
+    third = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
+             "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
+    for width in (14, 17, 20):
+        lines = ([line for p in first for line in wrap(p, width) + [""]]
+                 + ["让梦想在这里起飞（今日谈）", "", "□ 杨晓梅", "", "让能源饭碗端得更稳（新闻观察）", ""]
+                 + [line for p in [LEAD] + MORE + third for line in wrap(p, width) + [""]]
+                 + ["守好小区门口（一线）", ""])
+        page = parse_page("\n".join(lines))
+        got = [(a.title, a.reporters) for a in page.articles]
+        assert got == [("让梦想在这里起飞（今日谈）", ["杨晓梅"]), ("让能源饭碗端得更稳（新闻观察）", []),
+                       ("守好小区门口（一线）", [])], width
