@@ -1414,14 +1414,16 @@ def _column_start(items: list[Item], i: int, j: int) -> bool:
     return 0 < len(first) <= BRIEF_TITLE_MAX and _open_end(first)
 
 
-def _brief(items: list[Item], i: int, j: int) -> bool:
+def _brief(items: list[Item], i: int, j: int, last: bool = False) -> bool:
     """Is ``items[i:j]`` one more brief of a column: a headline above a short report that opens
     with a wire dateline or closes with its source in brackets, and no byline or headline of
-    its own elsewhere?"""
+    its own elsewhere? With ``last``, a byline under it may close it: the column's own, when
+    the column has none yet."""
     span = _split_span(items, i, j)
     if span is None or not any(items[k].kind == "S" for k in span.head):
         return False
-    if any(items[k].kind in ("S", "B", "M") for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
+    closing = ("S", "M") if last else ("S", "B", "M")
+    if any(items[k].kind in closing for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
         return False
     body = [items[k] for k in span.body]
     if any(it.kind != "P" for it in body) or len(body) > BRIEF_ITEMS_MAX:
@@ -1430,12 +1432,16 @@ def _brief(items: list[Item], i: int, j: int) -> bool:
 
 
 def _merge_briefs(items: list[Item], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A briefs column is one article: the briefs after its start join it."""
+    """A briefs column is one article: the briefs after its start join it, up to a byline under
+    one of them (the column's)."""
     out: list[tuple[int, int]] = []
     column = False
     for i, j in spans:
-        if column and _brief(items, i, j):
+        # a column without a byline so far may have it under its last brief
+        if column and _brief(items, i, j, last=not any(items[k].kind == "B" for k in range(*out[-1]))):
             out[-1] = (out[-1][0], j)
+            # a byline under a brief closes the column
+            column = not any(items[k].kind == "B" for k in range(i, j))
             continue
         out.append((i, j))
         column = _column_start(items, i, j)

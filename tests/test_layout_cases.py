@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from tasks.layout import _build_article, items_of, parse_page
 from tests.test_layout import GOLD, wrap
 
@@ -343,17 +345,23 @@ BRIEFS = [
 ]
 
 
-def test_a_briefs_column_is_one_article():
+@pytest.mark.parametrize("byline_at", ["under the label", "after the last brief"])
+def test_a_briefs_column_is_one_article(byline_at):
     """新闻速递: a label for a headline, the first brief's title run into 本报讯, then briefs,
-    each with its own title and source: one article, the titles its subheadings."""
+    each with its own title and source: one article, the titles its subheadings. The column's
+    byline stands under the label or after the last brief."""
     for width in (14, 17):
-        lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "新闻速递", "", "■记者 郑海霞", ""]
+        lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "新闻速递", ""]
+        if byline_at == "under the label":
+            lines += ["■记者 郑海霞", ""]
         body = []
         for n, (title, paras) in enumerate(BRIEFS):
             lines += (wrap("本报讯 " + title, width) if n == 0 else ["", title, ""])
             body += (["本报讯 " + title] if n == 0 else [title]) + paras
             for p in paras:
                 lines += wrap(p, width)
+        if byline_at == "after the last brief":
+            lines += ["本报记者 郑海霞"]
         lines += ["", OTHER_HEAD, "", "■记者 杨晓梅", ""] + [line for p in OTHER for line in wrap(p, width)]
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [HEAD, "新闻速递", OTHER_HEAD], width
