@@ -1395,9 +1395,26 @@ def _take_lead_byline(art: Article) -> None:
     art.paragraphs[0] = Paragraph("本报讯" + m.group("rest").lstrip(), lead.kind)
 
 
+# the label of a briefs column: 新闻速递, 资讯速递, 财经短波, 微阅读
+BRIEFS_LABEL_RE = re.compile(r"(?:速递|短波|快讯|简讯|速览|阅读|资讯)$")
 BRIEFS_LABEL_MAX = 6  # a briefs column's title is a label: 新闻速递, 财经短波, 微阅读
 BRIEF_TITLE_MAX = 30  # the title of one brief, run into the column's first paragraph
 BRIEF_ITEMS_MAX = 12  # paragraphs of one brief (a title the column did not set apart among them)
+
+
+def _label_over_title(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` the start of a briefs column whose label (资讯速递, 微阅读) stands over
+    the first brief's title, on a line of its own: the label, the title, and a brief's text?"""
+    span = _split_span(items, i, j)
+    if span is None:
+        return False
+    heads = [items[k].text for k in span.head if items[k].kind == "S"]
+    if not (len(heads) == 2 and len(heads[0]) <= BRIEFS_LABEL_MAX and BRIEFS_LABEL_RE.search(heads[0])
+            and len(heads[1]) <= BRIEF_TITLE_MAX):
+        return False
+    body = [items[k] for k in span.body]
+    return (all(it.kind == "P" for it in body) and len(body) <= BRIEF_ITEMS_MAX
+            and bool(WIRE_RE.match(body[0].text) or DATELINE_RE.match(body[0].text) or _is_signature(body[-1].text)))
 
 
 def _column_start(items: list[Item], i: int, j: int) -> bool:
@@ -1407,6 +1424,8 @@ def _column_start(items: list[Item], i: int, j: int) -> bool:
     span = _split_span(items, i, j)
     if span is None:
         return False
+    if _label_over_title(items, i, j):
+        return True
     heads = [items[k].text for k in span.head if items[k].kind == "S"]
     if len(heads) != 1 or len(heads[0]) > BRIEFS_LABEL_MAX or _HEADER_NOT_RE.search(heads[0]):
         return False
@@ -1481,7 +1500,15 @@ def parse_page(text: str) -> Page:
     facts, items, _ = items_of(text)
     if any(it.paired for it in items):
         items = _defer_paired(items)
-    spans = _merge_briefs(items, _segment(items))
-    articles = [_build_article(items, i, j) for i, j in spans]
+    spans = _segment(items)
+    labelled = {i for i, j in spans if _label_over_title(items, i, j)}
+    articles = []
+    for i, j in _merge_briefs(items, spans):
+        art = _build_article(items, i, j)
+        if i in labelled and art.kicker:
+            # the column's label is its headline; the first brief's title heads that brief
+            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
+            art.title, art.kicker = art.kicker, None
+        articles.append(art)
     return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],
                 issue_date=facts.issue_date, page_no=facts.page_no, imprint=facts.imprint)

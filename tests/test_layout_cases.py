@@ -371,6 +371,26 @@ def test_a_briefs_column_is_one_article(byline_at):
         assert column.reporters == ["郑海霞"] and page.articles[2].reporters == ["杨晓梅"]
 
 
+def test_a_briefs_column_whose_label_stands_over_the_first_title():
+    """资讯速递 over the first brief's title, each title on a line of its own: one article
+    headed by the label, the first title a subheading like the others, not the label a kicker
+    over the first brief alone."""
+    for width in (14, 17, 20):
+        for label in ("资讯速递", "微阅读"):
+            lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", label, ""]
+            body = []
+            for title, paras in BRIEFS:
+                lines += [title, ""] + [line for p in paras for line in wrap(p, width)] + [""]
+                body += [title] + paras
+            lines += [OTHER_HEAD, "", "■记者 杨晓梅", ""] + [line for p in OTHER for line in wrap(p, width)]
+            page = parse_page("\n".join(lines))
+            assert [(a.kicker, a.title) for a in page.articles] == [
+                (None, HEAD), (None, label), (None, OTHER_HEAD)], (width, label)
+            column = page.articles[1]
+            assert nows(column.body) == nows("".join(body)), (width, label)
+            assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS]
+
+
 def test_two_headlines_on_one_line():
     """PDF extraction put two short headlines on one line. A kicker and its title stay one
     article's; two articles' headlines side by side go each to its own body."""
