@@ -16,8 +16,9 @@ passes turn it back into articles:
    body repeats. (The programme scores nearly every pair of cuts; :class:`_Scorer` keeps what
    parts of spans contribute and skips spans whose upper bound cannot win, and gives the same
    scores, to the last bit, as scoring each span item by item.) Articles start and end next to
-   a headline, byline, marker or dateline, or where two paragraphs share (almost) no wording. A
-   briefs column (新闻速递) then takes in the briefs that follow it.
+   a headline, byline, marker or dateline, where two paragraphs share (almost) no wording, or at
+   a blank line between two paragraphs on a page that sets none there otherwise. A briefs
+   column (新闻速递) then takes in the briefs that follow it.
 3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines
    outside the body (a byline inside it is a roundup section's, kept as text), the ``本报讯``
    dateline, continuation pages, photo captions.
