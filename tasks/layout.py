@@ -16,8 +16,9 @@ passes turn it back into articles:
    body repeats. (The programme scores nearly every pair of cuts; :class:`_Scorer` keeps what
    parts of spans contribute and skips spans whose upper bound cannot win, and gives the same
    scores, to the last bit, as scoring each span item by item.) Articles start and end next to
-   a headline, byline, marker or dateline, or where two paragraphs share (almost) no wording. A
-   briefs column (新闻速递) then takes in the briefs that follow it.
+   a headline, byline, marker or dateline, where two paragraphs share (almost) no wording, or at
+   a blank line between two paragraphs on a page that sets none there otherwise. A briefs
+   column (新闻速递) then takes in the briefs that follow it.
 3. **articles -> fields**: title/kicker/subtitle from the headline group, reporters from bylines
    outside the body (a byline inside it is a roundup section's, kept as text), the ``本报讯``
    dateline, continuation pages, photo captions.
@@ -154,6 +155,7 @@ def _compact(text: str) -> str:
 
 
 _HANGING = "，。、；：？！,.;:?!”’）」』"
+_CLOSING_MARKS = _HANGING + CLOSERS
 
 
 def _width(text: str) -> int:
@@ -474,6 +476,12 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                    and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
                    for k, t in enumerate(texts)]
     hanging = [t[-1:] in _HANGING for t in texts]
+    # a line of closing marks only (”, ）, ”。): what the column wrapped of the line above, and
+    # it ends a sentence when the two together do (…送到家中。 / ”)
+    marks_only = [not t.strip(_CLOSING_MARKS) for t in texts]
+    for k in range(1, n):
+        if marks_only[k]:
+            ends[k] = _ends_sentence(texts[k - 1] + texts[k])
     standalone_memo: list[bool | None] = [None] * n
 
     def indent_like(k: int) -> bool:
@@ -509,7 +517,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         text = ln.text
         nxt = lines[k + 1] if k + 1 < n else None
-        if (ln.bullet or text[-1:] in "，、；," or dateline[k] or credit_head[k] or text in BOX_LABELS
+        if (ln.bullet or text[-1:] in "，、；," or marks_only[k] or dateline[k] or credit_head[k] or text in BOX_LABELS
                 or _FIELD_LINE_RE.match(text)
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
@@ -569,6 +577,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         first = len(cur) == 1
         if nxt is None or ln.force_break_after or nxt.force_break_before or nxt.bullet:
             end = True
+        elif marks_only[i + 1] and not nxt.blank_before:
+            end = False  # the line's closing marks, wrapped onto the next line
         elif paren[i + 1] or (paren[i] and first):
             end = True  # a note in parentheses stands as its own paragraph: （执笔：王公龙）
         elif (caption[i + 1] or (credit[i] and (not full(i, first) or nxt.blank_before or starts_para(i + 1)))
@@ -646,7 +656,7 @@ W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
-W_BYLINE_ABOVE = 2.0   # a byline above its article's headline
+W_BYLINE_ABOVE = 2.0   # a byline above (a line of) its article's headline
 W_BYLINE_SECTION = 1.0  # a byline inside a body right under a heading: a roundup's section
 W_MARKER_MID = 4.0   # a marker inside a body
 W_DATELINE_MID = 5.0  # 本报讯 not opening its article
@@ -658,6 +668,7 @@ TOPIC_SHARED = 0.15  # share of character bigrams two parts of one article usual
 W_SIGNATURE_MID = 3.0  # a closing note (（作者…）, （本报记者…）) inside a body
 W_BYLINE_TWICE = 4.0  # bylines both before and after one body: one of them is a neighbour's
 W_ANNOUNCES_END = 10.0  # a body whose last paragraph announces what follows (全文如下。)
+W_GAP_MID = 3.0      # a blank line between two paragraphs of a body, on a page that sets none there
 W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大学人民医院重症医学科副主任余追)
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
 # the signature closing an editor's note over a roundup: ——编 者
@@ -916,8 +927,11 @@ class _Scorer:
     walking the items one by one.
     """
 
-    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float]) -> None:
+    def __init__(self, items: list[Item], grams: _PageGrams, headlike: list[float],
+                 gap_start: list[bool] | None = None, cohesion: list[float] | None = None) -> None:
         n = len(items)
+        self.gap_start = gap_start or [False] * n
+        self.cohesion = cohesion or [0.0] * n
         self.grams = grams
         self.kind = [it.kind for it in items]
         self.is_from = [it.kind == "M" and it.marker == "from" for it in items]
@@ -951,7 +965,7 @@ class _Scorer:
             else W_BYLINE_MID for k, it in enumerate(items)]
         # body items that may carry a penalty: all but plain paragraphs
         self.special = [k for k in range(n)
-                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k]]
+                        if self.kind[k] != "P" or self.dateline[k] or self.signature[k] or self.gap_start[k]]
         # nearest paragraph at or after k (n if none), at or before k (-1 if none)
         self.next_p = [n] * (n + 1)
         for k in range(n - 1, -1, -1):
@@ -995,6 +1009,8 @@ class _Scorer:
             # closes that body
             costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
                           for k in zone if self.is_to[k] or self.glued_byline[k])
+            if self.cohesion[i]:
+                costs = (self.cohesion[i],) + costs
             # a byline above the headline is more often the last line of the article before
             if head_s:
                 costs += tuple(W_BYLINE_ABOVE for k in zone
@@ -1011,6 +1027,11 @@ class _Scorer:
             zone = range(last + 1, j)
             tail_s = tuple(k for k in zone if self.kind[k] == "S")
             costs = tuple(W_MARKER_MID for k in zone if self.is_from[k])
+            # a byline between two headline lines after the body: the first is this article's
+            # headline and the byline its own, the second the next article's headline
+            if tail_s:
+                costs += tuple(W_BYLINE_ABOVE for k in zone
+                               if self.kind[k] == "B" and tail_s[0] < k < tail_s[-1])
             if last >= 0 and self.open_end[last]:
                 costs += (W_OPEN_END,)
             elif last >= 0 and self.announces[last]:
@@ -1072,11 +1093,13 @@ class _Scorer:
                 costs.append(self.dateline[k])
             elif kd == "P" and k != last and self.signature[k]:
                 costs.append(W_SIGNATURE_MID)
+            if kd == "P" and k != first and self.gap_start[k]:
+                costs.append(W_GAP_MID)
         got = self._bodies[(first, last)] = (grams.span(first, last), tuple(costs))
         return got
 
     # An upper bound of score(i, j) (up to rounding): every headline line fully echoed, no topic
-    # change, no dateline or closing note out of place, and each body item at its least cost.
+    # change, no dateline, closing note or blank line out of place, and each body item at its least cost.
     # It is a sum of a part of i, a part of j, and a part of j chosen by i's kind of head zone.
 
     def _head_bound(self, heads: tuple[int, ...]) -> float:
@@ -1167,6 +1190,12 @@ class _Scorer:
 TOPIC_BREAK_WINDOW = 1  # paragraphs on each side
 TOPIC_BREAK = 0.02  # at most this share of wording shared across a paragraph boundary: a new subject
 
+# a cut between two paragraphs costs W_COHESION per unit of wording the COHESION_WINDOW paragraphs
+# on each side share: of two places an article may start that nothing else tells apart, the one
+# where the subject changes most
+W_COHESION = 1.0
+COHESION_WINDOW = 2
+
 
 _BARE_NAME_NOTE = re.compile(r"^[（(](?!本报|据|作者)[\u4e00-\u9fff·]{2,4}(?<!电)[)）]$")
 
@@ -1177,25 +1206,32 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
+def _shared_across(items: list[Item], k: int, bigrams: list[frozenset[int]], window: int) -> float | None:
+    """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
+    common (of the smaller side); None when either side has no paragraph."""
+    before: frozenset[int] = frozenset()
+    for j in range(k - 1, max(-1, k - 1 - window), -1):
+        if items[j].kind != "P":
+            break
+        before |= bigrams[j]
+    after: frozenset[int] = frozenset()
+    for j in range(k, min(len(items), k + window)):
+        if items[j].kind != "P":
+            break
+        after |= bigrams[j]
+    if not before or not after:
+        return None
+    return len(before & after) / min(len(before), len(after))
+
+
 def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
     text = items[k].text
     if _is_signature(text) or _is_credit(text) or _open_end(text):
         return False  # a closing note or credit closes an article; a heading-like line heads a section
-    before: frozenset[int] = frozenset()
-    for j in range(k - 1, max(-1, k - 1 - TOPIC_BREAK_WINDOW), -1):
-        if items[j].kind != "P":
-            break
-        before |= bigrams[j]
-    after: frozenset[int] = frozenset()
-    for j in range(k, min(len(items), k + TOPIC_BREAK_WINDOW)):
-        if items[j].kind != "P":
-            break
-        after |= bigrams[j]
-    if not before or not after:
-        return False
-    return len(before & after) / min(len(before), len(after)) <= TOPIC_BREAK
+    shared = _shared_across(items, k, bigrams, TOPIC_BREAK_WINDOW)
+    return shared is not None and shared <= TOPIC_BREAK
 
 
 PHOTO_STORY_PARAS = 2  # paragraphs of a photo story's text above its credit, at most
@@ -1214,6 +1250,15 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
     bigrams = _item_bigrams(items)
+    # on pages whose paragraphs are separated by blank lines, a gap says little about a line;
+    # on the others, a blank line between two whole paragraphs (a column break in mid-sentence
+    # is mended already) sets blocks apart: an article may start there, and a body across one
+    # costs (W_GAP_MID)
+    paras = [it for it in items if it.kind == "P"]
+    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
+    gap_start = [not gaps_common and it.kind == "P" and it.blank_before and k > 0 and items[k - 1].kind == "P"
+                 for k, it in enumerate(items)]
+    cuts.update(k for k in range(n) if gap_start[k])
     # or between two paragraphs, since an article printed with its headline after its body may
     # start with neither headline, byline nor dateline: where the subject changes, after a
     # closing note or a photo credit, or before a wire lead without a date (据新华社电) or an
@@ -1233,12 +1278,14 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
                 cuts.add(m)
     order = sorted(cuts)
     grams = _PageGrams(items, bigrams, order)
-    # on pages whose paragraphs are separated by blank lines, a gap says little about a line
-    paras = [it for it in items if it.kind == "P"]
-    gaps_common = sum(it.blank_before for it in paras) > 0.5 * len(paras)
     headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
                 for k in range(n)]
-    scorer = _Scorer(items, grams, headlike)
+    cohesion = [0.0] * n
+    if W_COHESION:
+        for k in order:
+            if 0 < k < n and items[k].kind == "P" and items[k - 1].kind == "P":
+                cohesion[k] = W_COHESION * (_shared_across(items, k, bigrams, COHESION_WINDOW) or 0.0)
+    scorer = _Scorer(items, grams, headlike, gap_start, cohesion)
     best = {0: (0.0, -1)}
     for bi, b in enumerate(order[1:], start=1):
         # an article spans at most MAX_ITEMS items and MAX_CUTS cuts: keeps the work linear in
@@ -1349,9 +1396,26 @@ def _take_lead_byline(art: Article) -> None:
     art.paragraphs[0] = Paragraph("本报讯" + m.group("rest").lstrip(), lead.kind)
 
 
+# the label of a briefs column: 新闻速递, 资讯速递, 财经短波, 微阅读
+BRIEFS_LABEL_RE = re.compile(r"(?:速递|短波|快讯|简讯|速览|阅读|资讯)$")
 BRIEFS_LABEL_MAX = 6  # a briefs column's title is a label: 新闻速递, 财经短波, 微阅读
 BRIEF_TITLE_MAX = 30  # the title of one brief, run into the column's first paragraph
 BRIEF_ITEMS_MAX = 12  # paragraphs of one brief (a title the column did not set apart among them)
+
+
+def _label_over_title(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` the start of a briefs column whose label (资讯速递, 微阅读) stands over
+    the first brief's title, on a line of its own: the label, the title, and a brief's text?"""
+    span = _split_span(items, i, j)
+    if span is None:
+        return False
+    heads = [items[k].text for k in span.head if items[k].kind == "S"]
+    if not (len(heads) == 2 and len(heads[0]) <= BRIEFS_LABEL_MAX and BRIEFS_LABEL_RE.search(heads[0])
+            and len(heads[1]) <= BRIEF_TITLE_MAX):
+        return False
+    body = [items[k] for k in span.body]
+    return (all(it.kind == "P" for it in body) and len(body) <= BRIEF_ITEMS_MAX
+            and bool(WIRE_RE.match(body[0].text) or DATELINE_RE.match(body[0].text) or _is_signature(body[-1].text)))
 
 
 def _column_start(items: list[Item], i: int, j: int) -> bool:
@@ -1361,6 +1425,8 @@ def _column_start(items: list[Item], i: int, j: int) -> bool:
     span = _split_span(items, i, j)
     if span is None:
         return False
+    if _label_over_title(items, i, j):
+        return True
     heads = [items[k].text for k in span.head if items[k].kind == "S"]
     if len(heads) != 1 or len(heads[0]) > BRIEFS_LABEL_MAX or _HEADER_NOT_RE.search(heads[0]):
         return False
@@ -1368,14 +1434,16 @@ def _column_start(items: list[Item], i: int, j: int) -> bool:
     return 0 < len(first) <= BRIEF_TITLE_MAX and _open_end(first)
 
 
-def _brief(items: list[Item], i: int, j: int) -> bool:
+def _brief(items: list[Item], i: int, j: int, last: bool = False) -> bool:
     """Is ``items[i:j]`` one more brief of a column: a headline above a short report that opens
     with a wire dateline or closes with its source in brackets, and no byline or headline of
-    its own elsewhere?"""
+    its own elsewhere? With ``last``, a byline under it may close it: the column's own, when
+    the column has none yet."""
     span = _split_span(items, i, j)
     if span is None or not any(items[k].kind == "S" for k in span.head):
         return False
-    if any(items[k].kind in ("S", "B", "M") for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
+    closing = ("S", "M") if last else ("S", "B", "M")
+    if any(items[k].kind in closing for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
         return False
     body = [items[k] for k in span.body]
     if any(it.kind != "P" for it in body) or len(body) > BRIEF_ITEMS_MAX:
@@ -1384,12 +1452,16 @@ def _brief(items: list[Item], i: int, j: int) -> bool:
 
 
 def _merge_briefs(items: list[Item], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A briefs column is one article: the briefs after its start join it."""
+    """A briefs column is one article: the briefs after its start join it, up to a byline under
+    one of them (the column's)."""
     out: list[tuple[int, int]] = []
     column = False
     for i, j in spans:
-        if column and _brief(items, i, j):
+        # a column without a byline so far may have it under its last brief
+        if column and _brief(items, i, j, last=not any(items[k].kind == "B" for k in range(*out[-1]))):
             out[-1] = (out[-1][0], j)
+            # a byline under a brief closes the column
+            column = not any(items[k].kind == "B" for k in range(i, j))
             continue
         out.append((i, j))
         column = _column_start(items, i, j)
@@ -1429,7 +1501,15 @@ def parse_page(text: str) -> Page:
     facts, items, _ = items_of(text)
     if any(it.paired for it in items):
         items = _defer_paired(items)
-    spans = _merge_briefs(items, _segment(items))
-    articles = [_build_article(items, i, j) for i, j in spans]
+    spans = _segment(items)
+    labelled = {i for i, j in spans if _label_over_title(items, i, j)}
+    articles = []
+    for i, j in _merge_briefs(items, spans):
+        art = _build_article(items, i, j)
+        if i in labelled and art.kicker:
+            # the column's label is its headline; the first brief's title heads that brief
+            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
+            art.title, art.kicker = art.kicker, None
+        articles.append(art)
     return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],
                 issue_date=facts.issue_date, page_no=facts.page_no, imprint=facts.imprint)

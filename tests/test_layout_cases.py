@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from tasks.layout import _build_article, items_of, parse_page
 from tests.test_layout import GOLD, wrap
 
@@ -343,17 +345,23 @@ BRIEFS = [
 ]
 
 
-def test_a_briefs_column_is_one_article():
+@pytest.mark.parametrize("byline_at", ["under the label", "after the last brief"])
+def test_a_briefs_column_is_one_article(byline_at):
     """新闻速递: a label for a headline, the first brief's title run into 本报讯, then briefs,
-    each with its own title and source: one article, the titles its subheadings."""
+    each with its own title and source: one article, the titles its subheadings. The column's
+    byline stands under the label or after the last brief."""
     for width in (14, 17):
-        lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "新闻速递", "", "■记者 郑海霞", ""]
+        lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", "新闻速递", ""]
+        if byline_at == "under the label":
+            lines += ["■记者 郑海霞", ""]
         body = []
         for n, (title, paras) in enumerate(BRIEFS):
             lines += (wrap("本报讯 " + title, width) if n == 0 else ["", title, ""])
             body += (["本报讯 " + title] if n == 0 else [title]) + paras
             for p in paras:
                 lines += wrap(p, width)
+        if byline_at == "after the last brief":
+            lines += ["本报记者 郑海霞"]
         lines += ["", OTHER_HEAD, "", "■记者 杨晓梅", ""] + [line for p in OTHER for line in wrap(p, width)]
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [HEAD, "新闻速递", OTHER_HEAD], width
@@ -361,6 +369,26 @@ def test_a_briefs_column_is_one_article():
         assert nows(column.body) == nows("".join(body))
         assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS[1:]]
         assert column.reporters == ["郑海霞"] and page.articles[2].reporters == ["杨晓梅"]
+
+
+def test_a_briefs_column_whose_label_stands_over_the_first_title():
+    """资讯速递 over the first brief's title, each title on a line of its own: one article
+    headed by the label, the first title a subheading like the others, not the label a kicker
+    over the first brief alone."""
+    for width in (14, 17, 20):
+        for label in ("资讯速递", "微阅读"):
+            lines = [HEAD, ""] + wrap(LEAD, width) + wrap(SECOND, width) + ["", label, ""]
+            body = []
+            for title, paras in BRIEFS:
+                lines += [title, ""] + [line for p in paras for line in wrap(p, width)] + [""]
+                body += [title] + paras
+            lines += [OTHER_HEAD, "", "■记者 杨晓梅", ""] + [line for p in OTHER for line in wrap(p, width)]
+            page = parse_page("\n".join(lines))
+            assert [(a.kicker, a.title) for a in page.articles] == [
+                (None, HEAD), (None, label), (None, OTHER_HEAD)], (width, label)
+            column = page.articles[1]
+            assert nows(column.body) == nows("".join(body)), (width, label)
+            assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS]
 
 
 def test_two_headlines_on_one_line():
@@ -594,3 +622,75 @@ def test_a_document_of_more_than_160_paragraphs_is_one_article():
     assert art.reporters == ["杨晓梅"]
     chapter = re.compile(r"第[一二三四五六七八九十]+章")
     assert [nows(p.text) for p in art.paragraphs if not chapter.match(p.text)] == [nows(p) for p in paras]
+
+
+def test_a_blank_line_between_paragraphs_on_a_page_without_them_starts_an_article():
+    """Paragraphs set without blank lines between them, and a blank line between two reports on
+    one subject, the second with its headline after its body: it starts after the blank line,
+    though nothing else marks the place (no byline, dateline, closing note or change of words)."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队落地生根。",
+             "打造样板间，既要做好空间载体，也要做好服务配套，让双创企业在五角场少跑腿、快成长。",
+             "区发改委表示，五角场的科技园区将为双创企业提供更多场地，让创新创业者安心创业。"]
+    for width in (14, 17, 20):
+        lines = (["让创新创业在五角场扎根", ""] + [line for p in first for line in wrap(p, width)] + [""]
+                 + [line for p in OTHER for line in wrap(p, width)] + ["", OTHER_HEAD, ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["让创新创业在五角场扎根", OTHER_HEAD], width
+        assert nows(page.articles[1].body) == nows("".join(OTHER)), width
+
+
+def test_a_closing_quote_wrapped_onto_a_line_of_its_own_stays_with_its_paragraph():
+    """A quotation that fills its last line to the edge: its closing ” (or ”。, ）) goes to the
+    next line, alone. That line is the end of the paragraph, not a heading of its own."""
+    for width in (14, 16, 19):
+        for marks in ("”", "）", "”。"):
+            said = "“我们一定要把防疫物资送到每一户居民家中"
+            body = "区发改委负责人表示：" + said
+            # fill the paragraph's last line to the edge, so the closing marks wrap alone
+            lines = wrap(body, width)
+            pad = width - len(lines[-1]) if len(lines) > 1 else width - 2 - len(lines[0])
+            lines[-1] += "防" * (pad - 1) + "。"
+            lines += [marks] + wrap(SECOND, width)
+            page = parse_page("\n".join([HEAD, ""] + lines))
+            assert len(page.articles) == 1, (width, marks)
+            paras = page.articles[0].paragraphs
+            assert [p.kind for p in paras] == ["body", "body"], (width, marks)
+            assert paras[0].text.endswith("。" + marks) and nows(paras[1].text) == nows(SECOND), (width, marks)
+
+
+def test_of_two_places_a_report_may_start_the_one_where_the_subject_changes_wins():
+    """A report under its headline, then one with its headline after it; between them two
+    places where the wording of one paragraph and the next share nothing: before the first
+    report's last paragraph (which takes up the words of its first one) and before the second
+    report. Neither headline's wording tells them apart; the second report starts where the
+    two paragraphs on each side share the least."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队在这里落地生根、少跑腿。",
+             "明年还将举办三场路演活动，邀请投资机构参与，并为优秀项目提供资金支持和法律咨询服务。",
+             "样板间建成后，双创企业和科技园区将在五角场连成一片，初创团队落地生根会更加便利。"]
+    second = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
+              "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
+    for width in (14, 17, 20):
+        lines = (["杨浦打造样板间", ""] + [x for p in first + second for x in wrap(p, width) + [""]]
+                 + ["守好门口的人", ""])
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == ["杨浦打造样板间", "守好门口的人"], width
+        assert nows(page.articles[1].body) == nows("".join(second)), width
+
+
+def test_a_byline_between_two_headlines_after_a_body_parts_them():
+    """A report with its headline after it and its byline under that headline, then the next
+    report with its headline above it, then a third with its headline after it: the two
+    headlines around the byline are not one group (kicker and title), each has its report."""
+    first = ["五角场集聚了大批双创企业和科技园区，区发改委正围绕创新创业打造样板间，让初创团队在这里落地生根。",
+             "明年还将举办三场路演活动，邀请投资机构参与，并为优秀项目提供资金支持和法律咨询服务。"]
+    third = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
+             "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
+    for width in (14, 17, 20):
+        lines = ([line for p in first for line in wrap(p, width) + [""]]
+                 + ["让梦想在这里起飞（今日谈）", "", "□ 杨晓梅", "", "让能源饭碗端得更稳（新闻观察）", ""]
+                 + [line for p in [LEAD] + MORE + third for line in wrap(p, width) + [""]]
+                 + ["守好小区门口（一线）", ""])
+        page = parse_page("\n".join(lines))
+        got = [(a.title, a.reporters) for a in page.articles]
+        assert got == [("让梦想在这里起飞（今日谈）", ["杨晓梅"]), ("让能源饭碗端得更稳（新闻观察）", []),
+                       ("守好小区门口（一线）", [])], width
