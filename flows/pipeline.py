@@ -492,6 +492,9 @@ def warm_worker() -> None:
             extractors.entities.extract([text], [segmenter.tag(text)])
     except Exception:  # noqa: BLE001, S110 - see above
         pass
+    # building the dictionary tables freed far more than they keep (jieba's dictionary read
+    # as Python strings and a dict of words): those pages go back to the system now
+    trim_c_heap()
 
 
 class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):

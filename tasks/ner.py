@@ -31,6 +31,7 @@ GPE otherwise -- countries, provinces, cities, districts, counties, towns, sub-d
 from __future__ import annotations
 
 import functools
+import importlib.util
 from bisect import bisect_right
 import re
 from itertools import chain, repeat
@@ -262,10 +263,13 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
 
 def jieba_dict_path() -> Path:
     """jieba's main dictionary, ``dict.txt`` inside the installed ``jieba`` package (it ships
-    with jieba): ``word freq tag`` per line."""
-    import jieba
-
-    return Path(jieba.__file__).parent / "dict.txt"
+    with jieba): ``word freq tag`` per line. Found from the package's location without
+    importing ``jieba``, whose import loads its HMM's probability tables (some 7 MB of Python
+    objects that nothing here uses when rjieba segments)."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed")
+    return Path(spec.origin).parent / "dict.txt"
 
 
 @functools.cache
