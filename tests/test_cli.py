@@ -334,13 +334,13 @@ def test_readme_queries_work_on_the_sample(first_run, project: Path, k: int) -> 
 
 
 def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch) -> None:
-    from flows import pipeline
+    from flows import batch, pipeline
 
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(SEED, raw / "a.txt")
     shutil.copy(SEED, raw / "b.txt")
-    real_parse_page = pipeline.parse_page
+    real_parse_page = batch.parse_page
 
     def parse_page(text: str):
         if parse_page.calls == 1:
@@ -350,7 +350,7 @@ def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch
         return real_parse_page(text)
 
     parse_page.calls = 0
-    monkeypatch.setattr(pipeline, "parse_page", parse_page)
+    monkeypatch.setattr(batch, "parse_page", parse_page)
     result = pipeline.process_batch(
         3,
         pipeline.discover(raw),
