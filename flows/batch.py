@@ -36,7 +36,6 @@ from tasks.keywords import (
     prepared_frequencies,
     prepared_input,
 )
-from tasks.layout import parse_page
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
 from tasks.tables import TOKENS_SCHEMA, Extractors, build_tables
@@ -63,13 +62,17 @@ class BatchResult:
 
 def parse_documents(docs: Sequence[Document]) -> list[tuple[Document, Page | None]]:
     """Layout for every ok document. An exception on one page quarantines that page only."""
+    # imported here, not with this module: the flow's process imports this module (for what it
+    # hands the workers) but lays out no page (the layout and cn2an: some 6 MB)
+    from tasks import layout
+
     items: list[tuple[Document, Page | None]] = []
     for doc in docs:
         if doc.status != "ok" or doc.text is None:
             items.append((doc, None))
             continue
         try:
-            page = parse_page(doc.text)
+            page = layout.parse_page(doc.text)
         except Exception as exc:  # noqa: BLE001 - any layout failure quarantines the page
             reason = f"layout failed: {type(exc).__name__}: {exc}".rstrip(": ")
             items.append((dataclasses.replace(doc, status="quarantined", error=reason), None))
