@@ -498,6 +498,8 @@ def newsflow_run(
                 if result.frequencies is not None:
                     counted.add(store.part_name(result.index, writer.tag))
                     counts = add_counts(counts, result.frequencies)
+                    # the task's future keeps its result to the end of the flow: not its words
+                    result.frequencies = None
                 if result.n_files:
                     first_read_at = min(first_read_at or result.started_at, result.started_at)
                 writer.adopt_batch(result.index, result.written)
