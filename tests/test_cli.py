@@ -468,3 +468,11 @@ def test_a_run_over_every_kind_of_bad_input_lands_the_rest(tmp_path: Path, cli_e
     ).fetchone()[0]
     assert bodies == 3
 
+
+def test_the_command_runs_batches_of_the_flows_default_size() -> None:
+    import inspect
+
+    from flows.cli import run
+    from flows.pipeline import DEFAULT_BATCH_SIZE
+
+    assert inspect.signature(run).parameters["batch_size"].default == DEFAULT_BATCH_SIZE
