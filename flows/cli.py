@@ -42,7 +42,7 @@ def run(
     warehouse: WarehouseOpt = Path("warehouse"),
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Files per Prefect task.")
-    ] = 50,
+    ] = 25,  # flows.pipeline.DEFAULT_BATCH_SIZE (not imported here: it imports Prefect)
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs (flow and task runs).")
     ] = False,

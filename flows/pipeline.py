@@ -12,10 +12,8 @@ Prefect sees batches, never articles or tokens: one task run per ``batch_size`` 
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import logging
 import os
@@ -23,53 +21,52 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import flows  # noqa: F401  - sets newsflow's Prefect settings before prefect is imported
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.task_runners import ThreadPoolTaskRunner
 
+# What the worker processes run (no Prefect there), named here too as the flow's API
+from flows.batch import (  # noqa: F401
+    CANDIDATES_DIR,
+    DEFAULT_ENGINE,
+    EMPTY_FREQUENCIES,
+    KEYWORD_INPUT,
+    KEYWORD_INPUT_SCHEMA,
+    BatchResult,
+    WordCounts,
+    add_counts,
+    candidates_path,
+    keyword_frequencies,
+    keywords_of_candidates,
+    keywords_of_part,
+    keywords_parts,
+    parse_documents,
+    process_batch,
+    start_pool,
+    trim_c_heap,
+    warm_worker,
+    write_candidates,
+    write_idf,
+)
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
 from schemas._fast import validate as fast_validate
-from tasks.decode import _source_path, discover, read_document
-from tasks.keywords import (
-    idf_from_frequencies,
-    keywords_from_candidates,
-    keywords_table,
-    prepared_frequencies,
-    prepared_input,
-)
-from tasks.layout import parse_page
-from tasks.model import Document, Page
-from tasks.segment import get_segmenter
-from tasks.tables import TOKENS_SCHEMA, Extractors, build_tables
-from tasks.validate import validate_tables
+from tasks.decode import _source_path, discover
 
-DEFAULT_BATCH_SIZE = 50
-DEFAULT_ENGINE = "rjieba"
-
-
-@dataclass
-class BatchResult:
-    """What one batch task hands back to the flow."""
-
-    index: int
-    tables: dict[str, pl.DataFrame]
-    n_files: int
-    quarantined: dict[str, str] = field(default_factory=dict)  # source_path -> reason
-    seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds in this task
-    started_at: float = 0.0  # time.time() when the task began reading its first file
-    written: list[str] = field(default_factory=list)  # tables the task wrote itself (out_dir)
-    #: document frequencies of the batch's words and its number of articles (for the keywords'
-    #: IDF, computed here while the tokens are at hand)
-    frequencies: tuple[pl.DataFrame, int] | None = None
+#: Files per batch (per Prefect task). A worker's peak memory grows with it (its rows as Python
+#: objects, then as frames): 25 files keep each worker about 25 MB lower than 50 (10 MB run: peak
+#: of the process tree 995-1,012 MB at 50, 940-948 MB at 25), for about 8% more CPU in the workers
+#: (each batch validates and writes its own parts: some 0.1 s whatever its size).
+DEFAULT_BATCH_SIZE = 25
 
 
 @dataclass
@@ -185,96 +182,6 @@ def make_batches(paths: Sequence[Path], batch_size: int) -> list[list[Path]]:
     return batches or [[]]
 
 
-def parse_documents(docs: Sequence[Document]) -> list[tuple[Document, Page | None]]:
-    """Layout for every ok document. An exception on one page quarantines that page only."""
-    items: list[tuple[Document, Page | None]] = []
-    for doc in docs:
-        if doc.status != "ok" or doc.text is None:
-            items.append((doc, None))
-            continue
-        try:
-            page = parse_page(doc.text)
-        except Exception as exc:  # noqa: BLE001 - any layout failure quarantines the page
-            reason = f"layout failed: {type(exc).__name__}: {exc}".rstrip(": ")
-            items.append((dataclasses.replace(doc, status="quarantined", error=reason), None))
-            continue
-        items.append((doc, page))
-    return items
-
-
-def process_batch(
-    index: int,
-    paths: Sequence[Path],
-    raw_root: Path,
-    *,
-    run_id: str,
-    ingested_at: dt.datetime,
-    engine: str = DEFAULT_ENGINE,
-    out_dir: Path | None = None,
-    part_tag: str = "",
-) -> BatchResult:
-    """One batch of files, start to end, without Prefect: decode -> layout -> tables -> validate.
-
-    With ``out_dir`` (a run's staging directory) the batch writes its own part of every table
-    there (:func:`tasks.store.write_parts`) and hands back no tables, only what happened: the
-    flow never holds, nor receives through a pipe, the rows of a batch."""
-    started_at = time.time()
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    docs = [read_document(Path(p), Path(raw_root)) for p in paths]
-    t1 = time.perf_counter()
-    items = parse_documents(docs)
-    t2 = time.perf_counter()
-    segmenter = get_segmenter(engine=engine)
-    extractors = Extractors.default()
-    t3 = time.perf_counter()
-    tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at,
-                          extractors=extractors, timings=seconds)
-    trim_c_heap()  # the rows' Python objects are gone: their pages go back before polars works
-    t4 = time.perf_counter()
-    result = validate_tables(tables)
-    t5 = time.perf_counter()
-    seconds.update(read=t1 - t0, layout=t2 - t1, load=t3 - t2, validate=t5 - t4)
-    quarantined = {d.source_path: d.error or "quarantined" for d, _ in items if d.status != "ok"}
-    path_of = {d.doc_id: d.source_path for d in docs}
-    for doc_id, reason in result.quarantined.items():
-        quarantined.setdefault(path_of.get(doc_id, doc_id), reason)
-    tables, written = dict(result.tables), []
-    t6 = time.perf_counter()
-    frequencies, candidates = prepared_input(tables["tokens"].select(*KEYWORD_INPUT))
-    if out_dir is not None:  # for the keywords' second pass, which need not prepare them again
-        write_candidates(candidates, candidates_path(Path(out_dir), store.part_name(index, part_tag)))
-    seconds["keywords"] = time.perf_counter() - t6
-    if out_dir is not None:
-        t7 = time.perf_counter()
-        written = store.write_parts(Path(out_dir), index, part_tag, tables)
-        seconds["write"] = time.perf_counter() - t7
-        tables = {}
-    return BatchResult(
-        index=index, tables=tables, n_files=len(paths), quarantined=quarantined,
-        seconds=seconds, started_at=started_at, written=written, frequencies=frequencies,
-    )
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc's
-    except (OSError, AttributeError):  # another C library: nothing to do
-        return None
-
-
-def trim_c_heap() -> None:
-    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; a no-op
-    elsewhere). The Python objects of a batch's rows (some 80 MB at 50 files) are freed when
-    :func:`build_tables` returns, but glibc keeps most of their pages, and what polars allocates
-    next comes from its own allocator: without this, a worker's peak holds both (about 40 MB
-    more per worker). Costs a few milliseconds."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
 BATCH_RETRIES = 2
 BATCH_RETRY_DELAY_SECONDS = 2
 
@@ -311,10 +218,27 @@ def process_batch_task(
     out_dir: Path | None = None,
     part_tag: str = "",
 ) -> BatchResult:
-    return process_batch(
-        index, paths, raw_root, run_id=run_id, ingested_at=ingested_at, engine=engine,
-        out_dir=out_dir, part_tag=part_tag,
+    return in_worker(
+        process_batch, index, paths, raw_root, run_id=run_id, ingested_at=ingested_at,
+        engine=engine, out_dir=out_dir, part_tag=part_tag,
     )
+
+
+_R = TypeVar("_R")
+
+
+def in_worker(fn: Callable[..., _R], /, *args: Any, **kwargs: Any) -> _R:
+    """``fn(*args, **kwargs)`` in a worker process of this flow run's task runner when it has
+    them (:class:`WorkerPoolTaskRunner`, the default), else here (a Dask worker, or no flow run
+    at all). The task's Prefect run (states, retries) stays in this thread; ``fn`` and what it
+    returns cross to and from the worker by pickling."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    pool = getattr(getattr(ctx, "task_runner", None), "pool", None)
+    if pool is None:
+        return fn(*args, **kwargs)
+    return pool.submit(fn, *args, **kwargs).result()
 
 
 KEYWORD_PARTS_PER_TASK = 8  # parts of the staged tokens per keywords task
@@ -326,13 +250,7 @@ KEYWORD_PARTS_PER_TASK = 8  # parts of the staged tokens per keywords task
 def keyword_frequencies_task(index: int, tokens_parts: list[Path]) -> tuple[pl.DataFrame, int, float]:
     """Document frequencies of the words of some parts of the staged tokens that no batch of
     this run computed (parts kept from earlier runs)."""
-    t0 = time.perf_counter()
-    frames, n = [], 0
-    for part in tokens_parts:
-        df, k = prepared_frequencies(pl.read_parquet(part, columns=list(KEYWORD_INPUT)))
-        frames.append(df)
-        n += k
-    return pl.concat(frames) if frames else EMPTY_FREQUENCIES, n, time.perf_counter() - t0
+    return in_worker(keyword_frequencies, tokens_parts)
 
 
 @task(name="keywords", task_run_name="keywords-{index:05d}", cache_policy=NO_CACHE,
@@ -342,76 +260,7 @@ def keywords_part_task(index: int, jobs: list[tuple[Path, Path]], idf_path: Path
     """The keywords of the articles of some parts of the staged tokens, with the warehouse's IDF,
     validated and written (second pass): ``jobs`` pairs a tokens part with its keywords part.
     Returns (rows, seconds)."""
-    t0 = time.perf_counter()
-    idf = pl.read_parquet(idf_path)
-    rows = 0
-    for tokens_part, out in jobs:
-        side = candidates_path(tokens_part.parent.parent, tokens_part.name)
-        if side.is_file():  # a part this run's batches wrote: its candidates are ready
-            frame = keywords_of_candidates(pl.read_parquet(side), idf)
-        else:
-            frame = keywords_of_part(pl.read_parquet(tokens_part, columns=list(KEYWORD_INPUT)), idf)
-        store.write_parquet(frame, out)
-        rows += frame.height
-    return rows, time.perf_counter() - t0
-
-
-EMPTY_FREQUENCIES = pl.DataFrame(schema={"token": pl.Utf8, "df": pl.Float64})
-#: Document frequencies of words and the number of articles they were counted over.
-WordCounts = tuple[pl.DataFrame, int]
-
-
-def add_counts(total: WordCounts, more: WordCounts) -> WordCounts:
-    """Word counts of two disjoint sets of articles, summed (one row per word)."""
-    df = pl.concat([total[0], more[0]]).group_by("token").agg(pl.col("df").sum())
-    return df, total[1] + more[1]
-
-
-KEYWORD_INPUT = ("article_id", "doc_id", "token", "pos", "char_start")
-KEYWORD_INPUT_SCHEMA = {c: TOKENS_SCHEMA[c] for c in KEYWORD_INPUT}
-
-
-def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
-    """The ``keywords`` rows of the articles in ``tokens`` (whole articles), validated."""
-    docs = tokens.select("article_id", "doc_id").unique()
-    return _keywords_rows(keywords_table(tokens.drop("doc_id"), idf=idf), docs)
-
-
-def keywords_of_candidates(candidates: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
-    """:func:`keywords_of_part` of the tokens whose keyword candidates (with ``doc_id``) a batch
-    wrote (:func:`tasks.keywords.prepared_input`): the same rows."""
-    docs = candidates.select("article_id", "doc_id").unique()
-    return _keywords_rows(keywords_from_candidates(candidates.drop("doc_id"), idf=idf), docs)
-
-
-def _keywords_rows(keywords: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
-    frame = keywords.join(docs, on="article_id", how="left")
-    frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
-        "article_id", "method", "rank"
-    )
-    return fast_validate(DERIVED_TABLES["keywords"], frame)
-
-
-#: Where a batch leaves the keyword candidates of its tokens part for the keywords' second pass,
-#: below the run's staging directory (removed before the commit).
-CANDIDATES_DIR = "_keyword_candidates"
-
-
-def candidates_path(staging: Path, part: str) -> Path:
-    return Path(staging) / CANDIDATES_DIR / Path(part).name
-
-
-def write_candidates(candidates: pl.DataFrame, path: Path) -> None:
-    """Parquet with lz4 and no statistics (read once, moments later: the cheapest to write that
-    stays small, its ids dictionary-encoded: a tenth of uncompressed Arrow); written to a
-    temporary file and moved into place, so a retried batch replaces it whole."""
-    path.parent.mkdir(exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        candidates.write_parquet(tmp, compression="lz4", statistics=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return in_worker(keywords_parts, jobs, idf_path)
 
 
 def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: WordCounts) -> dict[str, float]:
@@ -433,9 +282,8 @@ def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: Wor
         counts = add_counts(counts, (df, n))
         secs += took
     t0 = time.perf_counter()
-    idf = idf_from_frequencies(*counts)
     idf_path = writer.staging / "_idf.parquet"
-    store.write_parquet(idf, idf_path)
+    in_worker(write_idf, counts, idf_path)  # jieba's IDF table is loaded there, not here
     idf_secs = time.perf_counter() - t0
     out_dir = writer.staging / "keywords"
     out_dir.mkdir()
@@ -445,18 +293,20 @@ def stage_keywords(writer: store.WarehouseWriter, counted: set[str], counts: Wor
                   for i, k in enumerate(range(0, len(jobs), KEYWORD_PARTS_PER_TASK))]
     for future in second:
         secs += future.result()[1]
+    if not parts:  # no tokens part at all: still one (empty) part, so the table has its schema
+        store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORD_INPUT_SCHEMA),
+                                             pl.read_parquet(idf_path)),
+                            out_dir / store.part_name(0, writer.tag))
     idf_path.unlink()
     shutil.rmtree(writer.staging / CANDIDATES_DIR, ignore_errors=True)
-    if not parts:  # no tokens part at all: still one (empty) part, so the table has its schema
-        store.write_parquet(keywords_of_part(pl.DataFrame(schema=KEYWORD_INPUT_SCHEMA), idf),
-                            out_dir / store.part_name(0, writer.tag))
     writer.adopt_table("keywords")
     return {"keywords": secs, "keywords_idf": idf_secs}
 
 
 
 def task_runner(workers: int | None = None, dask_address: str | None = None):
-    """The task runner of a run: this machine's process pool by default; with ``workers`` a
+    """The task runner of a run: this machine's worker processes by default
+    (:class:`WorkerPoolTaskRunner`); with ``workers`` a
     local Dask cluster of that many single-threaded processes; with ``dask_address`` an existing
     Dask cluster (``tcp://host:port``), whose workers must have newsflow installed and see the
     raw and warehouse paths."""
@@ -472,57 +322,67 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None,
                                               "silence_logs": logging.CRITICAL})
-    return WarmProcessPoolTaskRunner(max_workers=_workers())
+    return WorkerPoolTaskRunner(max_workers=_workers())
 
 
 def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def warm_worker() -> None:
-    """Run in each worker process as it starts: the segmenter's dictionary, the entity model and
-    the dictionary tables its features use are loaded once, before the first batch, not inside
-    it. A failure here is left to the batch that meets it (as its own error), not raised here,
-    where it would break the whole pool."""
-    try:
-        segmenter = get_segmenter(engine=DEFAULT_ENGINE)
-        extractors = Extractors.default()
-        if extractors.entities is not None:
-            text = "区委书记谢坚钢在五角场街道调研。"
-            extractors.entities.extract([text], [segmenter.tag(text)])
-    except Exception:  # noqa: BLE001, S110 - see above
-        pass
+class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
+    """The default task runner: Prefect's thread pool, whose task runs hand their work to a pool
+    of ``max_workers`` worker processes (:func:`flows.batch.start_pool`, through
+    :func:`in_worker`). Prefect runs each task (its states, retries, logs) in a thread of the
+    flow's process; the workers import the pure steps and their libraries, never Prefect (which
+    cost about 70 MB in each worker when Prefect's own process pool ran the tasks there). One
+    thread more than there are processes keeps the next call waiting at the pool while a task's
+    states are being written.
 
+    ``newsflow run`` can start the processes before the flow (:func:`prestart_workers`): they
+    import the pipeline and load their dictionaries while Prefect's temporary server boots,
+    instead of after it; the flow adopts them. The flow stops them as soon as it has no more
+    work for them (:func:`release_workers`, before the commit), else when the run ends."""
 
-class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
-    """Prefect's process pool whose workers run :func:`warm_worker` as they start, and which
-    ``newsflow run`` can start before the flow (:func:`prestart_workers`): the workers then import
-    the pipeline and load their dictionaries while Prefect's temporary server boots, instead of
-    after it. The flow adopts the pool started early; without one it starts its own as usual."""
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.processes = max_workers or _workers()
+        super().__init__(max_workers=self.processes + 1)
+        self.pool: ProcessPoolExecutor | None = None
 
-    def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("initializer", warm_worker)
-        super().__init__(max_workers=max_workers, **kwargs)
-        self._prestarted = False
-
-    def duplicate(self) -> WarmProcessPoolTaskRunner:
-        # Prefect runs each flow run on a duplicate of the flow's runner: hand it the pool
-        # started early, once
+    def duplicate(self) -> WorkerPoolTaskRunner:
+        # Prefect runs each flow run on a duplicate of the flow's runner: hand it the runner
+        # whose processes were started early, once
         warm = _PRESTARTED.pop("runner", None)
-        if warm is not None and warm._max_workers == self._max_workers:
+        if warm is not None and warm.processes == self.processes:
             return warm
         if warm is not None:
-            warm.__exit__(None, None, None)
-        return super().duplicate()
+            warm.stop_workers()
+        return type(self)(max_workers=self.processes)
 
-    def __enter__(self) -> WarmProcessPoolTaskRunner:
-        if self._prestarted:  # started by prestart_workers(): already running
-            self._prestarted = False
-            return self
-        return super().__enter__()
+    def start_workers(self) -> None:
+        """Start the worker processes (each loads what a batch needs), unless they run."""
+        if self.pool is None:
+            self.pool = start_pool(self.processes)
+
+    def stop_workers(self) -> None:
+        """Stop the worker processes (calls not started yet are cancelled); a task run after
+        this runs in its thread."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPoolTaskRunner:
+        super().__enter__()
+        self.start_workers()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            super().__exit__(*exc_info)
+        finally:
+            self.stop_workers()
 
 
-_PRESTARTED: dict[str, WarmProcessPoolTaskRunner] = {}
+_PRESTARTED: dict[str, WorkerPoolTaskRunner] = {}
 
 
 def spare_core() -> bool:
@@ -541,11 +401,8 @@ def prestart_workers() -> None:
     """Start the default task runner's worker processes now (each loads what a batch needs);
     the next run of :func:`newsflow_run` in this process adopts them."""
     discard_prestarted_workers()
-    runner = WarmProcessPoolTaskRunner(max_workers=_workers()).__enter__()
-    runner._prestarted = True
-    # a process pool starts a worker process for each task submitted while none is idle
-    for _ in range(runner._max_workers):
-        runner._executor.submit(int)  # type: ignore[union-attr]
+    runner = WorkerPoolTaskRunner(max_workers=_workers())
+    runner.start_workers()
     _PRESTARTED["runner"] = runner
 
 
@@ -553,12 +410,24 @@ def discard_prestarted_workers() -> None:
     """Stop workers :func:`prestart_workers` started that no run adopted."""
     warm = _PRESTARTED.pop("runner", None)
     if warm is not None:
-        warm.__exit__(None, None, None)
+        warm.stop_workers()
+
+
+def release_workers() -> None:
+    """Stop the worker processes of this flow run's task runner, if it has any: the flow calls
+    it once it has no more work for them, so that their memory is given back before the
+    commit and the catalog are written, not after."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    stop = getattr(getattr(ctx, "task_runner", None), "stop_workers", None)
+    if stop is not None:
+        stop()
 
 
 @flow(
     name="newsflow-run",
-    task_runner=WarmProcessPoolTaskRunner(max_workers=_workers()),
+    task_runner=WorkerPoolTaskRunner(max_workers=_workers()),
     persist_result=False,
     validate_parameters=False,
 )
@@ -633,12 +502,15 @@ def newsflow_run(
                 if result.frequencies is not None:
                     counted.add(store.part_name(result.index, writer.tag))
                     counts = add_counts(counts, result.frequencies)
+                    # the task's future keeps its result to the end of the flow: not its words
+                    result.frequencies = None
                 if result.n_files:
                     first_read_at = min(first_read_at or result.started_at, result.started_at)
                 writer.adopt_batch(result.index, result.written)
                 done += result.n_files
                 _report_progress(done, to_process)
             add(stage_keywords(writer, counted, counts))
+            release_workers()  # no more work for them: their memory goes before the commit
             t0 = time.perf_counter()
             writer.commit()
             add({"commit": time.perf_counter() - t0})

@@ -31,6 +31,7 @@ GPE otherwise -- countries, provinces, cities, districts, counties, towns, sub-d
 from __future__ import annotations
 
 import functools
+import importlib.util
 from bisect import bisect_right
 import re
 from itertools import chain, repeat
@@ -249,7 +250,11 @@ def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]
         order = np.argsort(keys, kind="stable")
         keys, vals = keys[order], vals[order]
         uniq, first = np.unique(keys, return_index=True)
-        out[n] = (_KeyIndex(uniq), np.bitwise_or.reduceat(vals, first))
+        # the values are small bit masks: one byte each when they fit (a lexicon's 340,000 words)
+        vals = np.bitwise_or.reduceat(vals, first)
+        if len(vals) and 0 <= vals.min() and vals.max() < 256:
+            vals = vals.astype(np.uint8)
+        out[n] = (_KeyIndex(uniq), vals)
     return out
 
 
@@ -272,10 +277,13 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
 
 def jieba_dict_path() -> Path:
     """jieba's main dictionary, ``dict.txt`` inside the installed ``jieba`` package (it ships
-    with jieba): ``word freq tag`` per line."""
-    import jieba
-
-    return Path(jieba.__file__).parent / "dict.txt"
+    with jieba): ``word freq tag`` per line. Found from the package's location without
+    importing ``jieba``, whose import loads its HMM's probability tables (some 7 MB of Python
+    objects that nothing here uses when rjieba segments)."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("jieba is not installed")
+    return Path(spec.origin).parent / "dict.txt"
 
 
 @functools.cache
@@ -601,7 +609,8 @@ def feature_strings(f: Features) -> list[list[list[str]]]:
 class _KeyIndex:
     """Row of each int64 key of a sorted key array, for many queries at once: a dense table when
     the keys are small, else an open-addressing hash table probed in bulk (both exact; a
-    query that is no key gets ``len(keys)``)."""
+    query that is no key gets ``len(keys)``). Rows are held as int32 (half the memory of int64:
+    the tables of the entity lexicon and the CRF's weights are loaded in every worker)."""
 
     _DENSE_MAX = 1 << 20
     _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -610,17 +619,17 @@ class _KeyIndex:
         self.n = n = len(keys)
         self.dense: np.ndarray | None = None
         if n == 0:
-            self.dense = np.zeros(1, dtype=np.int64)
+            self.dense = np.zeros(1, dtype=np.int32)
             return
         if int(keys[0]) >= 0 and int(keys[-1]) < self._DENSE_MAX:
-            self.dense = np.full(int(keys[-1]) + 2, n, dtype=np.int64)  # last slot: too large
+            self.dense = np.full(int(keys[-1]) + 2, n, dtype=np.int32)  # last slot: too large
             self.dense[keys] = np.arange(n)
             return
         bits = max(4, int(np.ceil(np.log2(n * 3))))  # load factor <= 1/3
         self.shift = np.uint64(64 - bits)
         self.mask = (1 << bits) - 1
         self.slot_key = np.full(1 << bits, -1, dtype=np.int64)
-        self.slot_row = np.full(1 << bits, n, dtype=np.int64)
+        self.slot_row = np.full(1 << bits, n, dtype=np.int32)
         if int(keys[0]) < 0:  # -1 marks an empty slot: keys are non-negative
             raise ValueError("negative feature key")
         home = self._hash(keys)

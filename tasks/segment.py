@@ -16,10 +16,13 @@ frequency so both engines weigh it the same.
 from __future__ import annotations
 
 import functools
+import importlib.machinery
+import importlib.util
 import logging
 import operator
 import os
 import re
+import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -107,15 +110,48 @@ def char_class_tag(token: str) -> str | None:
     return "x"
 
 
+def rjieba_class() -> Any:
+    """rjieba's ``Jieba`` class, from its compiled module alone.
+
+    ``import rjieba`` builds a module-level ``Jieba()`` for its ``rjieba.cut`` and the like:
+    a whole copy of jieba's dictionary in Rust (about 25 MB and 0.2 s per process), which
+    nothing here uses, since :class:`RjiebaSegmenter` builds its own instance (with the user
+    dictionary). So the compiled module ``rjieba.rjieba`` is loaded without the package's
+    ``__init__``; it is registered under its own name, so a later ``import rjieba`` reuses it
+    (and builds its default instance then). When rjieba is imported already, or its compiled
+    module cannot be found this way, the class comes from the package as usual."""
+    package = sys.modules.get("rjieba")
+    if package is not None:
+        return package.Jieba
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None:
+        spec = importlib.util.find_spec("rjieba")
+        where = list(spec.submodule_search_locations or []) if spec is not None else []
+        found = [Path(d) / f"rjieba{suffix}" for d in where
+                 for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+        found = [p for p in found if p.is_file()]
+        ext = importlib.util.spec_from_file_location("rjieba.rjieba", found[0]) if found else None
+        if ext is None or ext.loader is None:
+            import rjieba
+
+            return rjieba.Jieba
+        module = importlib.util.module_from_spec(ext)
+        sys.modules["rjieba.rjieba"] = module
+        try:
+            ext.loader.exec_module(module)
+        except BaseException:
+            del sys.modules["rjieba.rjieba"]
+            raise
+    return module.Jieba
+
+
 class RjiebaSegmenter:
     """Segmenter on ``rjieba`` (jieba-rs): tokens are exactly ``cut(text, hmm=True)``."""
 
     name = "rjieba"
 
     def __init__(self, userdict: Path | None = DEFAULT_USERDICT) -> None:
-        import rjieba
-
-        self._jieba: Any = rjieba.Jieba()
+        self._jieba: Any = rjieba_class()()
         self._user_tags: dict[str, str] = {}
         if userdict is not None:
             for w in read_userdict(userdict):

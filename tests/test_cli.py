@@ -335,12 +335,13 @@ def test_readme_queries_work_on_the_sample(first_run, project: Path, k: int) -> 
 
 def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch) -> None:
     from flows import pipeline
+    from tasks import layout
 
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(SEED, raw / "a.txt")
     shutil.copy(SEED, raw / "b.txt")
-    real_parse_page = pipeline.parse_page
+    real_parse_page = layout.parse_page
 
     def parse_page(text: str):
         if parse_page.calls == 1:
@@ -350,7 +351,7 @@ def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch
         return real_parse_page(text)
 
     parse_page.calls = 0
-    monkeypatch.setattr(pipeline, "parse_page", parse_page)
+    monkeypatch.setattr(layout, "parse_page", parse_page)
     result = pipeline.process_batch(
         3,
         pipeline.discover(raw),
@@ -466,3 +467,12 @@ def test_a_run_over_every_kind_of_bad_input_lands_the_rest(tmp_path: Path, cli_e
         "WHERE source_path IN ('gbk.txt', 'bom.txt', 'utf16.txt', 'crlf.txt', 'cr.txt')"
     ).fetchone()[0]
     assert bodies == 3
+
+
+def test_the_command_runs_batches_of_the_flows_default_size() -> None:
+    import inspect
+
+    from flows.cli import run
+    from flows.pipeline import DEFAULT_BATCH_SIZE
+
+    assert inspect.signature(run).parameters["batch_size"].default == DEFAULT_BATCH_SIZE

@@ -253,6 +253,37 @@ def test_key_index_finds_exactly_the_keys() -> None:
         assert (ix.rows(q) == want).all()
 
 
+def test_compact_lexicon_answers_like_the_dictionary_on_real_words() -> None:
+    """The entity lexicon keeps one byte per word (its class bits) and int32 rows: every word of
+    jieba's dictionary and of the world places gets exactly the classes its lines give it, and
+    strings that are no word get none."""
+    import numpy as np
+
+    from tasks import ner
+
+    want: dict[str, int] = {}
+    for line in ner.jieba_dict_path().read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and ner._LEX_MIN_LEN <= len(parts[0]) <= ner._LEX_MAX_LEN:
+            want[parts[0]] = want.get(parts[0], 0) | (1 << ner._LEX_TAG_CLASS.get(parts[2], 4))
+    for line in ner.WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            for w in line.split():
+                if ner._LEX_MIN_LEN <= len(w) <= ner._LEX_MAX_LEN:
+                    want[w] = want.get(w, 0) | (1 << 5)
+    table = ner.lexicon()
+    assert sum(len(vals) for _, vals in table.values()) == len(want)
+    assert all(vals.dtype == np.uint8 for _, vals in table.values())
+    assert all((ix.dense if ix.dense is not None else ix.slot_row).dtype == np.int32
+               for ix, _ in table.values())
+    words = sorted(want)[::7] + ["伊拉克", "莫斯科", "区委书记", "五角场"]
+    non_words = ["的的的", "区委书记谢", "谢坚钢在", "钢在五角"]
+    for w in words + non_words:
+        cp = np.frombuffer(w.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        got = [int(v[0]) for length, hit, v in ner._word_hits(cp, table) if length == len(w)]
+        assert got == ([want[w]] if w in want else []), w
+
+
 def test_augment_replaces_person_names_only() -> None:
     from tasks.evaluate_ner import BioSentence
     from tasks.train_ner import augment

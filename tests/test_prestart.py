@@ -1,32 +1,47 @@
 """Worker processes started before the flow (newsflow run, while Prefect's server boots) are the
-ones the flow runs its batches on; unadopted ones are stopped."""
+ones the flow runs its batches on; unadopted ones are stopped. The workers never import Prefect."""
 
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 import flows.pipeline as pipeline
 
 
 def _alive(runner) -> list:
-    return [p for p in runner._executor._processes.values() if p.is_alive()]
+    return [p for p in runner.pool._processes.values() if p.is_alive()]
+
+
+#: Which of these modules a process has imported (evaluated in a worker by ``eval``, a builtin:
+#: a function of this test module would import the module, and with it Prefect, there).
+_MODULES = ("sorted(m for m in ('prefect', 'flows.pipeline', 'flows.batch', 'tasks.ner') "
+            "if m in __import__('sys').modules)")
 
 
 def test_the_flow_adopts_the_workers_started_early_and_stops_them():
     pipeline.prestart_workers()
     try:
         warm = pipeline._PRESTARTED["runner"]
-        procs = list(warm._executor._processes.values())
+        procs = list(warm.pool._processes.values())
         assert len(procs) == pipeline._workers()
         # Prefect runs a flow run on a duplicate of the flow's runner: that is the pool started early
         runner = pipeline.newsflow_run.task_runner.duplicate()
         assert runner is warm and "runner" not in pipeline._PRESTARTED
         with runner:
-            assert runner._executor is not None and len(_alive(runner)) == len(procs)
-            assert runner._executor.submit(sum, [1, 2]).result(timeout=60) == 3
-        assert runner._executor is None
+            assert runner.pool is not None and len(_alive(runner)) == len(procs)
+            assert runner.pool.submit(sum, [1, 2]).result(timeout=60) == 3
+            # a worker has what a batch needs, and no Prefect, even after a batch
+            done = runner.pool.submit(pipeline.process_batch, 0, [], Path("."), run_id="t",
+                                      ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+            assert done.result(timeout=60).n_files == 0
+            assert runner.pool.submit(eval, _MODULES).result(timeout=60) == ["flows.batch", "tasks.ner"]
+        assert runner.pool is None
         assert not any(p.is_alive() for p in procs)
         # once adopted, the next run starts a pool of its own
         again = pipeline.newsflow_run.task_runner.duplicate()
-        assert again is not warm and isinstance(again, pipeline.WarmProcessPoolTaskRunner)
+        assert again is not warm and isinstance(again, pipeline.WorkerPoolTaskRunner)
+        assert again.pool is None
     finally:
         pipeline.discard_prestarted_workers()
 
@@ -34,11 +49,31 @@ def test_the_flow_adopts_the_workers_started_early_and_stops_them():
 def test_workers_started_early_and_never_adopted_are_stopped():
     pipeline.prestart_workers()
     warm = pipeline._PRESTARTED["runner"]
-    procs = list(warm._executor._processes.values())
+    procs = list(warm.pool._processes.values())
     pipeline.discard_prestarted_workers()
     assert "runner" not in pipeline._PRESTARTED
     assert not any(p.is_alive() for p in procs)
     pipeline.discard_prestarted_workers()  # nothing left: no error
+
+
+def test_a_task_runs_in_the_workers_and_here_without_them():
+    import os
+
+    from flows.batch import start_pool
+
+    runner = pipeline.WorkerPoolTaskRunner(max_workers=1)
+    assert runner._max_workers == 2  # threads: one more than processes
+    with runner:
+        pid = runner.pool.submit(os.getpid).result(timeout=60)
+        assert pid != os.getpid()
+        runner.stop_workers()
+        assert runner.pool is None
+    assert pipeline.in_worker(os.getpid) == os.getpid()  # no flow run: here
+    pool = start_pool(1)
+    try:
+        assert len(pool._processes) == 1
+    finally:
+        pool.shutdown()
 
 
 def test_a_worker_loads_what_a_batch_needs_as_it_starts():

@@ -178,3 +178,29 @@ def test_user_dict_entries_all_have_freq_and_tag(tmp_path: Path) -> None:
     bad.write_text("杨浦 ns\n", encoding="utf-8")
     with pytest.raises(ValueError, match="word freq tag"):
         read_userdict(bad)
+
+
+def test_rjieba_segmenter_builds_no_second_dictionary() -> None:
+    """The segmenter loads rjieba's compiled module without the package's ``__init__``, which
+    would build a default ``Jieba()`` (a second copy of the dictionary, ~25 MB) nothing uses;
+    the entity model's dictionary tables do not import jieba either. A later ``import rjieba``
+    still works and gives the same class. Run in a fresh interpreter (this one imported both)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tasks.segment import get_segmenter\n"
+        "from tasks.ner import get_extractor\n"
+        "seg = get_segmenter()\n"
+        "text = '区委书记谢坚钢在五角场街道调研。'\n"
+        "ents = get_extractor().extract([text], [seg.tag(text)])[0]\n"
+        "loaded = sorted(m for m in ('rjieba', 'jieba') if m in sys.modules)\n"
+        "import rjieba\n"
+        "print(loaded, type(seg._jieba) is rjieba.Jieba, seg.cut('五角场街道'),\n"
+        "      [e.text for e in ents], rjieba.cut('我们中出了一个叛徒'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert out == ("[] True ['五角场街道'] ['区委', '谢坚钢', '五角场街道'] "
+                   "['我们', '中出', '了', '一个', '叛徒']")
