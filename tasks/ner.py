@@ -85,14 +85,20 @@ KNOWN_GPE: frozenset[str] = frozenset(
 )
 
 
-@functools.cache
-def world_places() -> frozenset[str]:
-    """The names of :data:`WORLD_PLACES` (countries, capitals, large cities, regions)."""
+def read_word_list(path: Path) -> frozenset[str]:
+    """The words of a list of ``tasks/dicts`` (whitespace-separated, ``#`` starts a comment
+    line)."""
     out: set[str] = set()
-    for line in WORLD_PLACES.read_text(encoding="utf-8").splitlines():
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             out.update(line.split())
     return frozenset(out)
+
+
+@functools.cache
+def world_places() -> frozenset[str]:
+    """The names of :data:`WORLD_PLACES` (countries, capitals, large cities, regions)."""
+    return read_word_list(WORLD_PLACES)
 
 
 def place_label(name: str) -> str:
@@ -1213,10 +1219,7 @@ _NOT_GIVEN_END = frozenset(ORG_SUFFIX_CHARS + "阁府车业")
 
 @functools.cache
 def _japanese_surname_re() -> re.Pattern[str]:
-    words: set[str] = set()
-    for line in JAPANESE_SURNAMES.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            words.update(w for w in line.split() if len(w) >= 2)
+    words = [w for w in read_word_list(JAPANESE_SURNAMES) if len(w) >= 2]
     return re.compile("|".join(sorted(words, key=len, reverse=True)))
 
 
