@@ -107,6 +107,9 @@ IMPRINT_RE = re.compile(
     r"^(?:本期)?(?:值班副?总编|值班编委|责任编辑|版式设计|美术编辑|图片编辑|责任校对|国内统一连续出版物号|"
     r"国内统一刊号|邮发代号|广告经营许可证|广告许可证)\s*[/／：:\s]"
 )
+# the design credit printed under a feature (版式设计：蔡华伟, 版式设计  郭 祥 汪哲平): the last line
+# of that article, as the paper prints it; a masthead's list of roles (版式设计 / 王瑾 …) is imprint
+DESIGN_CREDIT_RE = re.compile(r"^版式设计\s*[：:\s]\s*(?!.*(?:编辑|总编|编委|校对))[\u4e00-\u9fff·][\u4e00-\u9fff·\s]*$")
 # a photo credit closing a caption: 本报记者 刘梦涛 摄 / 李晓红摄（人民视觉） / 摄影报道
 PHOTO_CREDIT_RE = re.compile(r"(?:(?<!拍)摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$")  # not 完成拍摄
 CAPTION_START_RE = re.compile(r"^(?:图为|上图|下图|左图|右图|图[①-⑩0-9一二三四五六]|图片说明)")
@@ -116,7 +119,7 @@ LEAD_BYLINE_RE = re.compile(
     re.S,
 )
 # photo, design and editing credits: lines of the page, never headlines
-CREDIT_RE = re.compile(r"(?<!拍)摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|整理$"
+CREDIT_RE = re.compile(r"(?<!拍)摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|^版式设计\s|整理$"
                        r"|记者\s*[\u4e00-\u9fff ]{2,8}文$")
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
 SIGNATURE_RE = re.compile(
@@ -317,11 +320,15 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             continue
         if IMPRINT_RE.match(line):
             gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
-            if gm and gm.group("byline"):
-                facts.imprint.append(_compact(gm.group("body")))
-                pieces.append(("B", _byline_piece(gm.group("byline")), False))
+            body = gm.group("body") if gm and gm.group("byline") else line
+            if DESIGN_CREDIT_RE.match(body):
+                # the design credit under a feature (版式设计：蔡华伟) closes that article: its text
+                pieces.append(("T", (body, False), blank))
+                blank = False
             else:
-                facts.imprint.append(_compact(line))
+                facts.imprint.append(_compact(body))
+            if body is not line:
+                pieces.append(("B", _byline_piece(gm.group("byline")), False))  # type: ignore[union-attr]
             continue
         if not seen_text:
             seen_text = True
@@ -426,6 +433,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
                 ln.force_break_before = True
             if glued_before_marker:
                 ln.force_break_after = pieces[i + 1][1][0]  # type: ignore[index]
+            if ctext.startswith("版式设计") and DESIGN_CREDIT_RE.match(ctext):
+                ln.force_break_before = True  # the credit starts a line of its own
             buf.append(ln)
             continue
         flush_text()

@@ -122,7 +122,22 @@ def test_credits_and_sentences_are_not_bylines():
     assert art.reporters == ["吴基传"]  # the byline glued to the design credit, nothing else
     assert "记者看到，在办事大厅，还摆放着宣传资料。" in art.body
     assert "本报记者 王云娜整理" in art.body or "本报记者王云娜整理" in art.body
-    assert page.imprint == ["版式设计：蔡华伟"]
+    assert page.imprint == []
+    assert art.paragraphs[-1].text == "版式设计：蔡华伟"  # the design credit closes the feature
+
+
+def test_a_design_credit_closes_its_article_a_masthead_of_roles_is_imprint():
+    """版式设计：X under a feature is printed as that article's last line; the masthead's list of
+    roles (版式设计 / X …) is the page's."""
+    lines = ([HEAD, ""] + wrap(LEAD, 16) + wrap(SECOND, 16) + ["版式设计：郭 祥 汪哲平", ""]
+             + ["区发改委打造创新创业样板间", ""] + wrap(MORE[1], 16)
+             + ["", "版式设计 / 蔡华伟 责任编辑 / 王 瑾"])
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == [HEAD, "区发改委打造创新创业样板间"]
+    first, second = page.articles
+    assert nows(first.paragraphs[-1].text) == "版式设计：郭祥汪哲平"
+    assert "版式设计" not in second.body
+    assert [nows(x) for x in page.imprint] == ["版式设计/蔡华伟责任编辑/王瑾"]
 
 
 def test_byline_after_a_date_line():
