@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tasks.layout import _build_article, items_of, parse_page
+from tasks.layout import _build_article, _headlike, items_of, parse_page
 from tests.test_layout import GOLD, wrap
 
 
@@ -709,3 +709,64 @@ def test_a_byline_between_two_headlines_after_a_body_parts_them():
         got = [(a.title, a.reporters) for a in page.articles]
         assert got == [("让梦想在这里起飞（今日谈）", ["杨晓梅"]), ("让能源饭碗端得更稳（新闻观察）", []),
                        ("守好小区门口（一线）", [])], width
+
+
+
+ROUNDUP_SECTIONS = [
+    ("江湾：社区食堂 老人吃得放心", "本报记者  周  立",
+     ["江湾社区食堂开张一个月，每天为三百多位老人供应午餐，菜价比市场低两成。",
+      "食堂由街道出场地、企业来经营，老人凭卡就餐，行动不便的老人由志愿者送餐上门。"]),
+    ("五角场：老旧小区 加装电梯", "本报记者  陈晓红",
+     ["五角场街道今年为二十个老旧小区加装电梯，住在高层的老人下楼不再发愁。",
+      "街道请来设计院免费出方案，志愿者挨家挨户征求意见，一个楼道平均四个月开工。"]),
+    ("长白：家门口的 养老驿站", "本报记者  王  宁",
+     ["长白新村的养老驿站提供日间照料，老人白天来这里吃饭、理疗、下棋。",
+      "驿站的护理员都持证上岗，志愿者每周上门陪独居老人聊天，家属在手机上就能看到服务记录。"]),
+]
+
+
+def _page_with_a_roundup(width: int, byline: str = "本报记者  {}", lead: str = "") -> str:
+    """Two reports of the seed page, then a roundup whose sections each have a heading and a
+    byline; paragraphs set apart by blank lines."""
+    out: list[str] = []
+    for a in GOLD["articles"][:2]:
+        out += [a["title"], "", "■记者 " + a["reporters"][0], ""]
+        for p in a["paragraphs"]:
+            out += wrap(p, width) + [""]
+    out += ["为老服务，社区在行动", "", "■记者 李  明", ""]
+    for heading, name, paras in ROUNDUP_SECTIONS:
+        out += [heading, "", byline.format(name.removeprefix("本报记者").strip()), ""]
+        for p in ([lead + paras[0]] + paras[1:]) if lead else paras:
+            out += wrap(p, width) + [""]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("width", [14, 16, 18])
+def test_a_roundup_whose_sections_are_signed_is_one_article(width):
+    """Sections under a heading and a 本报记者 line of their own, over text that opens with no
+    dateline, are one roundup: the later sections' headings and bylines are its text. (The
+    first section's heading, right under the roundup's byline, is still read as a second
+    headline line, and its byline as the roundup's.)"""
+    page = parse_page(_page_with_a_roundup(width))
+    assert len(page.articles) == 3
+    roundup = page.articles[2]
+    assert "李明" in roundup.reporters
+    body = nows(roundup.body)
+    for heading, byline, paras in ROUNDUP_SECTIONS:
+        assert all(nows(p) in body for p in paras)
+    for heading, byline, _ in ROUNDUP_SECTIONS[1:]:
+        assert nows(heading) in body and nows(byline) in body
+
+
+def test_a_heading_signed_like_a_section_looks_less_like_a_headline():
+    """The headline model's odds for the same heading: under it 本报记者 X and plain text (a
+    roundup's section), ■记者 X (an article's byline), or 本报记者 X over a dateline lead."""
+    def odds(text: str) -> float:
+        _, items, _ = items_of(text)
+        k = next(k for k, it in enumerate(items) if it.text.startswith("五角场："))
+        paras = [it for it in items if it.kind == "P"]
+        return _headlike(items, k, sum(it.blank_before for it in paras) > 0.5 * len(paras))
+
+    section = odds(_page_with_a_roundup(16))
+    assert section < odds(_page_with_a_roundup(16, byline="■记者 {}"))
+    assert section < odds(_page_with_a_roundup(16, lead="本报上海2月5日电  "))
