@@ -597,6 +597,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
             end = True  # a bullet point ends at its short last line
         elif ends[i]:
             end = not full(i, first) or starts_para(i + 1) or standalone(i + 1)
+        elif dateline[i + 1] and nxt.blank_before:
+            end = True  # a gap, then a dateline (本报电 …): a brief's title run in above its lead
         elif ln.text.endswith(("）", ")")) and cur[0].text.startswith(("（", "(")):
             end = True  # a parenthesised note closes its paragraph: （作者单位：…）
         else:
@@ -1421,6 +1423,7 @@ def _take_lead_byline(art: Article) -> None:
 BRIEFS_LABEL_RE = re.compile(r"(?:速递|短波|快讯|简讯|速览|阅读|资讯)$")
 BRIEFS_LABEL_MAX = 6  # a briefs column's title is a label: 新闻速递, 财经短波, 微阅读
 BRIEF_TITLE_MAX = 30  # the title of one brief, run into the column's first paragraph
+BRIEF_HEADS = 1
 BRIEF_ITEMS_MAX = 12  # paragraphs of one brief (a title the column did not set apart among them)
 
 
@@ -1461,8 +1464,8 @@ def _brief(items: list[Item], i: int, j: int, last: bool = False) -> bool:
     its own elsewhere? With ``last``, a byline under it may close it: the column's own, when
     the column has none yet."""
     span = _split_span(items, i, j)
-    if span is None or not any(items[k].kind == "S" for k in span.head):
-        return False
+    if span is None or sum(items[k].kind == "S" for k in span.head) != BRIEF_HEADS:
+        return False  # one title: a kicker and a title head an article of its own
     closing = ("S", "M") if last else ("S", "B", "M")
     if any(items[k].kind in closing for k in span.tail) or any(items[k].kind in ("B", "M") for k in span.head):
         return False
@@ -1487,6 +1490,82 @@ def _merge_briefs(items: list[Item], spans: list[tuple[int, int]]) -> list[tuple
         out.append((i, j))
         column = _column_start(items, i, j)
     return out
+
+
+def _is_label(text: str) -> bool:
+    """A briefs column's label: 新闻速递, 财经短波, 微阅读."""
+    return len(text) <= BRIEFS_LABEL_MAX and bool(BRIEFS_LABEL_RE.search(text)) and not _HEADER_NOT_RE.search(text)
+
+
+def _run_in_title(text: str) -> bool:
+    """本报讯 我国海上发射火箭模型入驻中国科技馆: a brief's title run into 本报讯, no sentence."""
+    title = text.removeprefix("本报讯").strip()
+    return text.startswith("本报讯") and 0 < len(title) <= BRIEF_TITLE_MAX and _open_end(title)
+
+
+def _signed_brief(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` a brief whatever side its title was read on: text only, a bare name in
+    brackets closing it (（许志峰）), at most one standalone line above and one below, no byline
+    or marker?"""
+    span = _split_span(items, i, j)
+    if span is None or any(items[k].kind in ("B", "M") for k in range(i, j)):
+        return False
+    body = [items[k] for k in span.body]
+    # one lead: a dateline opens at most one paragraph, besides a title run into 本报讯
+    leads = sum(DATELINE_RE.match(it.text) is not None for it in body) - _run_in_title(body[0].text)
+    return (all(it.kind == "P" for it in body) and len(body) <= BRIEF_ITEMS_MAX and leads <= 1
+            and _BARE_NAME_NOTE.match(_SPACE_RE.sub("", body[-1].text)) is not None
+            and len(span.head) <= 1 and len(span.tail) <= 1)
+
+
+def _merge_labelled_after(items: list[Item], spans: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], set[int]]:
+    """A briefs column whose label is printed after its briefs (… （金大明） / 财经短波): the
+    span that ends with the label and the signed briefs before it are one article. Returns the
+    spans and the starts of the columns so joined."""
+    out: list[tuple[int, int]] = []
+    columns: set[int] = set()
+
+    def join_briefs_before(end: int, least: int) -> bool:
+        """Join the signed briefs at the end of ``out`` (at least ``least``) into one column
+        ending at ``end``."""
+        start = len(out)
+        while start > 0 and _signed_brief(items, *out[start - 1]):
+            start -= 1
+        if len(out) - start < least:
+            return False
+        if start > 0:
+            # the first brief, its title run into 本报讯 (no line of its own to cut at), may
+            # have been read as the end of the article before
+            a, b = out[start - 1]
+            for m in range(b - 1, a, -1):
+                if (items[m].kind == "P" and _run_in_title(items[m].text) and items[m - 1].kind == "P"
+                        and _signed_brief(items, m, b)):
+                    out[start - 1 : start] = [(a, m), (m, b)]  # (m, b) now opens the column
+                    break
+        first = out[start][0]
+        del out[start:]
+        out.append((first, end))
+        columns.add(first)
+        return True
+
+    for i, j in spans:
+        span = _split_span(items, i, j)
+        if span is None:
+            out.append((i, j))
+            continue
+        # the label read as the last line of the last brief
+        if (span.tail and items[j - 1].kind == "S" and _is_label(items[j - 1].text)
+                and _signed_brief(items, i, j - 1 if len(span.tail) > 1 else j)):
+            if join_briefs_before(j, 1):
+                continue
+        # or as a kicker over the next article's headline, after two briefs or more
+        heads = [k for k in span.head if items[k].kind == "S"]
+        if (len(heads) >= 2 and heads[0] == i and _is_label(items[i].text)
+                and not _signed_brief(items, i + 1, j) and join_briefs_before(i + 1, 2)):
+            out.append((i + 1, j))
+            continue
+        out.append((i, j))
+    return out, columns
 
 
 def _defer_paired(items: list[Item]) -> list[Item]:
@@ -1524,6 +1603,7 @@ def parse_page(text: str) -> Page:
         items = _defer_paired(items)
     spans = _segment(items)
     labelled = {i for i, j in spans if _label_over_title(items, i, j)}
+    spans, labelled_after = _merge_labelled_after(items, spans)
     articles = []
     for i, j in _merge_briefs(items, spans):
         art = _build_article(items, i, j)
@@ -1531,6 +1611,16 @@ def parse_page(text: str) -> Page:
             # the column's label is its headline; the first brief's title heads that brief
             art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
             art.title, art.kicker = art.kicker, None
+        elif i in labelled_after:
+            # the label printed after the briefs is the column's headline; the first brief's
+            # title, if it was read as the headline, heads that brief
+            label = items[j - 1].text
+            if art.paragraphs and art.paragraphs[-1].text == label:
+                art.paragraphs.pop()
+            for head in (art.subtitle, art.title, art.kicker):
+                if head and head != label:
+                    art.paragraphs.insert(0, Paragraph(head, "subheading"))
+            art.title, art.kicker, art.subtitle = label, None, None
         articles.append(art)
     return Page(section=facts.section, articles=[a for a in articles if a.paragraphs or a.captions],
                 issue_date=facts.issue_date, page_no=facts.page_no, imprint=facts.imprint)

@@ -406,6 +406,50 @@ def test_a_briefs_column_whose_label_stands_over_the_first_title():
             assert [p.text for p in column.paragraphs if p.kind == "subheading"] == [t for t, _ in BRIEFS]
 
 
+def _spaced(paras: list[str], width: int) -> list[str]:
+    """Paragraphs wrapped at ``width``, a blank line after each (a page that sets them apart)."""
+    return [line for p in paras for line in wrap(p, width) + [""]]
+
+
+def test_a_briefs_label_printed_after_its_briefs_heads_them():
+    """财经短波 after the last brief (a column laid out with its headline below): the briefs
+    before it, each titled and closed by its source in brackets, are one article headed by the
+    label; the article before them and the one after stay apart."""
+    for width in (14, 17, 20):
+        for first_title_run_in in (False, True):
+            lines = [HEAD, ""] + _spaced([LEAD, SECOND] + MORE, width)
+            body = []
+            for n, (title, paras) in enumerate(BRIEFS):
+                if n == 0 and first_title_run_in:  # 本报讯 + the title, a gap, then its lead
+                    lines += _spaced(["本报讯 " + title] + paras, width)
+                    body += ["本报讯 " + title] + paras
+                else:
+                    lines += [title, ""] + _spaced(paras, width)
+                    body += [title] + paras
+            lines += ["财经短波", "", OTHER_HEAD, "", "■记者 杨晓梅", ""] + _spaced(OTHER, width)
+            page = parse_page("\n".join(lines))
+            assert [a.title for a in page.articles] == [HEAD, "财经短波", OTHER_HEAD], (width, first_title_run_in)
+            column = page.articles[1]
+            assert [nows(p.text) for p in column.paragraphs] == [nows(b) for b in body], (width, first_title_run_in)
+
+
+def test_an_article_with_two_headline_lines_after_a_briefs_column_is_its_own():
+    """新闻速递 / 本报讯 <title> / 本报电 …: the title run into 本报讯 stands on its own line above
+    the lead, and the column ends where an article with a kicker and a title begins."""
+    for width in (15, 18):
+        lines = ([HEAD, ""] + _spaced([LEAD, SECOND], width) + ["新闻速递", ""]
+                 + _spaced(["本报讯 " + BRIEFS[0][0]] + BRIEFS[0][1], width))
+        for title, paras in BRIEFS[1:]:
+            lines += [title, ""] + _spaced(paras, width)
+        lines += ["区发改委：", "", OTHER_HEAD, ""] + _spaced(["本报讯 " + OTHER[0]] + OTHER[1:], width)
+        page = parse_page("\n".join(lines))
+        assert [a.title for a in page.articles] == [HEAD, "新闻速递", OTHER_HEAD], width
+        column = page.articles[1]
+        assert column.paragraphs[0].text == "本报讯 " + BRIEFS[0][0] or nows(column.paragraphs[0].text) == nows(
+            "本报讯" + BRIEFS[0][0])
+        assert page.articles[2].kicker == "区发改委："
+
+
 def test_two_headlines_on_one_line():
     """PDF extraction put two short headlines on one line. A kicker and its title stay one
     article's; two articles' headlines side by side go each to its own body."""
