@@ -814,3 +814,17 @@ def test_a_heading_signed_like_a_section_looks_less_like_a_headline():
     section = odds(_page_with_a_roundup(16))
     assert section < odds(_page_with_a_roundup(16, byline="■记者 {}"))
     assert section < odds(_page_with_a_roundup(16, lead="本报上海2月5日电  "))
+
+
+def test_a_line_under_a_headline_and_its_byline_looks_less_like_a_headline():
+    """headline / byline / a line: the line is more often a first section's heading or a deck
+    than a headline; the same line under a byline that closes a body is more often a headline."""
+    def odds(lines: list[str]) -> float:
+        _, items, _ = items_of("\n".join(lines))
+        k = next(k for k, it in enumerate(items) if it.text == OTHER_HEAD)
+        return _headlike(items, k)
+
+    body = [line for p in (LEAD, SECOND) for line in wrap(p, 16)]
+    under_headline = odds([HEAD, "", "■记者 杨晓梅", "", OTHER_HEAD, ""] + wrap(OTHER[0], 16))
+    under_body = odds(body + ["", "■记者 杨晓梅", "", OTHER_HEAD, ""] + wrap(OTHER[0], 16))
+    assert under_headline < under_body
