@@ -1572,6 +1572,52 @@ def _merge_labelled_after(items: list[Item], spans: list[tuple[int, int]]) -> tu
     return out, columns
 
 
+# a contribution of a signed roundup opens with its author's country and name, （意大利）罗伯托·巴蒂斯通,
+# and closes with who wrote it down: （作者为意大利航天局前局长，本报记者陈尚文采访整理）
+# (its heading may have been run into that line: 中国的发展速度超出想象（埃塞俄比亚）海尔马里亚姆)
+_AUTHOR_OPENING_RE = re.compile(r"^[^，。；！？（()]{0,30}[（(][\u4e00-\u9fff]{2,8}[）)][\u4e00-\u9fff·—]{2}")
+_AUTHOR_NOTE_RE = re.compile(r"[（(]作者为[^（）()]{2,80}[）)]$")  # (the note may end a paragraph)
+
+
+def _contribution(items: list[Item], i: int, j: int) -> bool:
+    """Is ``items[i:j]`` one contribution of a signed roundup (国际人士谈…): text that opens with
+    the author's country and name and closes with the note of who wrote it down?"""
+    span = _split_span(items, i, j)
+    if span is None:
+        return False
+    last = span.body[-1]
+    if _FIELD_LINE_RE.match(items[last].text) and len(span.body) > 1:
+        last = span.body[-2]  # the note, then the page's 电子信箱：…
+    # the heading may also stand as a paragraph of its own above the author's line
+    return (any(_AUTHOR_OPENING_RE.match(items[k].text) is not None for k in span.body[:2])
+            and _AUTHOR_NOTE_RE.search(items[last].text) is not None)
+
+
+def _merge_contributions(items: list[Item], spans: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], set[int]]:
+    """Two contributions or more in a row (each its own heading, author and note) are one
+    article, the roundup the page prints them as. Returns the spans and the starts of the
+    roundups (joined here, or read as one article already: two notes or more in it)."""
+    out: list[tuple[int, int]] = []
+    roundups: set[int] = set()
+    run = 0  # contributions at the end of out
+    for i, j in spans:
+        if _contribution(items, i, j):
+            run += 1
+            notes = sum(items[k].kind == "P" and _AUTHOR_NOTE_RE.search(items[k].text) is not None
+                        for k in range(i, j))
+            if run >= 2:
+                a = out.pop()[0]
+                out.append((a, j))
+                roundups.add(a)
+                continue
+            if notes >= 2:
+                roundups.add(i)
+        else:
+            run = 0
+        out.append((i, j))
+    return out, roundups
+
+
 def _defer_paired(items: list[Item]) -> list[Item]:
     """Two articles' headlines side by side on one line (区委召开学习讨论会    本区举行宪法知识竞赛)
     head two bodies that follow one another: the second headline moves down to where the second
@@ -1608,11 +1654,16 @@ def parse_page(text: str) -> Page:
     spans = _segment(items)
     labelled = {i for i, j in spans if _label_over_title(items, i, j)}
     spans, labelled_after = _merge_labelled_after(items, spans)
+    spans, roundups = _merge_contributions(items, spans)
     articles = []
     for i, j in _merge_briefs(items, spans):
         art = _build_article(items, i, j)
         if i in labelled and art.kicker:
             # the column's label is its headline; the first brief's title heads that brief
+            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
+            art.title, art.kicker = art.kicker, None
+        elif i in roundups and art.kicker and art.title:
+            # the roundup's headline over the first contribution's heading
             art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
             art.title, art.kicker = art.kicker, None
         elif i in labelled_after:

@@ -828,3 +828,38 @@ def test_a_line_under_a_headline_and_its_byline_looks_less_like_a_headline():
     under_headline = odds([HEAD, "", "■记者 杨晓梅", "", OTHER_HEAD, ""] + wrap(OTHER[0], 16))
     under_body = odds(body + ["", "■记者 杨晓梅", "", OTHER_HEAD, ""] + wrap(OTHER[0], 16))
     assert under_headline < under_body
+
+
+CONTRIBUTIONS = [
+    ("合作让两国人民受益", "（意大利）马可·罗西",
+     ["我第一次来中国是二十年前，那时从机场到市区要走两个小时，如今坐地铁只要半小时。",
+      "两国在航天、医疗和文化领域的合作越来越多，普通人也从中得到了实实在在的好处。"],
+     "（作者为意大利某大学教授，本报记者王明采访整理）"),
+    ("创新的速度令人惊叹", "（挪威）拉尔斯·汉森",
+     ["我们的实验室和中国同行合作多年，他们把一项新材料从实验室带到工厂只用了三年。",
+      "这样的速度离不开大量年轻科研人员的投入，也离不开企业愿意尝试新技术的勇气。"],
+     "（作者为挪威科学院院士，本报记者李华采访整理）"),
+    ("乡村的变化看得见", "（埃及）艾哈迈德·萨利赫",
+     ["去年我去了西部的一个小村庄，村里通了公路和网络，农民在手机上就能卖出自己的苹果。",
+      "村里的年轻人告诉我，他们愿意留在家乡创业，因为这里的生活一年比一年好。"],
+     "（作者为埃及某研究中心主任，本报记者张丽采访整理）"),
+]
+
+
+@pytest.mark.parametrize("width", range(13, 21))
+def test_signed_contributions_in_a_row_are_one_roundup(width):
+    """国际人士谈…: contributions, each with its heading, its author's country and name and a
+    note of who wrote it down, are one article under the page's headline; an opinion piece
+    signed （作者为…） after them, opening with no author's line, stays its own."""
+    lines = ["讲述亲历故事 见证发展成就（国际人士谈）", "", "本报记者 赵 刚", ""]
+    body = []
+    for heading, author, paras, note in CONTRIBUTIONS:
+        lines += [heading, ""] + _spaced([author] + paras + [note], width)
+        body += [heading, author] + paras + [note]
+    lines += [OTHER_HEAD, "", "■记者 杨晓梅", ""] + _spaced(["本报讯 " + OTHER[0]] + OTHER[1:] + ["（作者为区发改委主任）"], width)
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles] == ["讲述亲历故事 见证发展成就（国际人士谈）", OTHER_HEAD], width
+    roundup = page.articles[0]
+    assert nows(roundup.body) == nows("".join(body)), width
+    assert roundup.paragraphs[0].text == CONTRIBUTIONS[0][0]  # the first heading: text, not a kicker
+    assert roundup.reporters == ["赵刚"]
