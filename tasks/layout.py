@@ -1501,6 +1501,10 @@ def _is_label(text: str) -> bool:
     return len(text) <= BRIEFS_LABEL_MAX and bool(BRIEFS_LABEL_RE.search(text)) and not _HEADER_NOT_RE.search(text)
 
 
+# the wire a brief came by, closing it: （据新华社东京电）, （新华社莫斯科电 记者吴刚）
+_WIRE_NOTE_RE = re.compile(r"^[（(]据?(?:新华社|中新社)[\u4e00-\u9fff]{0,8}电[^（）()]{0,30}[）)]$")
+
+
 def _run_in_title(text: str) -> bool:
     """本报讯 我国海上发射火箭模型入驻中国科技馆: a brief's title run into 本报讯, no sentence."""
     title = text.removeprefix("本报讯").strip()
@@ -1518,7 +1522,8 @@ def _signed_brief(items: list[Item], i: int, j: int) -> bool:
     # one lead: a dateline opens at most one paragraph, besides a title run into 本报讯
     leads = sum(DATELINE_RE.match(it.text) is not None for it in body) - _run_in_title(body[0].text)
     return (all(it.kind == "P" for it in body) and len(body) <= BRIEF_ITEMS_MAX and leads <= 1
-            and _BARE_NAME_NOTE.match(_SPACE_RE.sub("", body[-1].text)) is not None
+            and (_BARE_NAME_NOTE.match(_SPACE_RE.sub("", body[-1].text)) is not None
+                 or _WIRE_NOTE_RE.match(body[-1].text) is not None)
             and len(span.head) <= 1 and len(span.tail) <= 1)
 
 

@@ -411,15 +411,22 @@ def _spaced(paras: list[str], width: int) -> list[str]:
     return [line for p in paras for line in wrap(p, width) + [""]]
 
 
-def test_a_briefs_label_printed_after_its_briefs_heads_them():
+WIRE_NOTES = ["（据新华社东京电）", "（新华社莫斯科电 记者吴刚）", "（据新华社华盛顿电）"]
+
+
+@pytest.mark.parametrize("notes", ["names", "wires"])
+def test_a_briefs_label_printed_after_its_briefs_heads_them(notes):
     """财经短波 after the last brief (a column laid out with its headline below): the briefs
-    before it, each titled and closed by its source in brackets, are one article headed by the
-    label; the article before them and the one after stay apart."""
+    before it, each titled and closed by its source in brackets (a name, or the wire it came
+    by), are one article headed by the label; the article before them and the one after stay
+    apart."""
+    briefs = BRIEFS if notes == "names" else [
+        (title, paras[:-1] + [note]) for (title, paras), note in zip(BRIEFS, WIRE_NOTES, strict=True)]
     for width in (14, 17, 20):
         for first_title_run_in in (False, True):
             lines = [HEAD, ""] + _spaced([LEAD, SECOND] + MORE, width)
             body = []
-            for n, (title, paras) in enumerate(BRIEFS):
+            for n, (title, paras) in enumerate(briefs):
                 if n == 0 and first_title_run_in:  # 本报讯 + the title, a gap, then its lead
                     lines += _spaced(["本报讯 " + title] + paras, width)
                     body += ["本报讯 " + title] + paras
