@@ -240,19 +240,30 @@ def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
 def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
     """Per word length, a :class:`_KeyIndex` of the words' hashes (low 63 bits) and the value of
     each key (the values of words whose hashes meet are or-ed)."""
-    by_len: dict[int, dict[str, int]] = {}
-    for w, v in words.items():
-        by_len.setdefault(len(w), {})[w] = v
+    import polars as pl
+
+    return _hash_table_of(pl.DataFrame({"word": list(words), "value": list(words.values())},
+                                       schema={"word": pl.Utf8, "value": pl.Int64}))
+
+
+def _hash_table_of(entries: Any) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """:func:`_hash_table` of a frame of ``word`` (words may repeat: the values of a word are
+    or-ed, as those of words whose hashes meet) and ``value`` (int64), in bulk per length."""
+    import polars as pl
+
+    entries = entries.with_columns(n=pl.col("word").str.len_chars())
     out: dict[int, tuple[_KeyIndex, np.ndarray]] = {}
-    for n, d in by_len.items():
-        ws = list(d)
-        cp = np.frombuffer("".join(ws).encode("utf-32-le", "surrogatepass"),
-                           dtype=np.uint32).astype(np.int64).reshape(len(ws), n)
-        h = np.zeros(len(ws), dtype=np.uint64)
+    # lengths in the order of their first word (the order of a dict's keys)
+    for n in entries["n"].unique(maintain_order=True).to_list():
+        sub = entries.filter(pl.col("n") == n)
+        joined = sub["word"].str.join("").item()
+        cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32).astype(np.int64).reshape(sub.height, n)
+        h = np.zeros(sub.height, dtype=np.uint64)
         for k in range(n):
             h = h * _HASH_MULT + cp[:, k].astype(np.uint64)
         keys = (h & _KEY_MASK).astype(np.int64)
-        vals = np.fromiter(d.values(), dtype=np.int64, count=len(d))
+        vals = sub["value"].to_numpy()
         order = np.argsort(keys, kind="stable")
         keys, vals = keys[order], vals[order]
         uniq, first = np.unique(keys, return_index=True)
@@ -298,20 +309,58 @@ def lexicon(dict_txt: Path | None = None, min_freq: int = 1) -> dict[int, tuple[
     ``_LEX_MIN_LEN``..``_LEX_MAX_LEN`` characters, as a hash table (:func:`_hash_table`) of
     their class bit masks (:data:`LEXICON_CLASSES`)."""
     if dict_txt is None:
-        dict_txt = jieba_dict_path()
-    words: dict[str, int] = {}
-    for line in Path(dict_txt).read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) != 3 or not _LEX_MIN_LEN <= len(parts[0]) <= _LEX_MAX_LEN:
+        return _jieba_dict_tables(min_freq)[0]
+    return _lexicon_of_text(Path(dict_txt).read_text(encoding="utf-8"), min_freq)
+
+
+@functools.cache
+def _jieba_dict_tables(min_freq: int = 1) -> tuple[dict[int, tuple[_KeyIndex, np.ndarray]], dict[str, int]]:
+    """:func:`lexicon` and :func:`given_name_counts` of jieba's dictionary, from one reading of
+    the file (some 0.06 s each time)."""
+    text = jieba_dict_path().read_text(encoding="utf-8")
+    return _lexicon_of_text(text, min_freq), _given_name_counts_of_text(text)
+
+
+#: A line of a jieba dictionary that ``line.split()`` cuts into three parts at its two single
+#: spaces (no other character Python counts as whitespace: ``\s`` and the separators
+#: ``\x1c``-``\x1f``), its frequency plain ASCII digits that fit an int64.
+_PLAIN_DICT_LINE = r"^[^\s\x1c-\x1f]+ [0-9]{1,18} [^\s\x1c-\x1f]+$"
+
+
+def _lexicon_of_text(text: str, min_freq: int) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """:func:`lexicon` of the text of a dictionary file: its plain lines
+    (:data:`_PLAIN_DICT_LINE`, all of jieba's) are split, filtered and given their class bits in
+    bulk (polars); any other line word by word in Python, as before. The same words and bits as
+    a loop over every line (``line.split()``, three parts, length, ``int(freq) >= min_freq``):
+    0.1 s instead of 0.35 s for jieba's 349,000 lines."""
+    import polars as pl
+
+    lines = pl.Series("line", text.splitlines(), dtype=pl.Utf8)
+    plain = lines.str.contains(_PLAIN_DICT_LINE)
+    parts = (lines.filter(plain).str.split_exact(" ", 2)
+             .struct.rename_fields(["word", "freq", "tag"]).struct.unnest())
+    bits_of_tag = {tag: 1 << c for tag, c in _LEX_TAG_CLASS.items()}
+    fast = parts.filter(
+        pl.col("word").str.len_chars().is_between(_LEX_MIN_LEN, _LEX_MAX_LEN)
+        & (pl.col("freq").cast(pl.Int64) >= min_freq)
+    ).select("word", bits=pl.col("tag").replace_strict(bits_of_tag, default=1 << 4, return_dtype=pl.Int64))
+    words: list[str] = []
+    bits: list[int] = []
+    for line in lines.filter(~plain).to_list():
+        parts_ = line.split()
+        if len(parts_) != 3 or not _LEX_MIN_LEN <= len(parts_[0]) <= _LEX_MAX_LEN:
             continue
-        w, freq, tag = parts
+        w, freq, tag = parts_
         if int(freq) < min_freq:
             continue
-        words[w] = words.get(w, 0) | (1 << _LEX_TAG_CLASS.get(tag, 4))
+        words.append(w)
+        bits.append(1 << _LEX_TAG_CLASS.get(tag, 4))
     for w in sorted(world_places()):
         if _LEX_MIN_LEN <= len(w) <= _LEX_MAX_LEN:
-            words[w] = words.get(w, 0) | (1 << 5)
-    return _hash_table(words)
+            words.append(w)
+            bits.append(1 << 5)
+    more = pl.DataFrame({"word": words, "value": bits}, schema={"word": pl.Utf8, "value": pl.Int64})
+    return _hash_table_of(pl.concat([fast.rename({"bits": "value"}), more]))
 
 
 def lexicon_bits(cp: np.ndarray) -> np.ndarray:
@@ -1109,8 +1158,12 @@ _NR_ENTRY = re.compile(r"^([\u4e00-\u9fff]{2,3}) (\d+) nr\r?$", re.M)
 def given_name_counts() -> dict[str, int]:
     """How many of the Chinese person names of jieba's dictionary (which ships with jieba) hold
     each character in their given name: its ``nr`` entries of 2-3 Han characters, a common
-    surname first, frequency 10 or more (the names :func:`tasks.train_ner.jieba_names` reads)."""
-    text = jieba_dict_path().read_text(encoding="utf-8")
+    surname first, frequency 10 or more (the names :func:`tasks.train_ner.jieba_names` reads).
+    Counted when the :func:`lexicon` is read (one reading of the file for both)."""
+    return _jieba_dict_tables(1)[1]
+
+
+def _given_name_counts_of_text(text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for w, freq in _NR_ENTRY.findall(text):
         if w[0] in SURNAMES and int(freq) >= 10:
