@@ -87,11 +87,13 @@ def run(
     # Prefect's temporary API server boots while the pipeline's modules are imported, instead of
     # after (see flows/ephemeral.py); workers set in with --dask-address are left to Prefect
     from flows import ephemeral
+    from flows.cpu import CpuSample
 
+    cpu_at_start = CpuSample.now()  # what the machine does besides this run, from now on
     server = ephemeral.start() if not dask_address else None
     try:
         _run(raw, warehouse, full=full, batch_size=batch_size, workers=workers, dask_address=dask_address,
-             lock_timeout=lock_timeout, as_json=as_json, server=server)
+             lock_timeout=lock_timeout, as_json=as_json, server=server, cpu_at_start=cpu_at_start)
     finally:
         if server is not None:
             _drain_events()  # the run's events still queued go to the server before it stops
@@ -122,7 +124,8 @@ def _api(server: Any) -> Any:
 
 
 def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: int | None,
-         dask_address: str | None, lock_timeout: float, as_json: bool, server: Any) -> None:
+         dask_address: str | None, lock_timeout: float, as_json: bool, server: Any,
+         cpu_at_start: Any = None) -> None:
     """The body of ``newsflow run``, once Prefect's server (if newsflow starts it) is on its way."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -162,7 +165,7 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
         raise typer.Exit(3) from None
     default_runner = not (workers or dask_address)
     try:
-        if default_runner and server is not None and spare_core():
+        if default_runner and server is not None and spare_core(cpu_at_start, [server.process.pid]):
             # the workers import the pipeline and load their dictionaries while the server boots
             prestart_workers()
         with progress_callback(on_progress), _api(server):
