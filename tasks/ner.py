@@ -673,6 +673,7 @@ class _KeyIndex:
     def __init__(self, keys: np.ndarray) -> None:
         self.n = n = len(keys)
         self.dense: np.ndarray | None = None
+        self.low: np.ndarray | None = None
         if n == 0:
             self.dense = np.zeros(1, dtype=np.int32)
             return
@@ -702,6 +703,13 @@ class _KeyIndex:
             pending = pending[~placed[pending]]
             step += 1
         self.max_probe = step
+        # the low 16 bits of the keys, when few: a query none of whose keys has its low 16 bits
+        # is no key, and is not probed (most queries of a small table: bigrams of characters)
+        if n <= self._LOW_MAX_KEYS:
+            self.low = np.zeros(1 << 16, dtype=bool)
+            self.low[keys & 0xFFFF] = True
+
+    _LOW_MAX_KEYS = 1 << 12
 
     def _hash(self, q: np.ndarray) -> np.ndarray:
         return ((q.astype(np.uint64) * self._MULT) >> self.shift).astype(np.int64)
@@ -710,6 +718,14 @@ class _KeyIndex:
         if self.dense is not None:
             # the last slot (not a key) takes the queries out of range, negative ones too
             return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
+        if self.low is not None:
+            maybe = np.flatnonzero(np.take(self.low, q & 0xFFFF))
+            out = np.full(len(q), self.n, dtype=np.int64)
+            out[maybe] = self._probe(q[maybe])
+            return out
+        return self._probe(q)
+
+    def _probe(self, q: np.ndarray) -> np.ndarray:
         out = np.full(len(q), self.n, dtype=np.int64)
         slots = self._hash(q)
         todo = np.arange(len(q))
