@@ -703,13 +703,17 @@ class _KeyIndex:
             pending = pending[~placed[pending]]
             step += 1
         self.max_probe = step
-        # the low 16 bits of the keys, when few: a query none of whose keys has its low 16 bits
-        # is no key, and is not probed (most queries of a small table: bigrams of characters)
-        if n <= self._LOW_MAX_KEYS:
+        # the low bits of the keys, at most one in eight of them set: a query none of whose
+        # keys has its low bits is no key, and is not probed (most queries: bigrams of
+        # characters, windows of text that are no word); one bit each past 65,536
+        self.low_bits = max(16, int(np.ceil(np.log2(n))) + 3)
+        low = (keys & ((1 << self.low_bits) - 1))
+        if self.low_bits == 16:
             self.low = np.zeros(1 << 16, dtype=bool)
-            self.low[keys & 0xFFFF] = True
-
-    _LOW_MAX_KEYS = 1 << 12
+            self.low[low] = True
+        else:
+            self.low = np.zeros(1 << (self.low_bits - 3), dtype=np.uint8)
+            np.bitwise_or.at(self.low, low >> 3, (1 << (low & 7)).astype(np.uint8))
 
     def _hash(self, q: np.ndarray) -> np.ndarray:
         return ((q.astype(np.uint64) * self._MULT) >> self.shift).astype(np.int64)
@@ -719,7 +723,11 @@ class _KeyIndex:
             # the last slot (not a key) takes the queries out of range, negative ones too
             return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
         if self.low is not None:
-            maybe = np.flatnonzero(np.take(self.low, q & 0xFFFF))
+            if self.low_bits == 16:
+                maybe = np.flatnonzero(np.take(self.low, q & 0xFFFF))
+            else:
+                m = q & ((1 << self.low_bits) - 1)
+                maybe = np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
             out = np.full(len(q), self.n, dtype=np.int64)
             out[maybe] = self._probe(q[maybe])
             return out
