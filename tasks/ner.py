@@ -827,6 +827,8 @@ class CrfModel:
         e += np.take(tok, f.word_of_char, axis=0)
         return e
 
+    _FEW = 64  # sentences under which a Viterbi step is one (k, n, n) array
+
     def viterbi(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best label id of every character (exact Viterbi), all sentences at once.
 
@@ -854,14 +856,21 @@ class CrfModel:
         for t in range(1, tmax):
             k = int(active[t])
             # best previous label for each label: a loop over the few labels is much faster
-            # than numpy's reductions over a length-n axis
+            # than numpy's reductions over a length-n axis, but for the last few (long)
+            # sentences, where the calls cost more than the sums: then one (k, n, n) array.
+            # Both take the first label of the highest score (argmax; a strictly greater score)
             d = delta[:k]
-            best = d[:, 0:1] + trans[0]
-            arg = np.zeros((k, n), dtype=np.int8)
-            for a in range(1, n):
-                c = d[:, a:a + 1] + trans[a]
-                np.copyto(arg, np.int8(a), where=c > best)
-                np.maximum(best, c, out=best)
+            if k < self._FEW:
+                sc = d[:, :, None] + trans[None, :, :]
+                arg = sc.argmax(axis=1).astype(np.int8)
+                best = sc.max(axis=1)
+            else:
+                best = d[:, 0:1] + trans[0]
+                arg = np.zeros((k, n), dtype=np.int8)
+                for a in range(1, n):
+                    c = d[:, a:a + 1] + trans[a]
+                    np.copyto(arg, np.int8(a), where=c > best)
+                    np.maximum(best, c, out=best)
             bps.append(arg)
             np.add(best, np.take(e, starts[:k] + t, axis=0), out=delta[:k])
         # backtrack: a sentence ending at t starts from its best final label
