@@ -29,7 +29,7 @@ from pathlib import Path
 #: them for its own temporary server (no UI; an ephemeral, final server), and no registration of
 #: block types at start. A run uses no block; registering them (or checking a memo of them)
 #: imports every installed Prefect collection, prefect_dask and Dask with it, and hashes the
-#: block registry: about 0.45 s of the server's 3.4-3.9 s of CPU before it answers, on the path
+#: block registry: about 0.27 s of the server's 3.1-3.9 s of CPU before it answers, on the path
 #: to a run's first file. A user who sets either variable keeps their value.
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 SERVER_DEFAULTS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
