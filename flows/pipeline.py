@@ -385,14 +385,27 @@ class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
 _PRESTARTED: dict[str, WorkerPoolTaskRunner] = {}
 
 
-def spare_core() -> bool:
-    """Is a core idle now (the last minute's load average more than half a core below the core
-    count)?
+def spare_core(since: Any = None, pids: Sequence[int] = ()) -> bool:
+    """Is a core idle now: do the processes other than this run's use more than half a core
+    less than the core count?
+
+    With ``since`` (a :class:`flows.cpu.CpuSample` taken at the command's start) that use is
+    measured since then, this process and ``pids`` (Prefect's temporary server) left out;
+    without it, or where it cannot be measured, the last minute's load average stands for it
+    (which counts the runs that ended in the last minute: a run right after another saw a busy
+    machine).
     Workers started early overlap Prefect's server boot only on an idle core; on a busy machine
     they slow that boot down instead (measured: first file read 20-23 s with them, 14-16 s
     without, with two other jobs running on this 2-core machine)."""
+    cores = os.cpu_count() or 1
+    if since is not None:
+        from flows.cpu import others_cores
+
+        others = others_cores(since, pids)
+        if others is not None:
+            return others < cores - 0.5
     try:
-        return os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
+        return os.getloadavg()[0] < cores - 0.5
     except OSError:  # no load average on this platform
         return False
 

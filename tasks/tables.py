@@ -393,7 +393,8 @@ def token_frame(sentences: pl.DataFrame, words: list[str], pos: list[str]) -> pl
     which = pl.Series(np.repeat(np.arange(sentences.height), n.to_numpy()), dtype=pl.Int64) \
         if sentences.height else pl.Series([], dtype=pl.Int64)
     first = (n.cum_sum() - n).gather(which)  # index of its sentence's first token
-    lengths = pl.Series(words, dtype=pl.Utf8).str.len_chars().cast(pl.Int64)
+    tokens = pl.Series(words, dtype=pl.Utf8)  # built once: some 20,000 strings per file
+    lengths = tokens.str.len_chars().cast(pl.Int64)
     ends = lengths.cum_sum()
     before = ends - lengths  # characters of the batch's tokens before this one
     base = before.gather(first) if len(words) else before
@@ -404,7 +405,7 @@ def token_frame(sentences: pl.DataFrame, words: list[str], pos: list[str]) -> pl
         "sentence_id": sentences["sentence_id"].gather(which),
         "doc_id": sentences["doc_id"].gather(which),
         "seq": pl.Series(np.arange(len(words), dtype=np.int64)) - first + 1,
-        "token": pl.Series(words, dtype=pl.Utf8),
+        "token": tokens,
         "pos": pl.Series(pos, dtype=pl.Utf8),
         "char_start": start,
         "char_end": start + lengths,

@@ -37,3 +37,13 @@ def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
         server.stop()
     assert server.process.poll() is not None
     assert "PREFECT_API_URL" not in env
+
+
+def test_the_server_registers_no_block_types_unless_the_user_says_so():
+    env = ephemeral.server_environ({"PATH": "/bin"})
+    assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
+    assert env["PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "false"
+    assert env["PREFECT__SERVER_EPHEMERAL"] == "1" and env["PATH"] == "/bin"
+    mine = ephemeral.server_environ({"PREFECT_API_BLOCKS_REGISTER_ON_START": "true"})
+    assert "PREFECT_SERVER_REGISTER_BLOCKS_ON_START" not in mine
+    assert mine["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"

@@ -284,6 +284,36 @@ def test_compact_lexicon_answers_like_the_dictionary_on_real_words() -> None:
         assert got == ([want[w]] if w in want else []), w
 
 
+def test_lexicon_reads_odd_dictionary_lines_as_line_split_does(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tasks import ner
+
+    # lines split in bulk and lines that only Python's str.split reads (runs of spaces, a tab,
+    # a separator character, non-ASCII or signed digits, too many parts) give the same words
+    lines = ["北京 10 ns", "上海  5 ns", " 广州 3 ns", "深圳 0 ns", "杭州 ３ nr", "武汉 7",
+             "南京\x1c 4 nt", "长沙 99999999999999999999 nt", "重庆 +4 nr", "成都 12 nr extra",
+             "天津 4 nt\t", "北京 2 nr", "西安 20 x", "一二三四五六七八九 5 n"]
+    path = tmp_path / "dict.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for min_freq in (1, 5):
+        want: dict[str, int] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if (len(parts) == 3 and ner._LEX_MIN_LEN <= len(parts[0]) <= ner._LEX_MAX_LEN
+                    and int(parts[1]) >= min_freq):
+                want[parts[0]] = want.get(parts[0], 0) | (1 << ner._LEX_TAG_CLASS.get(parts[2], 4))
+        for w in ner.world_places():
+            if ner._LEX_MIN_LEN <= len(w) <= ner._LEX_MAX_LEN:
+                want[w] = want.get(w, 0) | (1 << 5)
+        table = ner.lexicon(path, min_freq)
+        assert sum(len(vals) for _, vals in table.values()) == len(want)
+        for w in ["北京", "上海", "广州", "深圳", "杭州", "长沙", "重庆", "天津", "西安", "南京"]:
+            cp = np.frombuffer(w.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+            got = [int(v[0]) for length, hit, v in ner._word_hits(cp, table) if length == len(w)]
+            assert got == ([want[w]] if w in want else []), (w, min_freq)
+
+
 def test_augment_replaces_person_names_only() -> None:
     from tasks.evaluate_ner import BioSentence
     from tasks.train_ner import augment

@@ -84,3 +84,36 @@ def test_a_worker_loads_what_a_batch_needs_as_it_starts():
     pipeline.warm_worker()
     assert segment._build.cache_info().currsize == 1  # the segmenter and its dictionary
     assert ner.lexicon.cache_info().currsize == 1  # the entity features' dictionary table
+
+
+def test_the_cpu_of_this_run_and_its_server_does_not_count_as_a_busy_machine():
+    import subprocess
+    import sys
+    import time
+
+    from flows.cpu import CpuSample, others_cores
+
+    since = CpuSample.now()
+    assert since is not None
+    # a process of this run (as Prefect's server is) spinning on a core while this one waits
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 3: pass"])
+    try:
+        time.sleep(1.5)
+        with_it = others_cores(since)
+        without_it = others_cores(since, [spin.pid])
+    finally:
+        spin.kill()
+        spin.wait()
+    assert with_it is not None and without_it is not None
+    # the spinning process is the difference: most of a core over the window (it started
+    # after the sample and spun most of the 1.5 s)
+    assert with_it - without_it > 0.4
+    assert pipeline.spare_core(since, [spin.pid]) in (True, False)
+
+
+def test_spare_core_falls_back_to_the_load_average_on_too_short_a_window():
+    from flows.cpu import CpuSample, others_cores
+
+    since = CpuSample.now()
+    assert others_cores(since) is None  # a window under 0.2 s tells nothing
+    assert pipeline.spare_core(since) in (True, False)
