@@ -1458,8 +1458,7 @@ def _column_start(items: list[Item], i: int, j: int) -> bool:
     heads = [items[k].text for k in span.head if items[k].kind == "S"]
     if len(heads) != 1 or len(heads[0]) > BRIEFS_LABEL_MAX or _HEADER_NOT_RE.search(heads[0]):
         return False
-    first = items[span.body[0]].text.removeprefix("本报讯").strip()
-    return 0 < len(first) <= BRIEF_TITLE_MAX and _open_end(first)
+    return _brief_title(items[span.body[0]].text)
 
 
 def _brief(items: list[Item], i: int, j: int, last: bool = False) -> bool:
@@ -1505,10 +1504,15 @@ def _is_label(text: str) -> bool:
 _WIRE_NOTE_RE = re.compile(r"^[（(]据?(?:新华社|中新社)[\u4e00-\u9fff]{0,8}电[^（）()]{0,30}[）)]$")
 
 
-def _run_in_title(text: str) -> bool:
-    """本报讯 我国海上发射火箭模型入驻中国科技馆: a brief's title run into 本报讯, no sentence."""
+def _brief_title(text: str) -> bool:
+    """Is this paragraph, 本报讯 aside, a brief's title: short, and no sentence?"""
     title = text.removeprefix("本报讯").strip()
-    return text.startswith("本报讯") and 0 < len(title) <= BRIEF_TITLE_MAX and _open_end(title)
+    return 0 < len(title) <= BRIEF_TITLE_MAX and _open_end(title)
+
+
+def _run_in_title(text: str) -> bool:
+    """本报讯 我国海上发射火箭模型入驻中国科技馆: a brief's title run into 本报讯."""
+    return text.startswith("本报讯") and _brief_title(text)
 
 
 def _signed_brief(items: list[Item], i: int, j: int) -> bool:
@@ -1608,14 +1612,13 @@ def _merge_contributions(items: list[Item], spans: list[tuple[int, int]]) -> tup
     for i, j in spans:
         if _contribution(items, i, j):
             run += 1
-            notes = sum(items[k].kind == "P" and _AUTHOR_NOTE_RE.search(items[k].text) is not None
-                        for k in range(i, j))
             if run >= 2:
                 a = out.pop()[0]
                 out.append((a, j))
                 roundups.add(a)
                 continue
-            if notes >= 2:
+            if sum(items[k].kind == "P" and _AUTHOR_NOTE_RE.search(items[k].text) is not None
+                   for k in range(i, j)) >= 2:
                 roundups.add(i)
         else:
             run = 0
@@ -1663,13 +1666,10 @@ def parse_page(text: str) -> Page:
     articles = []
     for i, j in _merge_briefs(items, spans):
         art = _build_article(items, i, j)
-        if i in labelled and art.kicker:
-            # the column's label is its headline; the first brief's title heads that brief
-            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
-            art.title, art.kicker = art.kicker, None
-        elif i in roundups and art.kicker and art.title:
-            # the roundup's headline over the first contribution's heading
-            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))
+        if (i in labelled or i in roundups) and art.kicker:
+            # the column's label, or the roundup's headline, is the headline; the line under it
+            # (the first brief's title, the first contribution's heading) heads that part
+            art.paragraphs.insert(0, Paragraph(art.title, "subheading"))  # type: ignore[arg-type]
             art.title, art.kicker = art.kicker, None
         elif i in labelled_after:
             # the label printed after the briefs is the column's headline; the first brief's
