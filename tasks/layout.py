@@ -468,6 +468,10 @@ def _join(parts: list[str]) -> str:
     return "".join(out)
 
 
+# two or more short bullet points on one line, none a sentence: the deck under a headline
+_DECK_RE = re.compile(rf"^(?:[{BULLETS}][^{BULLETS}。；！？!?;]{{2,16}}){{2,4}}$")
+
+
 def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
     """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
     n = len(lines)
@@ -526,6 +530,8 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         ln = lines[k]
         text = ln.text
         nxt = lines[k + 1] if k + 1 < n else None
+        if ln.bullet and _DECK_RE.match(text) and (ln.blank_before or k == 0) and (nxt is None or nxt.blank_before):
+            return True  # a deck of bullet points under a headline: ●及早惠及重点企业 ●全力支持复工复产
         if (ln.bullet or text[-1:] in "，、；," or marks_only[k] or dateline[k] or credit_head[k] or text in BOX_LABELS
                 or _FIELD_LINE_RE.match(text)
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
@@ -1334,6 +1340,9 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
 # pass 3: fields
 
 
+HEAD_LINES_MAX = 2  # a headline group: a kicker and a title (and a subtitle)
+
+
 def _headline_fields(lines: list[str]) -> tuple[str | None, str | None, str | None]:
     subtitle = next((t for t in lines if t.startswith("——")), None)
     rest = [t for t in lines if t is not subtitle]
@@ -1353,6 +1362,13 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
         return art
     head_s = [items[k].text for k in span.head if items[k].kind == "S"]
     tail_s = [items[k].text for k in span.tail if items[k].kind == "S"]
+    run_on: list[str] = []  # standalone lines after the body that are its text, not its headline
+    mains = [t for t in tail_s if not t.startswith("——")]
+    if not head_s and len(mains) > HEAD_LINES_MAX and j == len(items):
+        # at the page's end, more short lines after the body than a headline group holds (a
+        # kicker and a title): the first are the body's last lines, set apart as a poster sets them
+        run_on = mains[:-HEAD_LINES_MAX]
+        tail_s = [t for t in tail_s if t not in run_on]
     art.title, art.kicker, art.subtitle = _headline_fields(head_s or tail_s)
     reporters: list[str] = []
     body_zone = range(span.body[0], span.body[-1] + 1)
@@ -1375,6 +1391,7 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
         elif it.kind == "B" and it.text:
             # the byline of one section of a roundup (本报记者 付 文 under the section's heading)
             art.paragraphs.append(Paragraph(it.text, "byline"))
+    art.paragraphs.extend(Paragraph(t, "body") for t in run_on)
     # a headline group left over on the other side (both before and after) is kept as text
     if head_s and tail_s:
         art.paragraphs.extend(Paragraph(t, "subheading") for t in tail_s)

@@ -870,3 +870,45 @@ def test_signed_contributions_in_a_row_are_one_roundup(width):
     assert nows(roundup.body) == nows("".join(body)), width
     assert roundup.paragraphs[0].text == CONTRIBUTIONS[0][0]  # the first heading: text, not a kicker
     assert roundup.reporters == ["赵刚"]
+
+
+@pytest.mark.parametrize("width", [14, 17, 20])
+def test_a_deck_of_bullet_points_under_a_headline_after_the_body(width):
+    """A report with its headline printed after it, and under the headline a deck of two
+    bullet points on one line (●及早惠及重点企业 ●全力支持复工复产): the deck is part of the
+    headline group, not a last paragraph, and the report before it keeps its own headline."""
+    first = [LEAD] + MORE
+    second = ["区财政局昨天召开会议，部署今年的财政工作，安排专项资金支持中小企业渡过难关。",
+              "会议要求，资金要直达企业，简化手续，尽快拨付到位，并接受审计部门监督。"]
+    lines = ([HEAD, ""] + [line for p in first for line in wrap(p, width) + [""]]
+             + [line for p in second for line in wrap(p, width) + [""]]
+             + ["区财政安排专项资金支持中小企业", "", "●资金直达企业 ●简化拨付手续"])
+    page = parse_page("\n".join(lines))
+    assert [a.title for a in page.articles][0] == HEAD, width
+    art = page.articles[-1]
+    assert {nows(art.title), nows(art.kicker)} == {"区财政安排专项资金支持中小企业", "●资金直达企业●简化拨付手续"}, width
+    assert nows(art.body) == nows("".join(second)), width
+
+
+def test_bullet_points_of_a_body_stay_its_paragraphs():
+    """One bullet point a line, or a bullet point that is a sentence, is body text."""
+    lines = [HEAD, "", *wrap(LEAD, 16), "", "●资金直达企业", "", "●简化拨付手续，尽快拨付到位。●接受审计。",
+             "", *wrap(SECOND, 16)]
+    art = parse_page("\n".join(lines)).articles[0]
+    assert art.title == HEAD and art.kicker is None
+    assert "●资金直达企业" in [p.text for p in art.paragraphs]
+    assert "●简化拨付手续，尽快拨付到位。●接受审计。" in [p.text for p in art.paragraphs]
+
+
+def test_a_poster_at_the_page_end_keeps_its_short_lines_as_text():
+    """A poster (an advertisement or a slogan page) sets its text as short lines between gaps,
+    its headline last: of more short lines after the body than a headline group holds (a
+    kicker and a title), the first are the body's, the last two its headline."""
+    lines = [" 要闻·综合", "", "□ 沈洪嘉", "", "本报讯 疫情是魔鬼", "", "我们不能让魔鬼藏匿", "",
+             "中国加油", "", "粉笔", "", "坚定信心  决战决胜"]
+    page = parse_page("\n".join(lines))
+    assert len(page.articles) == 1
+    art = page.articles[0]
+    assert nows(art.body) == "本报讯疫情是魔鬼我们不能让魔鬼藏匿中国加油"
+    assert {nows(art.title), nows(art.kicker)} == {"粉笔", "坚定信心决战决胜"}
+    assert art.reporters == ["沈洪嘉"] and art.dateline == "本报讯"
