@@ -1356,15 +1356,23 @@ def _headline_fields(lines: list[str]) -> tuple[str | None, str | None, str | No
 
 def _build_article(items: list[Item], i: int, j: int) -> Article:
     span = _split_span(items, i, j)
+    if span is None:
+        return _build_short_lines(items, i, j)
     art = Article()
-    if span is None:  # no paragraph at all: keep whatever text there is, lose nothing
-        art.paragraphs = [Paragraph(items[k].text, "body") for k in range(i, j) if items[k].text]
-        return art
     head_s = [items[k].text for k in span.head if items[k].kind == "S"]
     tail_s = [items[k].text for k in span.tail if items[k].kind == "S"]
     run_on: list[str] = []  # standalone lines after the body that are its text, not its headline
     mains = [t for t in tail_s if not t.startswith("——")]
-    if not head_s and len(mains) > HEAD_LINES_MAX and j == len(items):
+    # a continued article (（上接第 7 版）) carries no headline of its own: the short lines above
+    # its body are its first lines
+    lead_in: list[str] = []
+    if any(items[k].kind == "M" and items[k].marker == "from" for k in span.head):
+        lead_in, head_s = head_s, []
+        if j == len(items) and tail_s and all(_ends_sentence(t) for t in tail_s):
+            # at the page's end, an exclamation or a sentence standing apart after the body is
+            # its last line too (相信武汉，相信国家！)
+            run_on, tail_s = tail_s, []
+    elif not head_s and len(mains) > HEAD_LINES_MAX and j == len(items):
         # at the page's end, more short lines after the body than a headline group holds (a
         # kicker and a title): the first are the body's last lines, set apart as a poster sets them
         run_on = mains[:-HEAD_LINES_MAX]
@@ -1382,6 +1390,7 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
             elif it.marker == "to":
                 art.continues_to_page = it.page
     art.reporters = reporters
+    art.paragraphs.extend(Paragraph(t, "body") for t in lead_in)
     for k in span.body:
         it = items[k]
         if it.kind == "P":
@@ -1399,6 +1408,41 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
     if art.paragraphs and art.paragraphs[0].text.startswith("本报讯"):
         art.dateline = "本报讯"
         _take_lead_byline(art)
+    return art
+
+
+def _build_short_lines(items: list[Item], i: int, j: int) -> Article:
+    """An article of short lines only, no paragraph (a poster or a slogan page: 中国民生银行 /
+    武汉加油  中国加油 / ■记者 X / 为民而生  与民共生 / 众志成城  共克时艰). Its bylines give the
+    reporters and its markers the continuation pages, as for any article. The lines are its body,
+    but for a headline group: the lines after a byline glued to a line (which closes the body),
+    else the first two of three or more; a continued article has none."""
+    art = Article()
+    lines: list[str] = []
+    body_end: int | None = None  # lines up to here are the body's
+    continued = False
+    for k in range(i, j):
+        it = items[k]
+        if it.kind == "B":
+            art.reporters.extend(n for n in it.names if n not in art.reporters)
+            if it.glued and body_end is None:
+                body_end = len(lines)
+        elif it.kind == "M":
+            continued = continued or it.marker == "from"
+            if it.page is not None and it.marker == "from" and art.continued_from_page is None:
+                art.continued_from_page = it.page
+            elif it.page is not None and it.marker == "to":
+                art.continues_to_page = it.page
+        elif it.text:
+            lines.append(it.text)
+    head: list[str] = []
+    if not continued:
+        if body_end is not None and 0 < body_end < len(lines):
+            lines, head = lines[:body_end], lines[body_end:]
+        elif body_end is None and len(lines) > HEAD_LINES_MAX:
+            head, lines = lines[:HEAD_LINES_MAX], lines[HEAD_LINES_MAX:]
+    art.title, art.kicker, art.subtitle = _headline_fields(head)
+    art.paragraphs = [Paragraph(t, "body") for t in lines]
     return art
 
 

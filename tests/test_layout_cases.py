@@ -912,3 +912,43 @@ def test_a_poster_at_the_page_end_keeps_its_short_lines_as_text():
     assert nows(art.body) == "本报讯疫情是魔鬼我们不能让魔鬼藏匿中国加油"
     assert {nows(art.title), nows(art.kicker)} == {"粉笔", "坚定信心决战决胜"}
     assert art.reporters == ["沈洪嘉"] and art.dateline == "本报讯"
+
+
+def test_a_continued_article_has_no_headline_of_its_own():
+    """（上接第 7 版） then short lines standing apart: they are the continued text's first lines
+    (every continued article of the dev gold has no headline), and at the page's end an
+    exclamation standing apart after the body is its last line."""
+    lines = [" 评论", "", "本报记者 胡亚美", "", "（上接第 7 版）", "", "此刻，相信是一种力量", "",
+             *wrap(SECOND, 15), "", "相信武汉，相信国家！"]
+    page = parse_page("\n".join(lines))
+    assert len(page.articles) == 1
+    art = page.articles[0]
+    assert art.title is None and art.kicker is None
+    assert art.continued_from_page == 7 and art.reporters == ["胡亚美"]
+    assert [nows(p.text) for p in art.paragraphs] == ["此刻，相信是一种力量", nows(SECOND), "相信武汉，相信国家！"]
+
+
+@pytest.mark.parametrize(("lines", "head", "body"), [
+    # headline, byline, text
+    (["中国民生银行", "武汉加油  中国加油", "■记者 朱梦魁", "为民而生  与民共生", "众志成城  共克时艰"],
+     {"中国民生银行", "武汉加油中国加油"}, ["为民而生与民共生", "众志成城共克时艰"]),
+    # text, its byline glued to its last line, then the headline
+    (["为民而生  与民共生", "众志成城  共克时艰 □ 朱梦魁", "中国民生银行", "武汉加油  中国加油"],
+     {"中国民生银行", "武汉加油中国加油"}, ["为民而生与民共生", "众志成城共克时艰"]),
+])
+def test_a_page_of_short_lines_only(lines, head, body):
+    """A poster page: short lines between gaps and no paragraph at all. The byline gives the
+    reporter; a headline group (two lines) is told from the text, and no line is lost."""
+    page = parse_page("\n".join([" 经济", ""] + [x for line in lines for x in (line, "")]))
+    assert len(page.articles) == 1
+    art = page.articles[0]
+    assert {nows(t) for t in (art.title, art.kicker) if t} == head
+    assert [nows(p.text) for p in art.paragraphs] == body
+    assert art.reporters == ["朱梦魁"]
+
+
+def test_a_continued_page_of_short_lines_has_no_headline():
+    lines = [" 评论", "", "（上接第七版）", "", "此刻，相信是一种力量", "", "相信武汉，相信国家！", "■记者 胡亚美"]
+    art = parse_page("\n".join(lines)).articles[0]
+    assert art.title is None and art.continued_from_page == 7 and art.reporters == ["胡亚美"]
+    assert [nows(p.text) for p in art.paragraphs] == ["此刻，相信是一种力量", "相信武汉，相信国家！"]
