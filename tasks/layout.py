@@ -673,6 +673,7 @@ W_CONTENT = 3.0      # reward for headline wording repeated in the body
 W_NOHEAD = 6.0       # an article with neither headline nor （上接…） marker
 W_BOTHHEADS = 6.0    # headline lines both before and after one body
 W_BYLINE_MID = 4.0   # a byline inside a body
+W_GLUED_AWAY = 8.0    # a byline glued to the last line of a body, parted from that body
 W_BYLINE_ABOVE = 2.0   # a byline above (a line of) its article's headline
 W_BYLINE_SECTION = 1.0  # a byline inside a body right under a heading: a roundup's section
 W_MARKER_MID = 4.0   # a marker inside a body
@@ -1039,8 +1040,8 @@ class _Scorer:
             starts_with_from = any(self.is_from[k] for k in zone) or (
                 first < len(self.kind) and self.is_from[first])
             # a （下转…） marker ends the body before it; a byline glued to a body's last line
-            # closes that body
-            costs = tuple(W_MARKER_MID if self.is_to[k] else W_BYLINE_MID
+            # closes that body, and names that body's reporters, not this article's
+            costs = tuple(W_MARKER_MID if self.is_to[k] else W_GLUED_AWAY
                           for k in zone if self.is_to[k] or self.glued_byline[k])
             if self.cohesion[i]:
                 costs = (self.cohesion[i],) + costs

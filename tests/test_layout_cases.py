@@ -952,3 +952,19 @@ def test_a_continued_page_of_short_lines_has_no_headline():
     art = parse_page("\n".join(lines)).articles[0]
     assert art.title is None and art.continued_from_page == 7 and art.reporters == ["胡亚美"]
     assert [nows(p.text) for p in art.paragraphs] == ["此刻，相信是一种力量", "相信武汉，相信国家！"]
+
+
+@pytest.mark.parametrize("width", [13, 15, 17])
+def test_a_byline_glued_to_a_last_line_stays_with_that_text(width):
+    """A report signed twice, under its headline and with a byline glued to its last line (…供应充足。
+    □ 孙康林 任彦申), then a report with its headline after it: the glued byline closes the text
+    it is glued to and names that report's reporters, never the next one's."""
+    first = ["区里的蔬菜基地这几天格外忙碌，工人们戴着口罩分拣、装筐，一车车新鲜蔬菜运往各大超市。",
+             "基地负责人说，今年基地扩大了种植面积，每天供应超过两百吨，确保市民的菜篮子供应充足。"]
+    body = [x for p in first for x in wrap(p, width) + [""]]
+    body[-2] += " □ 孙康林 任彦申"
+    lines = (["放心菜篮子供全区", "", "本报记者 许会", ""] + body
+             + [x for p in [LEAD] + MORE for x in wrap(p, width) + [""]] + ["中国海油党组召开学习会（新闻观察）"])
+    page = parse_page("\n".join(lines))
+    assert [(a.title, a.reporters) for a in page.articles] == [
+        ("放心菜篮子供全区", ["许会", "孙康林", "任彦申"]), ("中国海油党组召开学习会（新闻观察）", [])], width
