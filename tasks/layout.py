@@ -111,7 +111,8 @@ IMPRINT_RE = re.compile(
 # of that article, as the paper prints it; a masthead's list of roles (版式设计 / 王瑾 …) is imprint
 DESIGN_CREDIT_RE = re.compile(r"^版式设计\s*[：:\s]\s*(?!.*(?:编辑|总编|编委|校对))[\u4e00-\u9fff·][\u4e00-\u9fff·\s]*$")
 # a photo credit closing a caption: 本报记者 刘梦涛 摄 / 李晓红摄（人民视觉） / 摄影报道
-PHOTO_CREDIT_RE = re.compile(r"(?:(?<!拍)摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$")  # not 完成拍摄
+PHOTO_CREDIT_RE = re.compile(r"(?:(?<!拍)摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$"  # not 完成拍摄
+                             r"|^[（(]?(?:新华社|中新社)发[）)]?$")  # an agency's photo: 新华社发
 CAPTION_START_RE = re.compile(r"^(?:图为|上图|下图|左图|右图|图[①-⑩0-9一二三四五六]|图片说明)")
 # reporters inside the lead: 本报讯 （记者徐昕联 通讯员 田明 宋宗泽 姜山） 10月14日，…
 LEAD_BYLINE_RE = re.compile(
@@ -483,7 +484,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
     paren = [_PARENTHESISED.match(t) is not None for t in texts]
     caption = [CAPTION_START_RE.match(t) is not None for t in texts]
     # a photo credit ends in 摄, 摄影报道 or 供图 (quick test before the pattern)
-    credit = [("摄" in t or "供图" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
+    credit = [("摄" in t or "供图" in t or "社发" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
     # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
     credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
                    and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None

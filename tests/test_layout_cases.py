@@ -968,3 +968,18 @@ def test_a_byline_glued_to_a_last_line_stays_with_that_text(width):
     page = parse_page("\n".join(lines))
     assert [(a.title, a.reporters) for a in page.articles] == [
         ("放心菜篮子供全区", ["许会", "孙康林", "任彦申"]), ("中国海油党组召开学习会（新闻观察）", [])], width
+
+
+@pytest.mark.parametrize("width", [14, 16, 18])
+def test_an_agency_photo_credit_is_a_credit_not_a_headline(width):
+    """新华社发 standing alone under a caption is the photo's credit (an agency's photo, no
+    photographer named), like 李 贺摄（新华社发）: it heads no article and leaves the body."""
+    lines = ([HEAD, "", "■记者 杨晓梅", ""] + [x for p in [LEAD] + MORE for x in wrap(p, width) + [""]]
+             + ["图片说明：", ""] + wrap("图①：社区工作人员电话通知居民领取生活物资。", width) + ["", "李 贺摄（新华社发）", ""]
+             + wrap("图②：支援医疗队与机组人员在飞机上合影。", width) + ["", "新华社发", "", "版式设计：张丹峰"])
+    page = parse_page("\n".join(lines))
+    assert len(page.articles) == 1, width
+    art = page.articles[0]
+    assert art.title == HEAD and art.reporters == ["杨晓梅"], width
+    assert "新华社发" not in nows(art.body), width
+    assert any(c.endswith("新华社发") and "飞机上合影" in c for c in art.captions), width
