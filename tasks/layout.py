@@ -1202,7 +1202,7 @@ class _Scorer:
         if head_s and tail_s:
             score -= W_BOTHHEADS
         heads = head_s or tail_s
-        if starts_with_from and head_s:
+        if starts_with_from and (head_s or tail_s):
             score -= W_BOTHHEADS  # a continued article carries no headline of its own
         if heads:
             # each headline line goes where its wording is echoed and it looks most like a headline
@@ -1365,15 +1365,12 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
     tail_s = [items[k].text for k in span.tail if items[k].kind == "S"]
     run_on: list[str] = []  # standalone lines after the body that are its text, not its headline
     mains = [t for t in tail_s if not t.startswith("——")]
-    # a continued article (（上接第 7 版）) carries no headline of its own: the short lines above
-    # its body are its first lines
+    # a continued article (（上接第 7 版）) carries no headline of its own: short lines above its
+    # body are its first lines, short lines after it (相信武汉，相信国家！) its last
     lead_in: list[str] = []
     if any(items[k].kind == "M" and items[k].marker == "from" for k in span.head):
         lead_in, head_s = head_s, []
-        if j == len(items) and tail_s and all(_ends_sentence(t) for t in tail_s):
-            # at the page's end, an exclamation or a sentence standing apart after the body is
-            # its last line too (相信武汉，相信国家！)
-            run_on, tail_s = tail_s, []
+        run_on, tail_s = tail_s, []
     elif not head_s and len(mains) > HEAD_LINES_MAX and j == len(items):
         # at the page's end, more short lines after the body than a headline group holds (a
         # kicker and a title): the first are the body's last lines, set apart as a poster sets them

@@ -983,3 +983,26 @@ def test_an_agency_photo_credit_is_a_credit_not_a_headline(width):
     assert art.title == HEAD and art.reporters == ["杨晓梅"], width
     assert "新华社发" not in nows(art.body), width
     assert any(c.endswith("新华社发") and "飞机上合影" in c for c in art.captions), width
+
+
+CONTINUED = ["区里的蔬菜基地这几天格外忙碌，工人们戴着口罩分拣、装筐，一车车新鲜蔬菜运往各大超市。",
+             "基地负责人说，今年基地扩大了种植面积，每天供应超过两百吨，确保市民的菜篮子供应充足。"]
+SPRING = ["春耕时节，各地农村一手抓疫情防控，一手抓春耕备耕，积极开展农业生产。",
+          "村里的合作社组织农机手错时下田，翻耕、施肥、播种有序推进，田间地头一片繁忙。",
+          "合作社负责人说，今年的种子和化肥已经备足，春耕生产不会耽误，全年产量有望稳中有升。"]
+
+
+@pytest.mark.parametrize("width", [13, 14, 16, 17, 18])
+def test_a_continued_article_does_not_take_the_next_reports_headline(width):
+    """（上接第 3 版）, the continued text, then a report with its headline printed after it and
+    no dateline: the headline is the report's, and the continued text ends before the report
+    (a continued article carries no headline, so it is no reason to read the two as one)."""
+    lines = (["（上接第 3 版）", ""] + [x for p in CONTINUED for x in wrap(p, width) + [""]]
+             + [x for p in SPRING for x in wrap(p, width) + [""]] + ["一手抓防疫，一手抓春耕"])
+    page = parse_page("\n".join(lines))
+    assert len(page.articles) == 2, width
+    cont, report = page.articles
+    assert cont.title is None and cont.continued_from_page == 3, width
+    assert report.title == "一手抓防疫，一手抓春耕" and report.continued_from_page is None, width
+    assert nows(report.body).endswith(nows(SPRING[-1])), width
+    assert nows(cont.body + report.body) == nows("".join(CONTINUED + SPRING)), width
