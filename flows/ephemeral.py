@@ -5,7 +5,8 @@ only when the flow starts: after the command has imported Prefect, polars, the s
 the rest (2 to 4 s), and it then waits for that server to boot (uvicorn, the app, its SQLite
 database: another 3 to 5 s). :func:`start` launches the very same server process -- the command
 line Prefect itself runs, ``uvicorn --factory prefect.server.api.server:create_app`` with the UI
-off -- before anything heavy is imported, so the two overlap, and names it in
+off (the factory called through :mod:`flows.prefect_server`, which pauses the garbage collector
+while it imports) -- before anything heavy is imported, so the two overlap, and names it in
 ``PREFECT_API_URL``; :meth:`TemporaryServer.ready` waits for it just before the flow. Nothing of
 Prefect is imported here.
 
@@ -122,6 +123,19 @@ class TemporaryServer:
         stop_process(self.process, timeout=10)
 
 
+#: The app factory the server runs: Prefect's own (``prefect.server.api.server:create_app``),
+#: built with Python's garbage collector paused (:mod:`flows.prefect_server`).
+SERVER_FACTORY = "flows.prefect_server:create_app"
+
+
+def _with_newsflow_on_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the directory this ``flows`` package is in first on ``PYTHONPATH``, so that
+    the server process imports :data:`SERVER_FACTORY` from this very code."""
+    here = str(Path(__file__).resolve().parent.parent)
+    rest = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": here if not rest else os.pathsep.join([here, rest])}
+
+
 def prefect_would_start_one(environ: dict[str, str] | None = None) -> bool:
     """Would Prefect start a temporary server for this run, with nothing else configured: no
     ``PREFECT_API_URL``, no ``PREFECT_PROFILE``, temporary servers not turned off, and no profile
@@ -152,10 +166,9 @@ def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
     app_dir = Path(next(iter(spec.submodule_search_locations))).parent
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "error", "--lifespan", "on"],
-        env=server_environ(env),
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory", SERVER_FACTORY,
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+        env=_with_newsflow_on_path(server_environ(env)),
         stdin=subprocess.DEVNULL,
     )
     server = TemporaryServer(process, port, target)
