@@ -5,7 +5,8 @@ only when the flow starts: after the command has imported Prefect, polars, the s
 the rest (2 to 4 s), and it then waits for that server to boot (uvicorn, the app, its SQLite
 database: another 3 to 5 s). :func:`start` launches the very same server process -- the command
 line Prefect itself runs, ``uvicorn --factory prefect.server.api.server:create_app`` with the UI
-off -- before anything heavy is imported, so the two overlap, and names it in
+off (the factory called through :mod:`flows.prefect_server`, which pauses the garbage collector
+while it imports) -- before anything heavy is imported, so the two overlap, and names it in
 ``PREFECT_API_URL``; :meth:`TemporaryServer.ready` waits for it just before the flow. Nothing of
 Prefect is imported here.
 
@@ -26,23 +27,41 @@ import urllib.request
 from pathlib import Path
 
 #: The settings the server process runs with beyond the caller's environment: as Prefect sets
-#: them for its own temporary server (no UI; an ephemeral, final server), and no registration of
-#: block types at start. A run uses no block; registering them (or checking a memo of them)
-#: imports every installed Prefect collection, prefect_dask and Dask with it, and hashes the
-#: block registry: about 0.27 s of the server's 3.1-3.9 s of CPU before it answers, on the path
-#: to a run's first file. A user who sets either variable keeps their value.
+#: them for its own temporary server (no UI; an ephemeral, final server), and
+#: :data:`SERVER_DEFAULTS`.
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-SERVER_DEFAULTS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
-                   "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"}
-#: The other names Prefect reads the same two settings under.
-_SERVER_DEFAULT_ALIASES = ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")
+#: What the temporary server does not do as it starts, because a run does not use it, each group
+#: of settings with the other names Prefect reads them under (a user who sets any name of a group
+#: keeps their values for that group):
+#:
+#: * no registration of block types: a run uses no block; registering them (or checking a memo
+#:   of them) imports every installed Prefect collection, prefect_dask and Dask with it, and
+#:   hashes the block registry: about 0.27 s of CPU;
+#: * no automation triggers service: it evaluates automations against the run's events, and a
+#:   temporary server that lives as long as one run has none (no UI, no other client); starting
+#:   it loads the automations' machinery and its consumer, 0.28-0.30 s of the server's CPU before
+#:   it answers (0.38-0.41 s of its start-up step, against 0.11-0.13 s without).
+#:
+#: Both were on the path to a run's first file: the server takes 3.0-3.4 s of CPU from its
+#: launch to its first answer, which is most of the start-up.
+SERVER_DEFAULT_GROUPS: tuple[tuple[dict[str, str], tuple[str, ...]], ...] = (
+    ({"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+      "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"},
+     ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")),
+    ({"PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false"},
+     ("PREFECT_API_SERVICES_TRIGGERS_ENABLED",)),
+)
+SERVER_DEFAULTS = {k: v for group, _ in SERVER_DEFAULT_GROUPS for k, v in group.items()}
 
 
 def server_environ(env: dict[str, str]) -> dict[str, str]:
-    """The environment of the server process: ``env`` with :data:`SERVER_DEFAULTS` where the
-    user set neither setting under any of its names, and :data:`SERVER_ENV`."""
-    names = (*SERVER_DEFAULTS, *_SERVER_DEFAULT_ALIASES)
-    defaults = {} if any(k in env for k in names) else SERVER_DEFAULTS
+    """The environment of the server process: ``env`` with each group of
+    :data:`SERVER_DEFAULT_GROUPS` where the user set none of its settings under any of their
+    names, and :data:`SERVER_ENV`."""
+    defaults: dict[str, str] = {}
+    for group, aliases in SERVER_DEFAULT_GROUPS:
+        if not any(k in env for k in (*group, *aliases)):
+            defaults.update(group)
     return {**defaults, **env, **SERVER_ENV}
 
 
@@ -104,6 +123,19 @@ class TemporaryServer:
         stop_process(self.process, timeout=10)
 
 
+#: The app factory the server runs: Prefect's own (``prefect.server.api.server:create_app``),
+#: built with Python's garbage collector paused (:mod:`flows.prefect_server`).
+SERVER_FACTORY = "flows.prefect_server:create_app"
+
+
+def _with_newsflow_on_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the directory this ``flows`` package is in first on ``PYTHONPATH``, so that
+    the server process imports :data:`SERVER_FACTORY` from this very code."""
+    here = str(Path(__file__).resolve().parent.parent)
+    rest = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": here if not rest else os.pathsep.join([here, rest])}
+
+
 def prefect_would_start_one(environ: dict[str, str] | None = None) -> bool:
     """Would Prefect start a temporary server for this run, with nothing else configured: no
     ``PREFECT_API_URL``, no ``PREFECT_PROFILE``, temporary servers not turned off, and no profile
@@ -134,10 +166,9 @@ def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
     app_dir = Path(next(iter(spec.submodule_search_locations))).parent
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "error", "--lifespan", "on"],
-        env=server_environ(env),
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory", SERVER_FACTORY,
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+        env=_with_newsflow_on_path(server_environ(env)),
         stdin=subprocess.DEVNULL,
     )
     server = TemporaryServer(process, port, target)

@@ -47,3 +47,13 @@ def test_the_server_registers_no_block_types_unless_the_user_says_so():
     mine = ephemeral.server_environ({"PREFECT_API_BLOCKS_REGISTER_ON_START": "true"})
     assert "PREFECT_SERVER_REGISTER_BLOCKS_ON_START" not in mine
     assert mine["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+
+
+def test_the_server_runs_no_automation_triggers_unless_the_user_says_so():
+    env = ephemeral.server_environ({"PATH": "/bin"})
+    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
+    mine = ephemeral.server_environ({"PREFECT_API_SERVICES_TRIGGERS_ENABLED": "true"})
+    assert "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED" not in mine
+    assert mine["PREFECT_API_SERVICES_TRIGGERS_ENABLED"] == "true"
+    # the block settings are a group of their own: a user's trigger setting leaves them as they were
+    assert mine["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
