@@ -1377,18 +1377,8 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
         run_on = mains[:-HEAD_LINES_MAX]
         tail_s = [t for t in tail_s if t not in run_on]
     art.title, art.kicker, art.subtitle = _headline_fields(head_s or tail_s)
-    reporters: list[str] = []
-    body_zone = range(span.body[0], span.body[-1] + 1)
-    for k in range(i, j):
-        it = items[k]
-        if it.kind == "B" and k not in body_zone:  # a byline inside the body is a section's
-            reporters.extend(n for n in it.names if n not in reporters)
-        elif it.kind == "M" and it.page is not None:
-            if it.marker == "from" and art.continued_from_page is None:
-                art.continued_from_page = it.page
-            elif it.marker == "to":
-                art.continues_to_page = it.page
-    art.reporters = reporters
+    # a byline inside the body is a section's
+    _take_bylines_and_markers(art, items, i, j, body=range(span.body[0], span.body[-1] + 1))
     art.paragraphs.extend(Paragraph(t, "body") for t in lead_in)
     for k in span.body:
         it = items[k]
@@ -1410,6 +1400,20 @@ def _build_article(items: list[Item], i: int, j: int) -> Article:
     return art
 
 
+def _take_bylines_and_markers(art: Article, items: list[Item], i: int, j: int, body: range = range(0)) -> None:
+    """Reporters from the bylines of ``items[i:j]`` outside ``body``, continuation pages from its
+    markers (the first （上接…）, the last （下转…）)."""
+    for k in range(i, j):
+        it = items[k]
+        if it.kind == "B" and k not in body:
+            art.reporters.extend(n for n in it.names if n not in art.reporters)
+        elif it.kind == "M" and it.page is not None:
+            if it.marker == "from" and art.continued_from_page is None:
+                art.continued_from_page = it.page
+            elif it.marker == "to":
+                art.continues_to_page = it.page
+
+
 def _build_short_lines(items: list[Item], i: int, j: int) -> Article:
     """An article of short lines only, no paragraph (a poster or a slogan page: 中国民生银行 /
     武汉加油  中国加油 / ■记者 X / 为民而生  与民共生 / 众志成城  共克时艰). Its bylines give the
@@ -1417,22 +1421,17 @@ def _build_short_lines(items: list[Item], i: int, j: int) -> Article:
     but for a headline group: the lines after a byline glued to a line (which closes the body),
     else the first two of three or more; a continued article has none."""
     art = Article()
+    _take_bylines_and_markers(art, items, i, j)
     lines: list[str] = []
     body_end: int | None = None  # lines up to here are the body's
     continued = False
     for k in range(i, j):
         it = items[k]
-        if it.kind == "B":
-            art.reporters.extend(n for n in it.names if n not in art.reporters)
-            if it.glued and body_end is None:
-                body_end = len(lines)
+        if it.kind == "B" and it.glued and body_end is None:
+            body_end = len(lines)
         elif it.kind == "M":
             continued = continued or it.marker == "from"
-            if it.page is not None and it.marker == "from" and art.continued_from_page is None:
-                art.continued_from_page = it.page
-            elif it.page is not None and it.marker == "to":
-                art.continues_to_page = it.page
-        elif it.text:
+        elif it.kind in ("P", "S") and it.text:
             lines.append(it.text)
     head: list[str] = []
     if not continued:
