@@ -65,7 +65,7 @@ BYLINE_RE = re.compile(
 # a byline glued to the end of a body line: "...参加。 ■记者 毛信慧 成佳佳"
 GLUED_BYLINE_RE = re.compile(
     rf"^(?P<body>.*\S)\s+(?P<byline>[■□]\s*(?:本报)?(?:特约)?(?:记者)?\s*{_NAMES})\s*$"
-    rf"|^(?P<body2>.*[{TERMINAL}{CLOSERS}日摄文图])\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
+    rf"|^(?P<body2>.*(?:[{TERMINAL}{CLOSERS}日摄文图]|摄影报道))\s*(?P<byline2>本报(?:特约)?记者\s+{_NAMES})\s*$"
 )
 DATELINE_RE = re.compile(
     rf"^(?:本报讯|本报[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电|本报电|据?新华社[{_CJK}]{{0,8}}\d{{1,2}}月\d{{1,2}}日电)"
@@ -112,7 +112,8 @@ IMPRINT_RE = re.compile(
 DESIGN_CREDIT_RE = re.compile(r"^版式设计\s*[：:\s]\s*(?!.*(?:编辑|总编|编委|校对))[\u4e00-\u9fff·][\u4e00-\u9fff·\s]*$")
 # a photo credit closing a caption: 本报记者 刘梦涛 摄 / 李晓红摄（人民视觉） / 摄影报道
 PHOTO_CREDIT_RE = re.compile(r"(?:(?<!拍)摄|摄影报道|供图)(?:[（(][^）)]{1,10}[）)])?$"  # not 完成拍摄
-                             r"|^[（(]?(?:新华社|中新社)发[）)]?$")  # an agency's photo: 新华社发
+                             r"|^[（(]?(?:新华社|中新社)发[）)]?$"  # an agency's photo: 新华社发
+                             r"|供图\s*(?:本报)?记者\s*[\u4e00-\u9fff ]{2,8}$")  # …供图 本报记者 林芮文
 CAPTION_START_RE = re.compile(r"^(?:图为|上图|下图|左图|右图|图[①-⑩0-9一二三四五六]|图片说明)")
 # reporters inside the lead: 本报讯 （记者徐昕联 通讯员 田明 宋宗泽 姜山） 10月14日，…
 LEAD_BYLINE_RE = re.compile(

@@ -251,6 +251,20 @@ def test_a_byline_glued_after_a_photo_credit():
     assert "姚雪青" not in photo.reporters
 
 
+def test_a_byline_glued_after_a_credit_ending_in_sheying_baodao():
+    """蒋云龙 郭 旭摄影报道 with 本报记者 袁鹰 glued after it: the byline names the story's
+    reporter, and the credit stays the story's last line (a photo story keeps its caption as
+    text). After 供图 the same words are the credit's own (…总领事馆供图 本报记者 林芮文, as the
+    dev gold has it): no byline, and no headline line of the next report either."""
+    page = photo_story_page("蒋云龙 郭 旭摄影报道 本报记者 袁鹰")
+    photo, report = page.articles
+    assert photo.reporters == ["袁鹰"] and photo.kicker is None and report.reporters == []
+    assert nows(photo.paragraphs[-1].text) == "蒋云龙郭旭摄影报道"
+    photo, report = photo_story_page("区融媒体中心供图 本报记者 袁鹰").articles
+    assert photo.reporters == [] and report.reporters == [] and report.kicker is None
+    assert any(nows(c).endswith("区融媒体中心供图本报记者袁鹰") for c in photo.captions)
+
+
 OTHER_HEAD = "区发改委打造创新创业样板间"
 OTHER = ["五角场是杨浦商圈企业、双创企业、科技园区最集中的区域，区发改委将围绕创新创业，打造样板间。",
          "区发改委负责人表示，明年将推出一批扶持双创企业的新举措，让更多初创团队在五角场落地生根。"]
