@@ -1445,6 +1445,9 @@ def _build_short_lines(items: list[Item], i: int, j: int) -> Article:
     return art
 
 
+_CAPTIONS_LABEL_RE = re.compile(r"^图片说明[：:]?$")
+
+
 def _take_captions(art: Article) -> None:
     """Move photo captions out of the body: a credit line (``本报记者 刘梦涛 摄``) and the
     caption it closes (``图为…``) become one entry of ``art.captions``. A photo story, whose
@@ -1457,6 +1460,8 @@ def _take_captions(art: Article) -> None:
             caption = para.text
             if kept and CAPTION_START_RE.match(kept[-1].text):
                 caption = kept.pop().text + " " + caption
+            if kept and _CAPTIONS_LABEL_RE.match(kept[-1].text):
+                caption = kept.pop().text + " " + caption  # 图片说明： over the first caption
             art.captions.append(caption)
         else:
             kept.append(para)

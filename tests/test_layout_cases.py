@@ -1020,3 +1020,13 @@ def test_a_continued_article_does_not_take_the_next_reports_headline(width):
     assert report.title == "一手抓防疫，一手抓春耕" and report.continued_from_page is None, width
     assert nows(report.body).endswith(nows(SPRING[-1])), width
     assert nows(cont.body + report.body) == nows("".join(CONTINUED + SPRING)), width
+
+
+def test_a_captions_label_goes_with_the_captions():
+    """图片说明： over a feature's captions is caption text too: it leaves the body with them."""
+    lines = ([HEAD, "", "■记者 杨晓梅", ""] + [x for p in [LEAD] + MORE for x in wrap(p, 16) + [""]]
+             + ["图片说明：", ""] + wrap("图①：社区工作人员电话通知居民领取生活物资。", 16) + ["", "李 贺摄（新华社发）", ""]
+             + wrap("图②：支援医疗队与机组人员在飞机上合影。", 16) + ["", "陆波岸摄（新华社发）"])
+    art = parse_page("\n".join(lines)).articles[0]
+    assert "图片说明" not in art.body and nows(art.body) == nows("".join([LEAD] + MORE))
+    assert [nows(c)[:6] for c in art.captions] == ["图片说明：图", "图②：支援医"]
