@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import re
 from collections import Counter
@@ -697,9 +698,18 @@ EDITOR_NOTE_RE = re.compile(r"^——\s*编\s*者\s*$")
 _ANNOUNCES_RE = re.compile(r"(?:如下|全文|摘要)[。：:]$")
 
 
+@functools.lru_cache(maxsize=4096)
+def _photo_credit(text: str) -> bool:
+    """Does ``text`` end in a photo credit (…摄, …供图, 新华社发)? Asked of one paragraph many times
+    (its features, its cuts, its captions), and the end-anchored patterns scan the whole text:
+    the answer is kept for the last few thousand texts (a page has a few hundred items)."""
+    return PHOTO_CREDIT_RE.search(text) is not None
+
+
+@functools.lru_cache(maxsize=4096)
 def _is_credit(text: str) -> bool:
     """A credit: of a photo (…摄, …供图), the design (版式设计：…), an editor (…整理)."""
-    return CREDIT_RE.search(text) is not None or PHOTO_CREDIT_RE.search(text) is not None
+    return CREDIT_RE.search(text) is not None or _photo_credit(text)
 
 
 def _open_end(text: str) -> bool:
@@ -774,7 +784,7 @@ def _photo_after(items: list[Item], k: int) -> bool:
         it = items[j]
         if it.kind != "P":
             return False
-        if PHOTO_CREDIT_RE.search(it.text):
+        if _photo_credit(it.text):
             return True
     return False
 
@@ -1453,10 +1463,10 @@ def _take_captions(art: Article) -> None:
     caption it closes (``图为…``) become one entry of ``art.captions``. A photo story, whose
     text is little more than its caption, keeps that text as its body too."""
     kept: list[Paragraph] = []
-    if not any(PHOTO_CREDIT_RE.search(p.text) for p in art.paragraphs):
+    if not any(_photo_credit(p.text) for p in art.paragraphs):
         return
     for para in art.paragraphs:
-        if PHOTO_CREDIT_RE.search(para.text):
+        if _photo_credit(para.text):
             caption = para.text
             if kept and CAPTION_START_RE.match(kept[-1].text):
                 caption = kept.pop().text + " " + caption
