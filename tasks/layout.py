@@ -485,8 +485,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
     dateline = [DATELINE_RE.match(t) is not None for t in texts]
     paren = [_PARENTHESISED.match(t) is not None for t in texts]
     caption = [CAPTION_START_RE.match(t) is not None for t in texts]
-    # a photo credit ends in 摄, 摄影报道 or 供图 (quick test before the pattern)
-    credit = [("摄" in t or "供图" in t or "社发" in t) and PHOTO_CREDIT_RE.search(t) is not None for t in texts]
+    credit = [_ends_in_photo_credit(t) for t in texts]
     # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
     credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
                    and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
@@ -698,12 +697,18 @@ EDITOR_NOTE_RE = re.compile(r"^——\s*编\s*者\s*$")
 _ANNOUNCES_RE = re.compile(r"(?:如下|全文|摘要)[。：:]$")
 
 
+def _ends_in_photo_credit(text: str) -> bool:
+    """Does ``text`` end in a photo credit (…摄, …供图, 新华社发)? Every form of
+    :data:`PHOTO_CREDIT_RE` holds 摄, 供图 or 社发: text with none of them is not searched."""
+    return ("摄" in text or "供图" in text or "社发" in text) and PHOTO_CREDIT_RE.search(text) is not None
+
+
 @functools.lru_cache(maxsize=4096)
 def _photo_credit(text: str) -> bool:
-    """Does ``text`` end in a photo credit (…摄, …供图, 新华社发)? Asked of one paragraph many times
-    (its features, its cuts, its captions), and the end-anchored patterns scan the whole text:
-    the answer is kept for the last few thousand texts (a page has a few hundred items)."""
-    return PHOTO_CREDIT_RE.search(text) is not None
+    """:func:`_ends_in_photo_credit` of a paragraph, asked of it many times (its features, its
+    cuts, its captions): the answer is kept for the last few thousand texts (a page has a few
+    hundred items)."""
+    return _ends_in_photo_credit(text)
 
 
 @functools.lru_cache(maxsize=4096)
