@@ -502,10 +502,10 @@ def test_a_photo_story_between_reports_keeps_its_headline():
     a photo credit heads a photo story: its own article, not a subheading of the report above."""
     story = "近日，区中心医院隔离病区住进一个特殊的家庭，护士们轮流照顾年幼的孩子，当起了临时妈妈。"
     for width in (14, 17):
-        lines = [HEAD, ""] + [line for p in [LEAD] + MORE for line in wrap(p, width) + [""]]
+        lines = [HEAD, ""] + _spaced([LEAD] + MORE, width)
         lines += ["临时妈妈", ""] + wrap(story, width) + ["", "新华社记者 李 颖摄", ""]
         lines += [OTHER_HEAD, "", "■记者 杨晓梅", ""]
-        lines += [line for p in ["本报讯 " + OTHER[0], OTHER[1]] for line in wrap(p, width) + [""]]
+        lines += _spaced(["本报讯 " + OTHER[0], OTHER[1]], width)
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == [HEAD, "临时妈妈", OTHER_HEAD], width
         assert page.articles[1].captions == ["新华社记者 李 颖摄"]
@@ -750,7 +750,7 @@ def test_of_two_places_a_report_may_start_the_one_where_the_subject_changes_wins
     second = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
               "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
     for width in (14, 17, 20):
-        lines = (["杨浦打造样板间", ""] + [x for p in first + second for x in wrap(p, width) + [""]]
+        lines = (["杨浦打造样板间", ""] + _spaced(first + second, width)
                  + ["守好门口的人", ""])
         page = parse_page("\n".join(lines))
         assert [a.title for a in page.articles] == ["杨浦打造样板间", "守好门口的人"], width
@@ -766,9 +766,9 @@ def test_a_byline_between_two_headlines_after_a_body_parts_them():
     third = ["小区门口的体温检测点前，志愿者正在为居民测量体温，登记进出人员和车辆的信息。",
              "志愿者们说，守好小区门口，就是守护居民的健康，再冷的天也要坚持到底。"]
     for width in (14, 17, 20):
-        lines = ([line for p in first for line in wrap(p, width) + [""]]
+        lines = (_spaced(first, width)
                  + ["让梦想在这里起飞（今日谈）", "", "□ 杨晓梅", "", "让能源饭碗端得更稳（新闻观察）", ""]
-                 + [line for p in [LEAD] + MORE + third for line in wrap(p, width) + [""]]
+                 + _spaced([LEAD] + MORE + third, width)
                  + ["守好小区门口（一线）", ""])
         page = parse_page("\n".join(lines))
         got = [(a.title, a.reporters) for a in page.articles]
@@ -894,8 +894,8 @@ def test_a_deck_of_bullet_points_under_a_headline_after_the_body(width):
     first = [LEAD] + MORE
     second = ["区财政局昨天召开会议，部署今年的财政工作，安排专项资金支持中小企业渡过难关。",
               "会议要求，资金要直达企业，简化手续，尽快拨付到位，并接受审计部门监督。"]
-    lines = ([HEAD, ""] + [line for p in first for line in wrap(p, width) + [""]]
-             + [line for p in second for line in wrap(p, width) + [""]]
+    lines = ([HEAD, ""] + _spaced(first, width)
+             + _spaced(second, width)
              + ["区财政安排专项资金支持中小企业", "", "●资金直达企业 ●简化拨付手续"])
     page = parse_page("\n".join(lines))
     assert [a.title for a in page.articles][0] == HEAD, width
@@ -975,10 +975,10 @@ def test_a_byline_glued_to_a_last_line_stays_with_that_text(width):
     it is glued to and names that report's reporters, never the next one's."""
     first = ["区里的蔬菜基地这几天格外忙碌，工人们戴着口罩分拣、装筐，一车车新鲜蔬菜运往各大超市。",
              "基地负责人说，今年基地扩大了种植面积，每天供应超过两百吨，确保市民的菜篮子供应充足。"]
-    body = [x for p in first for x in wrap(p, width) + [""]]
+    body = _spaced(first, width)
     body[-2] += " □ 孙康林 任彦申"
     lines = (["放心菜篮子供全区", "", "本报记者 许会", ""] + body
-             + [x for p in [LEAD] + MORE for x in wrap(p, width) + [""]] + ["中国海油党组召开学习会（新闻观察）"])
+             + _spaced([LEAD] + MORE, width) + ["中国海油党组召开学习会（新闻观察）"])
     page = parse_page("\n".join(lines))
     assert [(a.title, a.reporters) for a in page.articles] == [
         ("放心菜篮子供全区", ["许会", "孙康林", "任彦申"]), ("中国海油党组召开学习会（新闻观察）", [])], width
@@ -988,7 +988,7 @@ def test_a_byline_glued_to_a_last_line_stays_with_that_text(width):
 def test_an_agency_photo_credit_is_a_credit_not_a_headline(width):
     """新华社发 standing alone under a caption is the photo's credit (an agency's photo, no
     photographer named), like 李 贺摄（新华社发）: it heads no article and leaves the body."""
-    lines = ([HEAD, "", "■记者 杨晓梅", ""] + [x for p in [LEAD] + MORE for x in wrap(p, width) + [""]]
+    lines = ([HEAD, "", "■记者 杨晓梅", ""] + _spaced([LEAD] + MORE, width)
              + ["图片说明：", ""] + wrap("图①：社区工作人员电话通知居民领取生活物资。", width) + ["", "李 贺摄（新华社发）", ""]
              + wrap("图②：支援医疗队与机组人员在飞机上合影。", width) + ["", "新华社发", "", "版式设计：张丹峰"])
     page = parse_page("\n".join(lines))
@@ -1011,8 +1011,8 @@ def test_a_continued_article_does_not_take_the_next_reports_headline(width):
     """（上接第 3 版）, the continued text, then a report with its headline printed after it and
     no dateline: the headline is the report's, and the continued text ends before the report
     (a continued article carries no headline, so it is no reason to read the two as one)."""
-    lines = (["（上接第 3 版）", ""] + [x for p in CONTINUED for x in wrap(p, width) + [""]]
-             + [x for p in SPRING for x in wrap(p, width) + [""]] + ["一手抓防疫，一手抓春耕"])
+    lines = (["（上接第 3 版）", ""] + _spaced(CONTINUED, width)
+             + _spaced(SPRING, width) + ["一手抓防疫，一手抓春耕"])
     page = parse_page("\n".join(lines))
     assert len(page.articles) == 2, width
     cont, report = page.articles
@@ -1024,7 +1024,7 @@ def test_a_continued_article_does_not_take_the_next_reports_headline(width):
 
 def test_a_captions_label_goes_with_the_captions():
     """图片说明： over a feature's captions is caption text too: it leaves the body with them."""
-    lines = ([HEAD, "", "■记者 杨晓梅", ""] + [x for p in [LEAD] + MORE for x in wrap(p, 16) + [""]]
+    lines = ([HEAD, "", "■记者 杨晓梅", ""] + _spaced([LEAD] + MORE, 16)
              + ["图片说明：", ""] + wrap("图①：社区工作人员电话通知居民领取生活物资。", 16) + ["", "李 贺摄（新华社发）", ""]
              + wrap("图②：支援医疗队与机组人员在飞机上合影。", 16) + ["", "陆波岸摄（新华社发）"])
     art = parse_page("\n".join(lines)).articles[0]
