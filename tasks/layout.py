@@ -31,13 +31,13 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import itertools
+import operator
 import re
 from collections import Counter
-from collections.abc import Set
 from dataclasses import dataclass, field
 
 import cn2an
+import numpy as np
 
 from tasks.model import Article, Page, Paragraph
 
@@ -631,35 +631,54 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 # pass 2: items -> articles
 
 
-_NOT_GRAM_RE = re.compile(rf"[^{_CJK}A-Za-z0-9]")
+def _gram_matrix(items: list[Item]) -> np.ndarray:
+    """Which character bigrams each paragraph and standalone line holds (bylines and markers
+    hold none): a boolean matrix, a row per item and a column per bigram of the page.
+
+    A text's bigrams are the pairs of neighbours among its Chinese characters (U+3400-U+9FFF),
+    Latin letters and digits once everything else (punctuation, spaces) is dropped; a text with
+    one such character has that character. Only which items share which bigrams matters, so a
+    bigram is a column; the whole page is read in one pass over its code points."""
+    texts = [it.text if it.kind in ("P", "S") else "" for it in items]
+    n = len(texts)
+    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    owner = np.repeat(np.arange(n), np.fromiter(map(len, texts), dtype=np.intp, count=n))
+    folded = chars | 32  # A-Z -> a-z; nothing else lands in a-z
+    keep = (((chars >= 0x3400) & (chars <= 0x9FFF)) | ((chars >= 0x30) & (chars <= 0x39))
+            | ((folded >= 0x61) & (folded <= 0x7A)))
+    chars, owner = chars[keep], owner[keep]
+    # every kept code point fits in 16 bits: a pair is one 32-bit key, first character low; a
+    # lone character is its code point, below any pair's key (a pair's second character is >= 0x30)
+    pair = owner[:-1] == owner[1:]
+    keys = (chars[:-1] | (chars[1:] << np.uint32(16)))[pair]
+    rows = owner[:-1][pair]
+    lone = np.flatnonzero(np.bincount(owner, minlength=n) == 1)
+    if len(lone):
+        keys = np.concatenate([keys, chars[np.searchsorted(owner, lone)]])
+        rows = np.concatenate([rows, lone])
+    vocab, column = np.unique(keys, return_inverse=True)
+    matrix = np.zeros((n, len(vocab)), dtype=bool)
+    matrix[rows, column] = True
+    return matrix
 
 
-def _bigrams(text: str) -> frozenset[int]:
-    """The character bigrams of a text's Chinese characters, Latin letters and digits (the one
-    character of a one-character text), each as one integer: two code points side by side, the
-    second in the high 32 bits (a lone character is its code point). Only the sets' sizes and
-    intersections matter, and integers make them cheap to build and compare."""
-    t = _NOT_GRAM_RE.sub("", text)
-    n = len(t)
-    if n < 2:
-        return frozenset(map(ord, t))
-    # as UTF-32, eight bytes from an even character are the bigram (t[0], t[1]), (t[2], t[3]), ...;
-    # four bytes further on, (t[1], t[2]), (t[3], t[4]), ...
-    raw = memoryview(t.encode("utf-32-le"))
-    return frozenset(itertools.chain(raw[: 8 * (n // 2)].cast("Q"), raw[4 : 4 + 8 * ((n - 1) // 2)].cast("Q")))
+def _row_masks(matrix: np.ndarray) -> list[int]:
+    """Each row of a boolean matrix as an integer bit mask (column c is bit c): the unions,
+    intersections and sizes of sets of bigrams become integer ORs, ANDs and bit counts."""
+    return [int.from_bytes(row, "little") for row in np.packbits(matrix, axis=1, bitorder="little")]
 
 
-def _item_bigrams(items: list[Item]) -> list[frozenset[int]]:
-    """Character bigrams of every paragraph and standalone line (empty for bylines, markers)."""
-    return [_bigrams(it.text) if it.kind in ("P", "S") else frozenset() for it in items]
+def _item_bigrams(items: list[Item]) -> list[int]:
+    """Character bigrams of every paragraph and standalone line (none for bylines, markers), as
+    bit masks over the page's bigrams (:func:`_gram_matrix`)."""
+    return _row_masks(_gram_matrix(items))
 
 
-def _overlap(head: str | frozenset[int], body_grams: Set[int]) -> float:
-    """Share of a headline's bigrams (given as text or as its bigrams) the body repeats."""
-    g = _bigrams(head) if isinstance(head, str) else head
-    if not g:
+def _overlap(head: int, body_grams: int) -> float:
+    """Share of a headline's bigrams the body repeats (both as bit masks of one page)."""
+    if not head:
         return 0.0
-    return len(g & body_grams) / len(g)
+    return (head & body_grams).bit_count() / head.bit_count()
 
 
 PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
@@ -727,11 +746,13 @@ _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
 def headline_features(items: list[Item], k: int, gaps_common: bool,
-                      bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
+                      bigrams: list[int] | None = None) -> dict[str, float]:
     """What tells a headline line from a subheading: the features of standalone line ``k``.
 
     ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
     """
+    if bigrams is None:
+        bigrams = _item_bigrams(items)
     it = items[k]
     n = len(it.text.replace(" ", ""))
     prev = items[k - 1] if k > 0 else None
@@ -794,26 +815,26 @@ def _photo_after(items: list[Item], k: int) -> bool:
     return False
 
 
-def _window(items: list[Item], k: int, step: int, bigrams: list[frozenset[int]] | None,
-            size: int = 3) -> Set[int]:
+def _window(items: list[Item], k: int, step: int, bigrams: list[int], size: int = 3) -> int:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
     stopping at a byline or marker (they bound an article)."""
-    grams: set[int] = set()
+    grams = 0
     j, found = k + step, 0
     while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
         if items[j].kind == "P":
-            grams |= bigrams[j] if bigrams is not None else _bigrams(items[j].text)
+            grams |= bigrams[j]
             found += 1
         j += step
     return grams
 
 
 def _topic_features(items: list[Item], k: int,
-                    bigrams: list[frozenset[int]] | None = None) -> dict[str, float]:
+                    bigrams: list[int]) -> dict[str, float]:
     """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
     before, after = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
-    head = bigrams[k] if bigrams is not None else items[k].text
-    shared = len(before & after) / min(len(before), len(after)) if before and after else 0.0
+    head = bigrams[k]
+    shared = ((before & after).bit_count() / min(before.bit_count(), after.bit_count())
+              if before and after else 0.0)
     return {
         "topic_continues": shared,
         "topic_shift": float(bool(before and after) and shared < 0.1),
@@ -863,14 +884,14 @@ HEADLINE_WEIGHTS: dict[str, float] = {
 
 
 def _headlike(items: list[Item], k: int, gaps_common: bool = False,
-              bigrams: list[frozenset[int]] | None = None) -> float:
+              bigrams: list[int] | None = None) -> float:
     """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
     feats = headline_features(items, k, gaps_common, bigrams)
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
 class _PageGrams:
-    """Character bigrams of the page's paragraphs as bit masks over one page vocabulary, so the
+    """Character bigrams of the page's paragraphs as bit masks (:func:`_item_bigrams`), so the
     unions and intersections the segmentation asks for thousands of times are integer ORs and
     ANDs, and unions over a range of items are computed once.
 
@@ -878,46 +899,33 @@ class _PageGrams:
     taken a block at a time: the items between two consecutive cuts.
 
     Most bigrams of a page occur in one paragraph only and in no standalone line: they can never
-    be shared by two parts of the page, only counted. They get no bit; each block keeps their
-    number instead (:meth:`size` adds it back)."""
+    be shared by two parts of the page, only counted. The blocks' masks leave them out; each
+    block keeps their number instead (:meth:`size` adds it back)."""
 
-    def __init__(self, items: list[Item], bigrams: list[frozenset[int]], cuts: list[int]) -> None:
-        vocab: dict[int, int] = {}
-        empty: frozenset[int] = frozenset()
-        para_grams = [g if it.kind == "P" else empty for it, g in zip(items, bigrams, strict=True)]
+    def __init__(self, items: list[Item], matrix: np.ndarray, bigrams: list[int], cuts: list[int]) -> None:
+        """``matrix`` is :func:`_gram_matrix` of ``items``, ``bigrams`` its :func:`_row_masks`."""
+        n = len(items)
+        paras = np.fromiter((it.kind == "P" for it in items), dtype=bool, count=n)
+        heads = np.fromiter((it.kind == "S" for it in items), dtype=bool, count=n)
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
         # about which article a line belongs to: leave it out
-        df = Counter(itertools.chain.from_iterable(para_grams))
-        n_paras = sum(1 for it in items if it.kind == "P")
-        threshold = max(3, COMMON_SHARE * n_paras)
-        common_list, shared_list = [], []
-        for g, c in df.items():
-            if c >= threshold:
-                common_list.append(g)
-            elif c > 1:
-                shared_list.append(g)
-        common = set(common_list)
+        df = matrix[paras].sum(axis=0)  # how many paragraphs hold each bigram
+        common = df >= max(3, COMMON_SHARE * int(paras.sum()))
         # bigrams that can be shared: of two paragraphs or more, or of a standalone line
-        head_grams = empty.union(*(g for it, g in zip(items, bigrams, strict=True) if it.kind == "S"))
-        shareable = set(shared_list)
-        shareable |= head_grams - common
-
-        def mask(grams: Set[int]) -> int:
-            m = 0
-            for g in grams:
-                m |= 1 << vocab.setdefault(g, len(vocab))
-            return m
+        shareable = ((df > 1) | matrix[heads].any(axis=0)) & ~common
+        common_mask, shareable_mask = _row_masks(np.stack([common, shareable]))
+        para_grams = [g if it.kind == "P" else 0 for it, g in zip(items, bigrams, strict=True)]
 
         self.cut_no = {c: b for b, c in enumerate(cuts)}  # cut -> its block
         self.block: list[int] = []
         self.lone_before = [0]  # lone bigrams of the blocks before each block
         for lo, hi in zip(cuts, cuts[1:]):
-            grams = empty.union(*para_grams[lo:hi])
-            shared = grams & shareable
-            self.block.append(mask(shared))
-            n_lone = len(grams) - len(common.intersection(grams)) - len(shared)
+            grams = functools.reduce(operator.or_, para_grams[lo:hi], 0)
+            shared = grams & shareable_mask
+            self.block.append(shared)
+            n_lone = grams.bit_count() - (grams & common_mask).bit_count() - shared.bit_count()
             self.lone_before.append(self.lone_before[-1] + n_lone)
-        self.head = [mask(g - common) if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
+        self.head = [g & ~common_mask if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
     def size(self, lo: int, hi: int) -> int:
@@ -1257,25 +1265,25 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
-def _shared_across(items: list[Item], k: int, bigrams: list[frozenset[int]], window: int) -> float | None:
+def _shared_across(items: list[Item], k: int, bigrams: list[int], window: int) -> float | None:
     """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
     common (of the smaller side); None when either side has no paragraph."""
-    before: frozenset[int] = frozenset()
+    before = 0
     for j in range(k - 1, max(-1, k - 1 - window), -1):
         if items[j].kind != "P":
             break
         before |= bigrams[j]
-    after: frozenset[int] = frozenset()
+    after = 0
     for j in range(k, min(len(items), k + window)):
         if items[j].kind != "P":
             break
         after |= bigrams[j]
     if not before or not after:
         return None
-    return len(before & after) / min(len(before), len(after))
+    return (before & after).bit_count() / min(before.bit_count(), after.bit_count())
 
 
-def _topic_break(items: list[Item], k: int, bigrams: list[frozenset[int]]) -> bool:
+def _topic_break(items: list[Item], k: int, bigrams: list[int]) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
     text = items[k].text
@@ -1300,7 +1308,8 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
             cuts.update((k, k + 1))
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
-    bigrams = _item_bigrams(items)
+    matrix = _gram_matrix(items)
+    bigrams = _row_masks(matrix)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line;
     # on the others, a blank line between two whole paragraphs (a column break in mid-sentence
     # is mended already) sets blocks apart: an article may start there, and a body across one
@@ -1328,7 +1337,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
                     break
                 cuts.add(m)
     order = sorted(cuts)
-    grams = _PageGrams(items, bigrams, order)
+    grams = _PageGrams(items, matrix, bigrams, order)
     headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
                 for k in range(n)]
     cohesion = [0.0] * n
