@@ -124,6 +124,15 @@ LEAD_BYLINE_RE = re.compile(
 # photo, design and editing credits: lines of the page, never headlines
 CREDIT_RE = re.compile(r"(?<!拍)摄$|摄影报道$|摄[（(][^）)]*[）)]$|^(?:版式设计|制图|图片来源|责任编辑|本版编辑)[：:]|^版式设计\s|整理$"
                        r"|记者\s*[\u4e00-\u9fff ]{2,8}文$")
+_CREDIT_LEADS = ("版式设计", "制图", "图片来源", "责任编辑", "本版编辑")
+
+
+def _credit_form(text: str) -> bool:
+    """Does :data:`CREDIT_RE` find a credit in ``text``? Its end-anchored forms make it try
+    every position of the text; every form holds 摄, 整理 or 记者 or opens with one of
+    :data:`_CREDIT_LEADS`, so text with none of them (nearly every paragraph) is not searched."""
+    return (("摄" in text or "整理" in text or "记者" in text or text.startswith(_CREDIT_LEADS))
+            and CREDIT_RE.search(text) is not None)
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
 SIGNATURE_RE = re.compile(
     r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
@@ -539,7 +548,7 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
                 or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(text) or CREDIT_RE.search(text) or credit[k] or _DATE_ONLY.match(text)):
+                or SIGNATURE_RE.match(text) or _credit_form(text) or credit[k] or _DATE_ONLY.match(text)):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
@@ -733,13 +742,15 @@ def _photo_credit(text: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _is_credit(text: str) -> bool:
     """A credit: of a photo (…摄, …供图), the design (版式设计：…), an editor (…整理)."""
-    return CREDIT_RE.search(text) is not None or _photo_credit(text)
+    return _credit_form(text) or _photo_credit(text)
 
 
 def _open_end(text: str) -> bool:
     """A paragraph that stops mid-phrase, unlike the last paragraph of nearly every article: no
-    closing punctuation, and no credit (摄, 供图) or note in brackets either."""
-    return (_OPEN_END_RE.search(text.rstrip(CLOSERS)) is not None
+    closing punctuation, and no credit (摄, 供图) or note in brackets either. (The end-anchored
+    pattern of one character is searched in the last two characters only: it cannot match
+    earlier, and a search of the whole text tries every position.)"""
+    return (_OPEN_END_RE.search(text.rstrip(CLOSERS)[-2:]) is not None
             and not text.startswith(("（", "(")) and not _is_signature(text) and not _is_credit(text))
 
 _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
