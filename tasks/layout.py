@@ -920,7 +920,7 @@ class _PageGrams:
         heads = np.fromiter((it.kind == "S" for it in items), dtype=bool, count=n)
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
         # about which article a line belongs to: leave it out
-        df = matrix[paras].sum(axis=0)  # how many paragraphs hold each bigram
+        df = matrix[paras].sum(axis=0, dtype=np.int32)  # how many paragraphs hold each bigram
         common = df >= max(3, COMMON_SHARE * int(paras.sum()))
         # bigrams that can be shared: of two paragraphs or more, or of a standalone line
         shareable = ((df > 1) | matrix[heads].any(axis=0)) & ~common
@@ -939,12 +939,12 @@ class _PageGrams:
         self.head = [g & ~common_mask if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
         self._ranges: dict[tuple[int, int], int] = {}
 
-    def size(self, lo: int, hi: int) -> int:
-        """How many bigrams the paragraphs ``lo..hi`` have (same bounds as :meth:`span`)."""
+    def span_size(self, lo: int, hi: int) -> tuple[int, int]:
+        """:meth:`span` of the paragraphs ``lo..hi``, and how many bigrams they have."""
         if hi < lo:
-            return 0
+            return 0, 0
         m = self.span(lo, hi)
-        return m.bit_count() + self.lone_before[self.cut_no[hi + 1]] - self.lone_before[self.cut_no[lo]]
+        return m, m.bit_count() + self.lone_before[self.cut_no[hi + 1]] - self.lone_before[self.cut_no[lo]]
 
     def span(self, lo: int, hi: int) -> int:
         """Bigrams of the paragraphs ``lo..hi`` (inclusive; ``lo`` and ``hi + 1`` are cuts);
@@ -1153,12 +1153,13 @@ class _Scorer:
                     continue
                 # a subheading continues its article's topic; a change of topic marks a new article
                 # (asked once for a heading of several lines: its lines stand at one boundary)
-                n_before, n_after = grams.size(first, k - 1), grams.size(k + 1, last)
                 # (not under a paragraph announcing it: 《规则》全文如下。 / 纪检监察机关处理检举控告工作规则)
-                if n_before and n_after and kind[k - 1] != "S" and not self.announces[k - 1] and not roundup:
-                    before, after = grams.span(first, k - 1), grams.span(k + 1, last)
-                    shared = (before & after).bit_count() / min(n_before, n_after)
-                    costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
+                if kind[k - 1] != "S" and not self.announces[k - 1] and not roundup:
+                    before, n_before = grams.span_size(first, k - 1)
+                    after, n_after = grams.span_size(k + 1, last)
+                    if n_before and n_after:
+                        shared = (before & after).bit_count() / min(n_before, n_after)
+                        costs.append(W_TOPIC * max(0.0, TOPIC_SHARED - shared))
             elif kd == "P" and k != first and self.dateline[k]:
                 costs.append(self.dateline[k])
             elif kd == "P" and k != last and self.signature[k]:
