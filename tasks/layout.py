@@ -173,14 +173,24 @@ _HANGING = "，。、；：？！,.;:?!”’）」』"
 _CLOSING_MARKS = _HANGING + CLOSERS
 
 
-def _width(text: str) -> int:
-    """A line's width in columns: Latin letters and digits are half-width, spaces take none,
-    and a punctuation mark hanging past the column edge is not counted."""
-    n_ascii = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
-    w = (len(text) - n_ascii) + 0.5 * (n_ascii - text.count(" "))  # halves: an exact sum
-    if text[-1:] in _HANGING:
-        w -= 1
-    return int(w)
+_HANGING_CODES = np.frombuffer(_HANGING.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _widths(texts: list[str]) -> list[int]:
+    """Each line's width in columns: Latin letters and digits (any ASCII character but the
+    space) are half-width, spaces take none, any other character is full-width, and a
+    punctuation mark hanging past the column edge is not counted (nor, on an empty line, is a
+    column more). A page's lines are measured at once: half-columns summed per line, and the
+    width rounded toward zero, as ``int()`` rounds."""
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
+    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    if not len(chars):
+        return [-1] * n  # empty lines only: nothing but the hanging column
+    halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
+    ends = np.cumsum(lengths)
+    hanging = np.isin(chars[np.maximum(ends - 1, 0)], _HANGING_CODES) | (lengths == 0)
+    return ((halves[ends] - halves[ends - lengths] - 2 * hanging) / 2).astype(np.int64).tolist()
 
 
 def _ends_sentence(text: str) -> bool:
@@ -396,9 +406,9 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
 def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     """Pass 1: what the page says of itself, its items, and the column width used."""
     facts, pieces = _explode(text.split("\n"))
-    # each text piece compacted and measured once
+    # each text piece compacted and measured once (the widths of other pieces are never read)
     compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
-    widths = [_width(c) if p[0] == "T" else 0 for p, c in zip(pieces, compacted, strict=True)]
+    widths = _widths(compacted)
     width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
 
     items: list[Item] = []
