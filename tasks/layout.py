@@ -995,6 +995,7 @@ def _split_span(items: list[Item], i: int, j: int) -> _Span | None:
 
 
 _NEG_INF = float("-inf")
+_first = operator.itemgetter(0)
 _ROUNDING = 1e-6  # far more than the rounding of any score, far less than any weight
 
 
@@ -1217,19 +1218,25 @@ class _Scorer:
         the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
         none scores.
 
-        Starts are tried from the nearest, and a start whose upper bound cannot beat the best
-        total found so far is not scored."""
-        cand = (_NEG_INF, -1)
+        Starts are tried from the highest upper bound down: once a start's bound cannot beat the
+        best total found so far, no later start's can, and none of them is scored. (A start not
+        scored cannot win or tie, so the order changes nothing but the work: the best total,
+        ties broken toward the earliest start, is the same whatever order the starts are tried in.)"""
         end_part, cross = self._tail_bound(j)
-        for i in reversed(starts):
+        bounds: list[tuple[float, int, float]] = []  # (bound, start, total before the start)
+        for i in starts:
             prior = best.get(i)
             if prior is None or prior[0] == _NEG_INF or self.next_p[i] >= j:
                 continue  # nothing before i, or no paragraph in [i, j): no article
             start_part, kind = self._lead_bounds.get(i) or self._lead_bound(i)
-            if prior[0] + start_part + end_part + cross[kind] + _ROUNDING < cand[0]:
-                continue  # cannot win, not even tie
-            s = prior[0] + self.score(i, j)
-            if s != _NEG_INF and s >= cand[0]:
+            bounds.append((prior[0] + start_part + end_part + cross[kind], i, prior[0]))
+        bounds.sort(key=_first, reverse=True)
+        cand = (_NEG_INF, -1)
+        for bound, i, before in bounds:
+            if bound + _ROUNDING < cand[0]:
+                break  # cannot win, not even tie: nor can any start after it
+            s = before + self.score(i, j)
+            if s > cand[0] or (s == cand[0] and s != _NEG_INF and i < cand[1]):
                 cand = (s, i)
         return cand
 
