@@ -773,7 +773,12 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
     ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
     """
     if bigrams is None:
-        bigrams = _item_bigrams(items)
+        # the topic windows stop at a byline or marker: the run of text around k is enough
+        lo = next((x + 1 for x in range(k - 1, -1, -1) if items[x].kind not in ("P", "S")), 0)
+        hi = next((x for x in range(k + 1, len(items)) if items[x].kind not in ("P", "S")), len(items))
+        topic = _topic_features(items[lo:hi], k - lo, _item_bigrams(items[lo:hi]))
+    else:
+        topic = _topic_features(items, k, bigrams)
     it = items[k]
     n = len(it.text.replace(" ", ""))
     prev = items[k - 1] if k > 0 else None
@@ -809,7 +814,7 @@ def headline_features(items: list[Item], k: int, gaps_common: bool,
         "next_box_label": float(nxt is not None and nxt.text in BOX_LABELS),
         "numbered_heading": float(bool(NUMBERED_HEADING_RE.match(it.text))),
         "photo_after": float(_photo_after(items, k)),
-        **_topic_features(items, k, bigrams),
+        **topic,
     }
 
 
