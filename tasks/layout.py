@@ -675,10 +675,25 @@ def _gram_matrix(items: list[Item]) -> np.ndarray:
     if len(lone):
         keys = np.concatenate([keys, chars[np.searchsorted(owner, lone)]])
         rows = np.concatenate([rows, lone])
-    vocab, column = np.unique(keys, return_inverse=True)
-    matrix = np.zeros((n, len(vocab)), dtype=bool)
+    column, n_columns = _distinct_numbers(keys)
+    matrix = np.zeros((n, n_columns), dtype=bool)
     matrix[rows, column] = True
     return matrix
+
+
+def _distinct_numbers(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number the distinct values of 32-bit ``keys`` 0, 1, ... in increasing order: each key's
+    number, and how many there are (``np.unique(keys, return_inverse=True)``'s inverse and
+    length). The keys are sorted by their two 16-bit halves, which numpy sorts by radix, some
+    three times faster than np.unique's comparison sort of the whole keys."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.intp), 0
+    order = np.lexsort(((keys & 0xFFFF).astype(np.uint16), (keys >> 16).astype(np.uint16)))
+    ranked = keys[order]
+    steps = np.concatenate(([0], ranked[1:] != ranked[:-1]))  # a new value starts here
+    numbers = np.empty(len(keys), dtype=np.intp)
+    numbers[order] = np.cumsum(steps)
+    return numbers, int(steps.sum()) + 1
 
 
 def _row_masks(matrix: np.ndarray) -> list[int]:
