@@ -448,7 +448,9 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
         if kind == "T":
             txt, glued_before_marker, *paired = payload  # type: ignore[misc]
             ctext = compacted[i]
-            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS, paired=bool(paired))
+            ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
+            if paired:  # (set apart: a keyword argument slows every line's construction)
+                ln.paired = True
             # text glued before a marker ends there (a headline glued to （上接…）, or a body
             # line ending in （下转…）); text right after a marker starts afresh
             if i > 0 and pieces[i - 1][0] == "M" and pieces[i - 1][1][2]:  # type: ignore[index]
@@ -746,7 +748,8 @@ W_OPEN_END = 4.0     # a body whose last paragraph stops mid-phrase (武汉大�
 _OPEN_END_RE = re.compile(rf"[{_CJK}A-Za-z0-9]$")
 # the signature closing an editor's note over a roundup: ——编 者
 EDITOR_NOTE_RE = re.compile(r"^——\s*编\s*者\s*$")
-# a paragraph announcing what follows: 全文如下。 / 要求如下：
+# a paragraph announcing what follows: 全文如下。 / 要求如下： (three characters at the end: it is
+# searched in the last four, a final newline included, not tried at every position of the text)
 _ANNOUNCES_RE = re.compile(r"(?:如下|全文|摘要)[。：:]$")
 
 
@@ -1058,7 +1061,7 @@ class _Scorer:
         # an editor's note's signature (——编 者): the headings under it head a roundup's sections
         self.editor_note = [it.kind == "S" and EDITOR_NOTE_RE.match(it.text) is not None for it in items]
         # a paragraph announcing what follows (《规则》全文如下。) ends no article
-        self.announces = [it.kind == "P" and _ANNOUNCES_RE.search(it.text) is not None for it in items]
+        self.announces = [it.kind == "P" and _ANNOUNCES_RE.search(it.text[-4:]) is not None for it in items]
         # a byline inside a body: under a heading, and over text that is no wire lead, it opens
         # a section of a roundup (本报记者 X; a byline behind ■ or □ is an article's own)
         self.byline_cost = [
