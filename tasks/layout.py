@@ -184,7 +184,8 @@ def _widths(texts: list[str]) -> list[int]:
     width rounded toward zero, as ``int()`` rounds."""
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
-    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    # (surrogatepass: a lone surrogate in the text is a code point like any other, full-width)
+    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if not len(chars):
         return [-1] * n  # empty lines only: nothing but the hanging column
     halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
@@ -662,7 +663,8 @@ def _gram_matrix(items: list[Item]) -> np.ndarray:
     bigram is a column; the whole page is read in one pass over its code points."""
     texts = [it.text if it.kind in ("P", "S") else "" for it in items]
     n = len(texts)
-    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    # (surrogatepass: a lone surrogate in the text is a code point like any other, and no gram)
+    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     owner = np.repeat(np.arange(n), np.fromiter(map(len, texts), dtype=np.intp, count=n))
     folded = chars | 32  # A-Z -> a-z; nothing else lands in a-z
     keep = (((chars >= 0x3400) & (chars <= 0x9FFF)) | ((chars >= 0x30) & (chars <= 0x39))
