@@ -31,9 +31,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import cn2an
@@ -653,70 +655,96 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
 # pass 2: items -> articles
 
 
-def _gram_matrix(items: list[Item]) -> np.ndarray:
-    """Which character bigrams each paragraph and standalone line holds (bylines and markers
-    hold none): a boolean matrix, a row per item and a column per bigram of the page.
+_MAX_CELLS = 1 << 22  # booleans of one block of rows when the bit masks are built: a page's rows
+# and shared bigrams at once, up to 4 MB; a larger page (hundreds of kilobytes) goes by blocks
+
+
+class _Bigrams:
+    """The character bigrams of a page's paragraphs and standalone lines (bylines and markers
+    hold none).
 
     A text's bigrams are the pairs of neighbours among its Chinese characters (U+3400-U+9FFF),
     Latin letters and digits once everything else (punctuation, spaces) is dropped; a text with
-    one such character has that character. Only which items share which bigrams matters, so a
-    bigram is a column; the whole page is read in one pass over its code points."""
-    texts = [it.text if it.kind in ("P", "S") else "" for it in items]
-    n = len(texts)
-    # (surrogatepass: a lone surrogate in the text is a code point like any other, and no gram)
-    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    owner = np.repeat(np.arange(n), np.fromiter(map(len, texts), dtype=np.intp, count=n))
-    folded = chars | 32  # A-Z -> a-z; nothing else lands in a-z
-    keep = (((chars >= 0x3400) & (chars <= 0x9FFF)) | ((chars >= 0x30) & (chars <= 0x39))
-            | ((folded >= 0x61) & (folded <= 0x7A)))
-    chars, owner = chars[keep], owner[keep]
-    # every kept code point fits in 16 bits: a pair is one 32-bit key, first character low; a
-    # lone character is its code point, below any pair's key (a pair's second character is >= 0x30)
-    pair = owner[:-1] == owner[1:]
-    keys = (chars[:-1] | (chars[1:] << np.uint32(16)))[pair]
-    rows = owner[:-1][pair]
-    lone = np.flatnonzero(np.bincount(owner, minlength=n) == 1)
-    if len(lone):
-        keys = np.concatenate([keys, chars[np.searchsorted(owner, lone)]])
-        rows = np.concatenate([rows, lone])
-    column, n_columns = _distinct_numbers(keys)
-    matrix = np.zeros((n, n_columns), dtype=bool)
-    matrix[rows, column] = True
-    return matrix
+    one such character has that character.
 
+    Only the sizes of unions and intersections of items' bigrams matter, and most bigrams of a
+    page are held by one item only: they can be counted, never shared. So each bigram two items
+    or more hold is a bit, item ``k``'s bits are the integer ``masks[k]``, and ``lone[k]``
+    counts the bigrams it alone holds: unions are ORs of masks (their sizes add the lone counts,
+    :meth:`union`), intersections ANDs. ``paras[b]`` is how many paragraphs hold bit ``b``'s
+    bigram, ``in_head[b]`` whether a standalone line does. The whole page is read in one pass
+    over its code points (numpy)."""
 
-def _distinct_numbers(keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Number the distinct values of 32-bit ``keys`` 0, 1, ... in increasing order: each key's
-    number, and how many there are (``np.unique(keys, return_inverse=True)``'s inverse and
-    length). The keys are sorted by their two 16-bit halves, which numpy sorts by radix, some
-    three times faster than np.unique's comparison sort of the whole keys."""
-    if not len(keys):
-        return np.zeros(0, dtype=np.intp), 0
-    order = np.lexsort(((keys & 0xFFFF).astype(np.uint16), (keys >> 16).astype(np.uint16)))
-    ranked = keys[order]
-    steps = np.concatenate(([0], ranked[1:] != ranked[:-1]))  # a new value starts here
-    numbers = np.empty(len(keys), dtype=np.intp)
-    numbers[order] = np.cumsum(steps)
-    return numbers, int(steps.sum()) + 1
+    def __init__(self, items: list[Item]) -> None:
+        texts = [it.text if it.kind in ("P", "S") else "" for it in items]
+        n = len(texts)
+        # (surrogatepass: a lone surrogate in the text is a code point like any other, and no gram)
+        chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        owner = np.repeat(np.arange(n), np.fromiter(map(len, texts), dtype=np.intp, count=n))
+        folded = chars | 32  # A-Z -> a-z; nothing else lands in a-z
+        keep = (((chars >= 0x3400) & (chars <= 0x9FFF)) | ((chars >= 0x30) & (chars <= 0x39))
+                | ((folded >= 0x61) & (folded <= 0x7A)))
+        chars, owner = chars[keep], owner[keep]
+        # every kept code point fits in 16 bits: a pair is one 32-bit key, first character low;
+        # a lone character is its code point, below any pair's key (a pair's second is >= 0x30)
+        pair = owner[:-1] == owner[1:]
+        keys = (chars[:-1] | (chars[1:] << np.uint32(16)))[pair]
+        rows = owner[:-1][pair]
+        single = np.flatnonzero(np.bincount(owner, minlength=n) == 1)
+        if len(single):
+            keys = np.concatenate([keys, chars[np.searchsorted(owner, single)]])
+            rows = np.concatenate([rows, single])
+        # the keys sorted by their two 16-bit halves (numpy sorts those by radix, some three times
+        # faster than a comparison sort); the sort is stable and every key's entries come in item
+        # order, so an item's repeats of a bigram end up side by side
+        order = np.lexsort(((keys & 0xFFFF).astype(np.uint16), (keys >> 16).astype(np.uint16)))
+        keys, rows = keys[order], rows[order]
+        new_key = np.ones(len(keys), dtype=bool)
+        new_key[1:] = keys[1:] != keys[:-1]
+        first = new_key.copy()  # each (item, bigram) once
+        first[1:] |= rows[1:] != rows[:-1]
+        gram, rows = (np.cumsum(new_key) - 1)[first], rows[first]
+        holders = np.bincount(gram)  # items holding each bigram
+        held = holders >= 2
+        shared = held[gram]
+        self.lone: list[int] = np.bincount(rows[~shared], minlength=n).tolist()
+        bit = (np.cumsum(held) - 1)[gram[shared]]
+        rows, n_bits = rows[shared], int(held.sum())
+        kinds = [it.kind for it in items]
+        paras = np.fromiter((kd == "P" for kd in kinds), dtype=bool, count=n)
+        heads = np.fromiter((kd == "S" for kd in kinds), dtype=bool, count=n)
+        self.paras = np.bincount(bit[paras[rows]], minlength=n_bits)
+        self.in_head = np.bincount(bit[heads[rows]], minlength=n_bits) > 0
+        self.masks: list[int] = []
+        step = max(1, _MAX_CELLS // max(1, n_bits))
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            part = slice(None) if hi - lo == n else (rows >= lo) & (rows < hi)
+            block = np.zeros((hi - lo, n_bits), dtype=bool)
+            block[rows[part] - lo, bit[part]] = True
+            self.masks += _row_masks(block)
+
+    def union(self, ks: Iterable[int]) -> tuple[int, int]:
+        """The bigrams of items ``ks`` together: their bits, and how many bigrams they are."""
+        mask = lone = 0
+        for k in ks:
+            mask |= self.masks[k]
+            lone += self.lone[k]
+        return mask, mask.bit_count() + lone
 
 
 def _row_masks(matrix: np.ndarray) -> list[int]:
-    """Each row of a boolean matrix as an integer bit mask (column c is bit c): the unions,
-    intersections and sizes of sets of bigrams become integer ORs, ANDs and bit counts."""
+    """Each row of a boolean matrix as an integer bit mask (column c is bit c)."""
     return [int.from_bytes(row, "little") for row in np.packbits(matrix, axis=1, bitorder="little")]
 
 
-def _item_bigrams(items: list[Item]) -> list[int]:
-    """Character bigrams of every paragraph and standalone line (none for bylines, markers), as
-    bit masks over the page's bigrams (:func:`_gram_matrix`)."""
-    return _row_masks(_gram_matrix(items))
-
-
-def _overlap(head: int, body_grams: int) -> float:
-    """Share of a headline's bigrams the body repeats (both as bit masks of one page)."""
-    if not head:
+def _overlap(head: tuple[int, int], body: int) -> float:
+    """Share of a headline's bigrams (its bits and how many bigrams it has) the body's bits
+    repeat."""
+    bits, size = head
+    if not size:
         return 0.0
-    return (head & body_grams).bit_count() / head.bit_count()
+    return (bits & body).bit_count() / size
 
 
 PHOTO_STORY_CHARS = 400  # text shorter than this beside a photo credit is the photo's story
@@ -787,16 +815,16 @@ _COLUMN_TAG = re.compile(r"[（(][^（）()]{1,12}[）)]$")
 
 
 def headline_features(items: list[Item], k: int, gaps_common: bool,
-                      bigrams: list[int] | None = None) -> dict[str, float]:
+                      bigrams: _Bigrams | None = None) -> dict[str, float]:
     """What tells a headline line from a subheading: the features of standalone line ``k``.
 
-    ``bigrams`` (:func:`_item_bigrams` of ``items``) saves computing them again for each line.
+    ``bigrams`` (:class:`_Bigrams` of ``items``) saves computing them again for each line.
     """
     if bigrams is None:
         # the topic windows stop at a byline or marker: the run of text around k is enough
         lo = next((x + 1 for x in range(k - 1, -1, -1) if items[x].kind not in ("P", "S")), 0)
         hi = next((x for x in range(k + 1, len(items)) if items[x].kind not in ("P", "S")), len(items))
-        topic = _topic_features(items[lo:hi], k - lo, _item_bigrams(items[lo:hi]))
+        topic = _topic_features(items[lo:hi], k - lo, _Bigrams(items[lo:hi]))
     else:
         topic = _topic_features(items, k, bigrams)
     it = items[k]
@@ -861,29 +889,26 @@ def _photo_after(items: list[Item], k: int) -> bool:
     return False
 
 
-def _window(items: list[Item], k: int, step: int, bigrams: list[int], size: int = 3) -> int:
+def _window(items: list[Item], k: int, step: int, bigrams: _Bigrams, size: int = 3) -> tuple[int, int]:
     """Character bigrams of up to ``size`` paragraphs before (step -1) or after (step 1) item k,
-    stopping at a byline or marker (they bound an article)."""
-    grams = 0
-    j, found = k + step, 0
-    while 0 <= j < len(items) and found < size and items[j].kind in ("P", "S"):
+    stopping at a byline or marker (they bound an article): :meth:`_Bigrams.union`."""
+    picked = []
+    j = k + step
+    while 0 <= j < len(items) and len(picked) < size and items[j].kind in ("P", "S"):
         if items[j].kind == "P":
-            grams |= bigrams[j]
-            found += 1
+            picked.append(j)
         j += step
-    return grams
+    return bigrams.union(picked)
 
 
-def _topic_features(items: list[Item], k: int,
-                    bigrams: list[int]) -> dict[str, float]:
+def _topic_features(items: list[Item], k: int, bigrams: _Bigrams) -> dict[str, float]:
     """Does the text around standalone line ``k`` change topic, and which side does it echo?"""
-    before, after = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
-    head = bigrams[k]
-    shared = ((before & after).bit_count() / min(before.bit_count(), after.bit_count())
-              if before and after else 0.0)
+    (before, n_before), (after, n_after) = _window(items, k, -1, bigrams), _window(items, k, 1, bigrams)
+    head = bigrams.union((k,))
+    shared = (before & after).bit_count() / min(n_before, n_after) if n_before and n_after else 0.0
     return {
         "topic_continues": shared,
-        "topic_shift": float(bool(before and after) and shared < 0.1),
+        "topic_shift": float(bool(n_before and n_after) and shared < 0.1),
         "echo_after": _overlap(head, after),
         "echo_before": _overlap(head, before),
     }
@@ -930,14 +955,14 @@ HEADLINE_WEIGHTS: dict[str, float] = {
 
 
 def _headlike(items: list[Item], k: int, gaps_common: bool = False,
-              bigrams: list[int] | None = None) -> float:
+              bigrams: _Bigrams | None = None) -> float:
     """Log-odds that standalone line ``k`` is a headline line rather than a subheading."""
     feats = headline_features(items, k, gaps_common, bigrams)
     return HEADLINE_BIAS + sum(HEADLINE_WEIGHTS.get(name, 0.0) * v for name, v in feats.items())
 
 
 class _PageGrams:
-    """Character bigrams of the page's paragraphs as bit masks (:func:`_item_bigrams`), so the
+    """Character bigrams of the page's paragraphs as bit masks (:class:`_Bigrams`), so the
     unions and intersections the segmentation asks for thousands of times are integer ORs and
     ANDs, and unions over a range of items are computed once.
 
@@ -946,32 +971,30 @@ class _PageGrams:
 
     Most bigrams of a page occur in one paragraph only and in no standalone line: they can never
     be shared by two parts of the page, only counted. The blocks' masks leave them out; each
-    block keeps their number instead (:meth:`size` adds it back)."""
+    block keeps their number instead (:meth:`span_size` adds it back)."""
 
-    def __init__(self, items: list[Item], matrix: np.ndarray, bigrams: list[int], cuts: list[int]) -> None:
-        """``matrix`` is :func:`_gram_matrix` of ``items``, ``bigrams`` its :func:`_row_masks`."""
-        n = len(items)
-        paras = np.fromiter((it.kind == "P" for it in items), dtype=bool, count=n)
-        heads = np.fromiter((it.kind == "S" for it in items), dtype=bool, count=n)
+    def __init__(self, items: list[Item], bigrams: _Bigrams, cuts: list[int]) -> None:
         # wording most of the page shares (疫情, 防控 on a page about the epidemic) says nothing
-        # about which article a line belongs to: leave it out
-        df = matrix[paras].sum(axis=0, dtype=np.int32)  # how many paragraphs hold each bigram
-        common = df >= max(3, COMMON_SHARE * int(paras.sum()))
-        # bigrams that can be shared: of two paragraphs or more, or of a standalone line
-        shareable = ((df > 1) | matrix[heads].any(axis=0)) & ~common
+        # about which article a line belongs to: leave it out (bigrams of one item are never common)
+        common = bigrams.paras >= max(3, COMMON_SHARE * sum(it.kind == "P" for it in items))
+        # bigrams that can be shared: of two paragraphs or more, or of a standalone line (and of
+        # another item: a standalone line's own bigrams are only counted)
+        shareable = ((bigrams.paras > 1) | bigrams.in_head) & ~common
         common_mask, shareable_mask = _row_masks(np.stack([common, shareable]))
-        para_grams = [g if it.kind == "P" else 0 for it, g in zip(items, bigrams, strict=True)]
 
         self.cut_no = {c: b for b, c in enumerate(cuts)}  # cut -> its block
         self.block: list[int] = []
         self.lone_before = [0]  # lone bigrams of the blocks before each block
         for lo, hi in zip(cuts, cuts[1:]):
-            grams = functools.reduce(operator.or_, para_grams[lo:hi], 0)
+            grams, size = bigrams.union(k for k in range(lo, hi) if items[k].kind == "P")
             shared = grams & shareable_mask
             self.block.append(shared)
-            n_lone = grams.bit_count() - (grams & common_mask).bit_count() - shared.bit_count()
+            n_lone = size - (grams & common_mask).bit_count() - shared.bit_count()
             self.lone_before.append(self.lone_before[-1] + n_lone)
-        self.head = [g & ~common_mask if it.kind == "S" else 0 for it, g in zip(items, bigrams, strict=True)]
+        # a standalone line's wording but the common: its bits, and how many bigrams
+        self.head = [bigrams.masks[k] & ~common_mask if it.kind == "S" else 0 for k, it in enumerate(items)]
+        self.head_size = [h.bit_count() + bigrams.lone[k] if it.kind == "S" else 0
+                          for k, (it, h) in enumerate(zip(items, self.head, strict=True))]
         self._ranges: dict[tuple[int, int], int] = {}
 
     def span_size(self, lo: int, hi: int) -> tuple[int, int]:
@@ -1050,7 +1073,7 @@ class _Scorer:
         self.subtitle = [it.text.startswith("——") for it in items]
         self.head_gain = [W_HEADLIKE * h for h in headlike]
         self.sub_cost = [W_HEADLIKE_SUB * h for h in headlike]
-        self.head_bits = [h.bit_count() for h in grams.head]
+        self.head_bits = grams.head_size
         # a paragraph's own penalty inside a body: a dateline (unless it opens the body; 本报讯
         # costs more than a wire dateline), or a closing note (unless it closes the body); the
         # two never meet (a note is in brackets)
@@ -1319,25 +1342,18 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
-def _shared_across(items: list[Item], k: int, bigrams: list[int], window: int) -> float | None:
+def _shared_across(items: list[Item], k: int, bigrams: _Bigrams, window: int) -> float | None:
     """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
-    common (of the smaller side); None when either side has no paragraph."""
-    before = 0
-    for j in range(k - 1, max(-1, k - 1 - window), -1):
-        if items[j].kind != "P":
-            break
-        before |= bigrams[j]
-    after = 0
-    for j in range(k, min(len(items), k + window)):
-        if items[j].kind != "P":
-            break
-        after |= bigrams[j]
-    if not before or not after:
+    common (of the smaller side); None when either side has no paragraph (or no bigram)."""
+    before = itertools.takewhile(lambda j: items[j].kind == "P", range(k - 1, max(-1, k - 1 - window), -1))
+    after = itertools.takewhile(lambda j: items[j].kind == "P", range(k, min(len(items), k + window)))
+    (before_bits, n_before), (after_bits, n_after) = bigrams.union(before), bigrams.union(after)
+    if not n_before or not n_after:
         return None
-    return (before & after).bit_count() / min(before.bit_count(), after.bit_count())
+    return (before_bits & after_bits).bit_count() / min(n_before, n_after)
 
 
-def _topic_break(items: list[Item], k: int, bigrams: list[int]) -> bool:
+def _topic_break(items: list[Item], k: int, bigrams: _Bigrams) -> bool:
     """Do the paragraphs just before item ``k`` and those from it (TOPIC_BREAK_WINDOW each) share
     (almost) no wording?"""
     text = items[k].text
@@ -1362,8 +1378,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
             cuts.update((k, k + 1))
         elif it.kind == "P" and DATELINE_RE.match(it.text):
             cuts.add(k)
-    matrix = _gram_matrix(items)
-    bigrams = _row_masks(matrix)
+    bigrams = _Bigrams(items)
     # on pages whose paragraphs are separated by blank lines, a gap says little about a line;
     # on the others, a blank line between two whole paragraphs (a column break in mid-sentence
     # is mended already) sets blocks apart: an article may start there, and a body across one
@@ -1391,7 +1406,7 @@ def _segment(items: list[Item]) -> list[tuple[int, int]]:
                     break
                 cuts.add(m)
     order = sorted(cuts)
-    grams = _PageGrams(items, matrix, bigrams, order)
+    grams = _PageGrams(items, bigrams, order)
     headlike = [(_headlike(items, k, gaps_common, bigrams) if items[k].kind == "S" else 0.0)
                 for k in range(n)]
     cohesion = [0.0] * n
