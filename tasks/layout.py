@@ -135,6 +135,8 @@ def _credit_form(text: str) -> bool:
     :data:`_CREDIT_LEADS`, so text with none of them (nearly every paragraph) is not searched."""
     return (("摄" in text or "整理" in text or "记者" in text or text.startswith(_CREDIT_LEADS))
             and CREDIT_RE.search(text) is not None)
+
+
 # a paragraph that closes an article: the author's note, the reporters, the wire dateline
 SIGNATURE_RE = re.compile(
     r"^[（(](?:(?:作者|本报|新华社|记者|据新华社|人民日报)[^（）()]*|[\u4e00-\u9fff][\u4e00-\u9fff \u3000、]{1,12})[）)]$"
