@@ -381,8 +381,12 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     s = words if isinstance(words, pl.Series) else pl.Series(list(words), dtype=pl.Utf8)
     frame = pl.DataFrame({"token": s.cast(pl.Utf8)})
     table = pl.DataFrame(schema=IDF_SCHEMA) if idf is None else idf.select("token", "idf")
-    found = frame.with_row_index("_row").join(
-        table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left"
+    # only the table's rows of these words are made unique (the first of each kept, as when the
+    # whole table is): the table can be the warehouse's whole IDF, a few times more words
+    table = table.filter(pl.col("token").is_in(frame["token"].implode()))
+    found = frame.join(
+        table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left",
+        maintain_order="left",
     )
     # jieba's table (some 270,000 words) is joined with the words the corpus IDF lacks only:
     # none, when the IDF was learned from the tokens being scored
@@ -394,8 +398,7 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     else:
         jieba, median = pl.DataFrame(schema={"token": pl.Utf8, "idf_j": pl.Float64}), 0.0
     return (
-        found.join(jieba, on="token", how="left")
-        .sort("_row")
+        found.join(jieba, on="token", how="left", maintain_order="left")  # the words' order
         .select(
             "token",
             pl.coalesce("idf_c", "idf_j", pl.lit(median)).alias("idf"),
@@ -421,7 +424,7 @@ def _tfidf(prepared: pl.DataFrame, idf: pl.DataFrame, top_k: int) -> pl.DataFram
     )
     if counts.height == 0:
         return _empty()
-    idfs = lookup_idf(counts["keyword"].unique().sort(), idf).select(
+    idfs = lookup_idf(counts["keyword"].unique(), idf).select(  # in any order: joined by word
         pl.col("token").alias("keyword"), "idf"
     )
     scored = counts.join(idfs, on="keyword", how="left").select(
