@@ -132,16 +132,24 @@ def _ordered_exactly(dtype: pl.DataType) -> bool:
     return dtype.is_integer() or dtype.is_temporal() or dtype in (pl.Utf8, pl.Boolean)
 
 
+#: Below this many rows hashing every row costs less than :func:`_grouped_distinct`'s test
+#: (0.1-0.2 against 0.2 ms up to a few thousand rows; 4.1 against 1.8 ms for 78,000).
+_GROUPED_MIN_ROWS = 10_000
+
+
 def _grouped_distinct(df: pl.DataFrame, subset: list[str]) -> bool:
     """True when the rows of ``df`` are surely distinct on ``subset`` because they are grouped:
     each value of the leading columns forms one run of rows (as many runs as distinct values)
     in which the last column strictly increases, as a table keyed by (parent id, seq) comes.
     Two rows equal on ``subset`` would be in the same run, where no two values of the last
-    column are equal. False (so the rows are compared by hashing them all) otherwise, or with
-    a null in ``subset`` or a column whose values do not compare exactly (floats: NaN, -0.0;
-    nested types). A batch's tokens: 1.3 ms instead of 4.4."""
+    column are equal. False (so the rows are compared by hashing them all) otherwise, for a
+    small frame (:data:`_GROUPED_MIN_ROWS`), or with a null in ``subset`` or a column whose
+    values do not compare exactly (floats: NaN, -0.0; nested types). A batch's tokens: 1.8 ms
+    instead of 4.1."""
     dtypes = df.schema
-    if len(subset) < 2 or df.height < 2 or not all(_ordered_exactly(dtypes[c]) for c in subset):
+    if len(subset) < 2 or df.height < _GROUPED_MIN_ROWS:
+        return False
+    if not all(_ordered_exactly(dtypes[c]) for c in subset):
         return False
     lead, last = [pl.col(c) for c in subset[:-1]], pl.col(subset[-1])
     same_lead = pl.all_horizontal([c == c.shift(1) for c in lead]).fill_null(False)
