@@ -290,14 +290,16 @@ def _neighbours_in_place(key: str) -> list[pl.Expr]:
     """``_prev_end`` and ``_from_end`` of :func:`_presorted` children: their neighbours by
     position are those by (key, seq), no sort needed."""
     k = pl.col(key)
+    same_as_prev = (k == k.shift(1)).fill_null(False)
     return [
-        pl.when((k == k.shift(1)).fill_null(False)).then(pl.col("char_end").shift(1)).alias("_prev_end"),
+        pl.when(same_as_prev).then(pl.col("char_end").shift(1)).alias("_prev_end"),
         pl.when((k == k.shift(-1)).fill_null(False)).then(2).otherwise(1).alias("_from_end"),
     ]
 
 
 def _tiling(
-    c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str, joined: pl.LazyFrame | None = None
+    c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str,
+    joined: pl.LazyFrame | None = None,
 ) -> Frame:
     """Children of a parent follow each other without gap or overlap and cover it exactly.
 
