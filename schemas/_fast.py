@@ -96,8 +96,9 @@ def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
     # the nullability and uniqueness of every column: one query of one row (a query of its own
     # each cost more than the checks: some 60 of a batch's 200 queries)
     own: list[pl.Expr] = []
+    dtypes = df.schema  # built anew at each access
     for name, col in schema.columns.items():
-        dtype = df.schema[name]
+        dtype = dtypes[name]
         if not col.dtype.check(dtype, PolarsData(lf.select(name), name)):
             return False
         if not col.nullable:
@@ -119,11 +120,46 @@ def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
         return False
     if schema.unique:
         subset = [c for c in schema.unique if c in names]
-        if df.select(subset).is_duplicated().any():
+        if not _grouped_distinct(df, subset) and df.select(subset).is_duplicated().any():
             return False
     if own:
         queries.append(lf.select(*(e.alias(f"{_OK}{k}") for k, e in enumerate(own))))
     return all(all(bool(v) for v in r.row(0)) for r in pl.collect_all(queries, engine="in-memory"))
+
+
+def _ordered_exactly(dtype: pl.DataType) -> bool:
+    """Values of ``dtype`` are equal exactly when neither is less than the other."""
+    return dtype.is_integer() or dtype.is_temporal() or dtype in (pl.Utf8, pl.Boolean)
+
+
+#: Below this many rows hashing every row costs less than :func:`_grouped_distinct`'s test
+#: (0.1-0.2 against 0.2 ms up to a few thousand rows; 4.1 against 1.8 ms for 78,000).
+_GROUPED_MIN_ROWS = 10_000
+
+
+def _grouped_distinct(df: pl.DataFrame, subset: list[str]) -> bool:
+    """True when the rows of ``df`` are surely distinct on ``subset`` because they are grouped:
+    each value of the leading columns forms one run of rows (as many runs as distinct values)
+    in which the last column strictly increases, as a table keyed by (parent id, seq) comes.
+    Two rows equal on ``subset`` would be in the same run, where no two values of the last
+    column are equal. False (so the rows are compared by hashing them all) otherwise, for a
+    small frame (:data:`_GROUPED_MIN_ROWS`), or with a null in ``subset`` or a column whose
+    values do not compare exactly (floats: NaN, -0.0; nested types). A batch's tokens: 1.8 ms
+    instead of 4.1."""
+    dtypes = df.schema
+    if len(subset) < 2 or df.height < _GROUPED_MIN_ROWS:
+        return False
+    if not all(_ordered_exactly(dtypes[c]) for c in subset):
+        return False
+    lead, last = [pl.col(c) for c in subset[:-1]], pl.col(subset[-1])
+    same_lead = pl.all_horizontal([c == c.shift(1) for c in lead]).fill_null(False)
+    got = df.select(
+        pl.any_horizontal([pl.col(c).is_null().any() for c in subset]).alias("nulls"),
+        (~same_lead).sum().alias("runs"),
+        (lead[0].n_unique() if len(lead) == 1 else pl.struct(lead).n_unique()).alias("leads"),
+        (same_lead & (last <= last.shift(1))).any().alias("unordered"),
+    ).row(0, named=True)
+    return not got["nulls"] and got["runs"] == got["leads"] and not got["unordered"]
 
 
 def validate(model: type[pa.DataFrameModel], df: pl.DataFrame, *, lazy: bool = False) -> pl.DataFrame:

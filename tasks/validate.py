@@ -218,13 +218,16 @@ def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
         if c_eager[key].null_count():
             c_eager = c_eager.filter(pl.col(key).is_not_null())
         c, p = c_eager.lazy(), tables[parent].lazy()
+        presorted = tile and _presorted(c_eager, key)
+        if presorted:  # the children's neighbours ride along the join below, which tiling reuses
+            c = c.with_columns(_neighbours_in_place(key))
         out.append(
             _problems(
                 c.join(p.select(key), on=key, how="anti"), child, key, f"references {parent}", ROW_KEYS[child]
             )
         )
         pcols = [key, *[pl.col(s).alias(f"_p_{s}") for s in same]]
-        if spans:
+        if spans or presorted:
             pcols += [pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end")]
         j = c.join(p.select(pcols), on=key, how="inner")
         for s in same:
@@ -253,7 +256,7 @@ def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
             )
             out.append(_problems(bad, child, "char_start", f"inside its {parent} span", case))
         if tile:
-            out.append(_tiling(c_eager, p, child, parent, key))
+            out.append(_tiling(c_eager, p, child, parent, key, joined=j if presorted else None))
     return out
 
 
@@ -269,8 +272,9 @@ def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     return out
 
 
-def _tiling(c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str) -> Frame:
-    """Children of a parent follow each other without gap or overlap and cover it exactly."""
+def _presorted(c: pl.DataFrame, key: str) -> bool:
+    """Each parent's children are already together, in increasing seq (as the pipeline builds
+    them)."""
     k, seq = pl.col(key), pl.col("seq")
     same_as_prev = (k == k.shift(1)).fill_null(False)
     runs = c.select(
@@ -279,26 +283,40 @@ def _tiling(c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str)
         (seq.is_null().any() | k.is_null().any()).alias("nulls"),
         (same_as_prev & (seq <= seq.shift(1))).any().alias("unordered"),
     ).row(0, named=True)
-    presorted = runs["runs"] == runs["keys"] and not runs["nulls"] and not runs["unordered"]
-    if presorted:
-        # Each parent's children are already together, in increasing seq (as the pipeline
-        # builds them): the neighbours by position are those by (key, seq), no sort needed.
-        ordered = c.lazy().with_columns(
-            pl.when(same_as_prev).then(pl.col("char_end").shift(1)).alias("_prev_end"),
-            pl.when((k == k.shift(-1)).fill_null(False)).then(2).otherwise(1).alias("_from_end"),
-        )
+    return runs["runs"] == runs["keys"] and not runs["nulls"] and not runs["unordered"]
+
+
+def _neighbours_in_place(key: str) -> list[pl.Expr]:
+    """``_prev_end`` and ``_from_end`` of :func:`_presorted` children: their neighbours by
+    position are those by (key, seq), no sort needed."""
+    k = pl.col(key)
+    same_as_prev = (k == k.shift(1)).fill_null(False)
+    return [
+        pl.when(same_as_prev).then(pl.col("char_end").shift(1)).alias("_prev_end"),
+        pl.when((k == k.shift(-1)).fill_null(False)).then(2).otherwise(1).alias("_from_end"),
+    ]
+
+
+def _tiling(
+    c: pl.DataFrame, p: pl.LazyFrame, child: str, parent: str, key: str,
+    joined: pl.LazyFrame | None = None,
+) -> Frame:
+    """Children of a parent follow each other without gap or overlap and cover it exactly.
+
+    ``joined``, when given: the children ``c`` are :func:`_presorted`, and these are their rows
+    with :func:`_neighbours_in_place`, inner-joined to their parent's span (``_p_start``,
+    ``_p_end``): :func:`_parent_refs` makes that join for its own checks anyway."""
+    span = p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end"))
+    presorted = joined is not None or _presorted(c, key)
+    if joined is not None:
+        ordered = joined
+    elif presorted:
+        ordered = c.lazy().with_columns(_neighbours_in_place(key)).join(span, on=key, how="inner")
     else:
         ordered = c.lazy().sort(key, "seq").with_columns(
             pl.col("char_end").shift(1).over(key).alias("_prev_end"),
             pl.col("seq").rank("ordinal", descending=True).over(key).alias("_from_end"),
-        )
-    ordered = (
-        ordered.join(
-            p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end")),
-            on=key,
-            how="inner",
-        )
-    )
+        ).join(span, on=key, how="inner")
     start_ok = (
         pl.when(pl.col("_prev_end").is_null())
         .then(pl.col("char_start") == pl.col("_p_start"))
