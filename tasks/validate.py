@@ -332,8 +332,17 @@ def _tiling(
 
 def _span_label(table: str, opening: str) -> list[pl.Expr]:
     """The parts of a failure case naming a row and its span: ``<row key><opening>start:end]``."""
-    return [ROW_KEYS[table], pl.lit(opening), pl.col("char_start").cast(pl.Utf8), pl.lit(":"),
-            pl.col("char_end").cast(pl.Utf8), pl.lit("]")]
+    return [ROW_KEYS[table], pl.lit(opening), _shown(pl.col("char_start")), pl.lit(":"),
+            _shown(pl.col("char_end")), pl.lit("]")]
+
+
+def _shown(value: pl.Expr, quote: str = "") -> pl.Expr:
+    """A value as a failure case shows it: quoted (``quote``), or ``null`` (a null would make
+    the whole case null)."""
+    text = value.cast(pl.Utf8)
+    if quote:
+        text = pl.concat_str([pl.lit(quote), text, pl.lit(quote)])
+    return text.fill_null("null")
 
 
 def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
@@ -404,9 +413,8 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
                 *_span_label(t, " body["),
                 pl.lit("='"),
                 pl.col("_slice").fill_null(""),
-                pl.lit(f"' != {text}='"),
-                pl.col("_text"),
-                pl.lit("'"),
+                pl.lit(f"' != {text}="),
+                _shown(pl.col("_text"), "'"),
             ]
         )
         out.append(_problems(bad, t, "char_start/char_end", f"body[char_start:char_end] == {text}", case))
@@ -456,7 +464,9 @@ def _messages(problems: pl.DataFrame) -> dict[str, str]:
     )
     items: dict[str, list[str]] = {}
     for r in groups.iter_rows(named=True):
-        cases = ", ".join(c if len(c) <= _MAX_CASE else c[: _MAX_CASE - 1] + "…" for c in r["cases"])
+        # (a case is null when its row's key is: the check failed all the same)
+        shown = ("null" if c is None else c for c in r["cases"])
+        cases = ", ".join(c if len(c) <= _MAX_CASE else c[: _MAX_CASE - 1] + "…" for c in shown)
         items.setdefault(r["doc_id"], []).append(
             f"{r['table']}.{r['column']}: check '{_short(r['check'])}' "
             f"failed for {r['n']} row(s), e.g. {cases}"

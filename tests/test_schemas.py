@@ -315,3 +315,24 @@ def test_tokens_tile_their_sentence_in_any_row_order(batch, shuffled):
     msg = result.quarantined["d2"]
     assert "tokens.char_start: check 'tokens tile their sentence'" in msg
     assert "d2-001-p001-s001#2 [" in msg
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "column", "shown"),
+    [
+        ("paragraphs", "paragraph_id", "text", "!= text=null"),
+        ("sentences", "sentence_id", "char_start", "char_start=null"),
+        ("tokens", "sentence_id", "token", "!= token=null"),
+    ],
+)
+def test_null_in_a_checked_column_quarantines_its_document(batch, table, key, column, shown):
+    """A null where a value is checked against the body is a failing row like any other: its
+    document is quarantined with a message naming the row, and the batch goes on."""
+    first = batch[table].filter(pl.col("doc_id") == "d2")[key][0]
+    bad = _set(batch[table], pl.col(key) == first, column, None)
+    result = validate_tables(dict(batch, **{table: bad}))
+    assert list(result.quarantined) == ["d2"]
+    msg = result.quarantined["d2"]
+    assert msg.startswith("validation failed: ") and first in msg and shown in msg
+    assert set(result.tables[table]["doc_id"].to_list()) == {"d1"}
+    DocumentsModel.validate(result.tables["documents"])
