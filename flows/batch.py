@@ -39,7 +39,7 @@ from tasks.keywords import (
 from tasks.model import Document, Page
 from tasks.segment import get_segmenter
 from tasks.tables import TOKENS_SCHEMA, Extractors, build_tables
-from tasks.validate import validate_tables
+from tasks.validate import ValidationResult, validate_tables
 
 DEFAULT_ENGINE = "rjieba"
 
@@ -107,13 +107,23 @@ def process_batch(
     segmenter = get_segmenter(engine=engine)
     extractors = Extractors.default()
     t3 = time.perf_counter()
-    tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at,
-                          extractors=extractors, timings=seconds)
-    trim_c_heap()  # the rows' Python objects are gone: their pages go back before polars works
-    t4 = time.perf_counter()
-    result = validate_tables(tables)
-    t5 = time.perf_counter()
-    seconds.update(read=t1 - t0, layout=t2 - t1, load=t3 - t2, validate=t5 - t4)
+
+    def rows(items: list[tuple[Document, Page | None]]) -> ValidationResult:
+        tables = build_tables(items, segmenter, run_id=run_id, ingested_at=ingested_at,
+                              extractors=extractors, timings=seconds)
+        trim_c_heap()  # the rows' Python objects are gone: their pages go back before polars works
+        t = time.perf_counter()
+        try:
+            return validate_tables(tables)
+        finally:
+            seconds["validate"] = seconds.get("validate", 0.0) + time.perf_counter() - t
+
+    try:
+        result = rows(items)
+    except Exception:  # noqa: BLE001 - one document's rows broke the batch: find it
+        items = quarantine_failing(items, rows)
+        result = rows(items)
+    seconds.update(read=t1 - t0, layout=t2 - t1, load=t3 - t2)
     quarantined = {d.source_path: d.error or "quarantined" for d, _ in items if d.status != "ok"}
     path_of = {d.doc_id: d.source_path for d in docs}
     for doc_id, reason in result.quarantined.items():
@@ -133,6 +143,25 @@ def process_batch(
         index=index, tables=tables, n_files=len(paths), quarantined=quarantined,
         seconds=seconds, started_at=started_at, written=written, frequencies=frequencies,
     )
+
+
+def quarantine_failing(
+    items: list[tuple[Document, Page | None]], rows: Callable[[list[tuple[Document, Page | None]]], object]
+) -> list[tuple[Document, Page | None]]:
+    """``items`` with each laid-out document whose rows fail on their own (``rows`` of it alone
+    raises: the segmenter lost text, a row no document can be quarantined for...) quarantined,
+    with the exception as its error. Called when a whole batch's rows raised, so that one page
+    costs its own rows, not the batch's nor the run."""
+    out: list[tuple[Document, Page | None]] = []
+    for doc, page in items:
+        if page is not None:
+            try:
+                rows([(doc, page)])
+            except Exception as exc:  # noqa: BLE001 - any failure quarantines this page only
+                reason = f"tables failed: {type(exc).__name__}: {exc}".rstrip(": ")
+                doc, page = dataclasses.replace(doc, status="quarantined", error=reason), None
+        out.append((doc, page))
+    return out
 
 
 @functools.cache

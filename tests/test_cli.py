@@ -367,6 +367,39 @@ def test_layout_exception_quarantines_only_that_file(tmp_path: Path, monkeypatch
     assert set(result.tables["articles"]["doc_id"]) == {result.tables["documents"]["doc_id"][0]}
 
 
+def test_a_page_whose_rows_fail_is_quarantined_and_the_batch_goes_on(tmp_path: Path, monkeypatch) -> None:
+    """A page that breaks building or validating the rows (here: a segmenter that loses a
+    character of one page's text) is quarantined with the reason; the other pages of the batch
+    land as they would alone."""
+    from flows import batch, pipeline
+    from tasks.segment import get_segmenter
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    seed = SEED.read_text(encoding="utf-8")
+    (raw / "a.txt").write_text(seed, encoding="utf-8")
+    (raw / "b.txt").write_text(seed.replace("杨浦", "杨浦※", 1), encoding="utf-8")
+    real = get_segmenter()
+
+    class Lossy:
+        name = "lossy"
+
+        def tag(self, text: str) -> list[tuple[str, str]]:
+            return [(w, p) for w, p in real.tag(text) if w != "※"]
+
+    monkeypatch.setattr(batch, "get_segmenter", lambda engine: Lossy())
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    result = pipeline.process_batch(0, pipeline.discover(raw), raw, run_id="test", ingested_at=when)
+    assert list(result.quarantined) == ["b.txt"]
+    assert result.quarantined["b.txt"].startswith("tables failed: ValueError: segmenter 'lossy' lost text")
+    docs = result.tables["documents"]
+    assert dict(zip(docs["source_path"], docs["status"])) == {"a.txt": "ok", "b.txt": "quarantined"}
+    alone = pipeline.process_batch(0, [raw / "a.txt"], raw, run_id="test", ingested_at=when)
+    for name, df in alone.tables.items():
+        if name != "documents":
+            assert result.tables[name].equals(df), name
+
+
 def test_no_files_still_gives_one_batch_of_empty_tables(tmp_path: Path) -> None:
     from flows import pipeline
 
