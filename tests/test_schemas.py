@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandera.polars as pa
 import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
@@ -336,3 +337,36 @@ def test_null_in_a_checked_column_quarantines_its_document(batch, table, key, co
     assert msg.startswith("validation failed: ") and first in msg and shown in msg
     assert set(result.tables[table]["doc_id"].to_list()) == {"d1"}
     DocumentsModel.validate(result.tables["documents"])
+
+
+class _Keyed(pa.DataFrameModel):
+    """A table keyed by (parent id, seq), like tokens (sentence_id, seq)."""
+
+    parent: str
+    seq: int
+
+    class Config:
+        strict = True
+        unique = ["parent", "seq"]
+
+
+def _keyed(n: int) -> pl.DataFrame:
+    return pl.DataFrame({"parent": [f"s{i // 10:05d}" for i in range(n)], "seq": [i % 10 for i in range(n)]})
+
+
+def test_fast_pass_on_a_large_grouped_table_still_finds_duplicate_keys():
+    """From 10,000 rows the fast pass proves a grouped table's keys distinct from its runs
+    (schemas._fast._grouped_distinct); a duplicate key next to its twin, far from it, or a null
+    must still fail, as Pandera fails it."""
+    from schemas._fast import _grouped_distinct, passes
+
+    ok = _keyed(12_000)
+    assert _grouped_distinct(ok, ["parent", "seq"]) and passes(_Keyed, ok)
+    near = pl.concat([ok[:501], ok[500:]])  # row 500 twice, side by side
+    far = pl.concat([ok, ok[500:501]])  # row 500 again at the end: its parent in two runs
+    unordered = pl.concat([ok[:500], ok[501:502], ok[500:501], ok[502:]])  # seq 1, 0 in a run
+    for df in (near, far):
+        assert not _grouped_distinct(df, ["parent", "seq"]) and not passes(_Keyed, df)
+        with pytest.raises(SchemaErrors):
+            _Keyed.validate(df, lazy=True)
+    assert not _grouped_distinct(unordered, ["parent", "seq"]) and passes(_Keyed, unordered)
