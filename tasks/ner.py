@@ -776,6 +776,16 @@ class _KeyIndex:
         return out
 
 
+def _row_width(n: int) -> int:
+    """Columns of the weight tables of a model of ``n`` labels: ``n`` padded with zeros to 8
+    when fewer (7 for BIO over PER/LOC/ORG). ``np.take`` copies rows of 1, 2, 4, 8, 16 or 32
+    bytes with a fast path of its own and other sizes by ``memmove`` each: rows of 8 float32
+    are gathered some 2.5 times faster than rows of 7, and the emissions are some 40 gathers of
+    a row per character. The pad columns hold zeros and are cut off the emissions: the labels'
+    sums are the same float32 additions in the same order."""
+    return 8 if n < 8 else n
+
+
 class CrfModel:
     """A python-crfsuite model's weights as lookup tables, scored and decoded in bulk."""
 
@@ -824,14 +834,15 @@ class CrfModel:
                 continue
             row[lid[lab]] = wt
         # per int template: a key -> row index (dense table or hash) and weight rows (+ a zero
-        # row for unseen values)
+        # row for unseen values); rows of _row_width(n) columns, the labels' scores first
+        width = _row_width(n)
         self.int_tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._index: dict[str, _KeyIndex] = {}
         for t, d in ints.items():
             keys = np.array(sorted(d), dtype=np.int64)
-            w = np.zeros((len(keys) + 1, n), dtype=np.float32)
+            w = np.zeros((len(keys) + 1, width), dtype=np.float32)
             for i, k in enumerate(keys.tolist()):
-                w[i] = d[k]
+                w[i, :n] = d[k]
             self.int_tables[t] = (keys, w)
             self._index[t] = _KeyIndex(keys)
         # words: one vocabulary for the three word templates
@@ -839,9 +850,9 @@ class CrfModel:
         self.word_id: dict[str, int] = {w: i for i, w in enumerate(vocab)}
         self.word_w: dict[str, np.ndarray] = {}
         for t, d in strs.items():
-            w = np.zeros((len(vocab) + 1, n), dtype=np.float32)
+            w = np.zeros((len(vocab) + 1, width), dtype=np.float32)
             for word, row in d.items():
-                w[self.word_id[word]] = row
+                w[self.word_id[word], :n] = row
             self.word_w[t] = w
         b = [lab[2:] if lab[:2] in ("B-", "I-", "E-", "S-") else None for lab in labels]
         self.is_begin = np.array([lab[:2] in ("B-", "S-") for lab in labels])
@@ -854,7 +865,8 @@ class CrfModel:
     def emissions(self, f: Features) -> np.ndarray:
         """``(n_chars, n_labels)`` state scores of every character."""
         n = len(self.labels)
-        e = np.zeros((len(f.word_of_char), n), dtype=np.float32)
+        # summed in rows of the tables' width (the pad columns are zeros), then cut to n labels
+        e = np.zeros((len(f.word_of_char), _row_width(n)), dtype=np.float32)
         for t, (keys, w) in self.int_tables.items():
             if len(keys):
                 e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
@@ -863,12 +875,12 @@ class CrfModel:
         wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64, count=nw)
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
-        tok = np.zeros((nw, n), dtype=np.float32)
+        tok = np.zeros((nw, e.shape[1]), dtype=np.float32)
         for t, links in word_links(f).items():
             wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
             tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
         e += np.take(tok, f.word_of_char, axis=0)
-        return e
+        return np.ascontiguousarray(e[:, :n]) if e.shape[1] != n else e
 
     _FEW = 64  # sentences under which a Viterbi step is one (k, n, n) array
 
