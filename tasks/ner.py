@@ -882,14 +882,21 @@ class CrfModel:
         e += np.take(tok, f.word_of_char, axis=0)
         return np.ascontiguousarray(e[:, :n]) if e.shape[1] != n else e
 
-    _FEW = 64  # sentences under which a Viterbi step is one (k, n, n) array
+    _FEW = 128  # sentences under which a Viterbi step is one (n, n, k) array
 
     def viterbi(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best label id of every character (exact Viterbi), all sentences at once.
 
         Sentences are sorted by length, longest first, so at step ``t`` the sentences still
         going are a prefix of that order: each step is a few numpy calls on that prefix, with no
-        padding and no masks (the number of steps is the longest sentence's length)."""
+        padding and no masks (the number of steps is the longest sentence's length).
+
+        The scores are laid out label-major, ``(n_labels, sentences)``, and the emissions step
+        after step (the characters of step ``t`` of the sentences going, one block): each
+        numpy call of a step then runs over a contiguous row of sentences rather than over rows
+        of ``n_labels`` values (numpy loops innermost over the last axis, here 7 long), which
+        made the steps several times slower. The sums and comparisons are the same float32
+        operations as in a ``(sentences, n_labels)`` layout."""
         out = np.zeros(len(e), dtype=np.int64)
         lengths = np.asarray(lengths, dtype=np.int64)
         if not len(e) or not len(lengths):
@@ -904,41 +911,51 @@ class CrfModel:
         tmax = int(lens[0])
         # active[t]: how many sentences have a character at t
         active = len(lens) - np.searchsorted(lens[::-1], np.arange(tmax), side="right")
+        # the characters in step order: step t's block holds char t of sentences 0..active[t]-1
+        block = np.concatenate(([0], np.cumsum(active)))
+        t_of = np.repeat(np.arange(tmax), active)
+        at = np.take(starts, np.arange(len(t_of)) - np.repeat(block[:-1], active)) + t_of
+        em = np.ascontiguousarray(np.take(e, at, axis=0).T)  # (n, chars), step after step
         trans = self.trans.astype(np.float32)
+        trans_col = trans[:, :, None]  # trans_col[a] is (n, 1): from a to each label
         n = e.shape[1]
-        delta = np.take(e, starts, axis=0)
-        bps: list[np.ndarray] = [np.empty((0, n), dtype=np.int8)]
+        delta = em[:, :len(lens)].copy()
+        bps: list[np.ndarray] = [np.empty((n, 0), dtype=np.int8)]
         for t in range(1, tmax):
             k = int(active[t])
-            # best previous label for each label: a loop over the few labels is much faster
-            # than numpy's reductions over a length-n axis, but for the last few (long)
-            # sentences, where the calls cost more than the sums: then one (k, n, n) array.
-            # Both take the first label of the highest score (argmax; a strictly greater score)
-            d = delta[:k]
+            # best previous label for each label: a loop over the few labels is faster than
+            # numpy's argmax over an axis of n, but for the steps of fewer than _FEW sentences
+            # (the long sentences' tails), where the calls cost more than the sums: then one
+            # (n, n, k) array. Both take the first label of the highest score (argmax; a
+            # strictly greater score)
+            d = delta[:, :k]
             if k < self._FEW:
-                sc = d[:, :, None] + trans[None, :, :]
-                arg = sc.argmax(axis=1).astype(np.int8)
-                best = sc.max(axis=1)
+                sc = d[:, None, :] + trans_col  # sc[a, b, i]: from a to b in sentence i
+                arg = sc.argmax(axis=0).astype(np.int8)
+                best = sc.max(axis=0)
             else:
-                best = d[:, 0:1] + trans[0]
-                arg = np.zeros((k, n), dtype=np.int8)
+                best = d[0] + trans_col[0]
+                arg = np.zeros((n, k), dtype=np.int8)
                 for a in range(1, n):
-                    c = d[:, a:a + 1] + trans[a]
+                    c = d[a] + trans_col[a]
                     np.copyto(arg, np.int8(a), where=c > best)
                     np.maximum(best, c, out=best)
             bps.append(arg)
-            np.add(best, np.take(e, starts[:k] + t, axis=0), out=delta[:k])
+            np.add(best, em[:, block[t]:block[t] + k], out=d)
         # backtrack: a sentence ending at t starts from its best final label
         cur = np.zeros(len(lens), dtype=np.int64)
-        fin = delta.argmax(axis=1)
+        fin = delta.argmax(axis=0)
+        ar = np.arange(len(lens))
+        got = np.empty(len(at), dtype=np.int64)  # labels in step order
         for t in range(tmax - 1, -1, -1):
             k = int(active[t])
             k_next = int(active[t + 1]) if t + 1 < tmax else 0
             if k > k_next:  # sentences whose last character is t
                 cur[k_next:k] = fin[k_next:k]
-            out[starts[:k] + t] = cur[:k]
+            got[block[t]:block[t] + k] = cur[:k]
             if t:
-                cur[:k] = bps[t][np.arange(k), cur[:k]]
+                cur[:k] = bps[t][cur[:k], ar[:k]]
+        out[at] = got
         return out
 
     def viterbi_plain(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
