@@ -786,6 +786,49 @@ def _row_width(n: int) -> int:
     return 8 if n < 8 else n
 
 
+class _Literals:
+    """Finds the words of a list in a text as ``re.finditer`` does with the alternation of the
+    words, longest first (``"|".join(map(re.escape, sorted(words, key=len, reverse=True)))``):
+    left to right, at the first position where a word starts the longest word there, then on
+    from its end. The regex tries every word at every position that begins one (some 5 ms
+    over a chunk's 80,000 characters for the 321 words of the entity dictionary); here the
+    positions whose first two characters begin a word are found in bulk (a :class:`_KeyIndex`
+    of the words' first bigrams; first characters when a word has one character), and only at
+    those, a few hundred, are the words looked up (1.4 ms)."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = frozenset(words)
+        if "" in self.words:
+            raise ValueError("an empty word")
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.span = 2 if self.lengths and self.lengths[-1] >= 2 else 1  # chars of the prefix
+        self.prefixes = _KeyIndex(np.unique(np.array(
+            [self._key(np.array([ord(c) for c in w[:self.span]], dtype=np.int64))[0]
+             for w in self.words], dtype=np.int64)))
+
+    def _key(self, cp: np.ndarray) -> np.ndarray:
+        """The prefix key at each offset of code points ``cp`` (code points are < 2**21)."""
+        return (cp[:-1] << 21) | cp[1:] if self.span == 2 else cp
+
+    def finditer(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of each word found (as ``m.span()`` of the regex's matches)."""
+        if not self.words or len(text) < self.span:
+            return []
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        rows = self.prefixes.rows(self._key(cp))
+        out: list[tuple[int, int]] = []
+        pos = 0
+        for i in np.flatnonzero(rows < self.prefixes.n).tolist():
+            if i < pos:  # inside the word found before
+                continue
+            for n in self.lengths:
+                if i + n <= len(text) and text[i:i + n] in self.words:  # not cut by the end
+                    out.append((i, i + n))
+                    pos = i + n
+                    break
+        return out
+
+
 class CrfModel:
     """A python-crfsuite model's weights as lookup tables, scored and decoded in bulk."""
 
@@ -1426,9 +1469,7 @@ class EntityExtractor:
         self.rules = rules
         entries = _dict_entries(org_dict, userdict) if rules else []
         self._dict_label = {e.text: e.label for e in entries}
-        alts = sorted(self._dict_label, key=len, reverse=True)
-        self._dict_re: re.Pattern[str] | None = (
-            re.compile("|".join(map(re.escape, alts))) if alts else None)
+        self._dict_words: _Literals | None = _Literals(list(self._dict_label)) if entries else None
 
     # -- public --------------------------------------------------------------------------------
 
@@ -1569,10 +1610,9 @@ class EntityExtractor:
                 continue  # the suffix ends a verb (河北省怀来县举办, 主办, 开办): no body
             if b is not None and org_end(m.end()):
                 add(b, m.end(), "ORG", "rule")
-        if self._dict_re is not None:
-            for m in self._dict_re.finditer(text):
-                label = self._dict_label[m.group()]
-                b, e = m.start(), m.end()
+        if self._dict_words is not None:
+            for b, e in self._dict_words.finditer(text):
+                label = self._dict_label[text[b:e]]
                 if not (bnd[b] or label == "ORG") or not (bnd[e] or org_end(e)):
                     continue
                 if label == "ORG":
