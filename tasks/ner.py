@@ -1533,13 +1533,14 @@ class EntityExtractor:
         labels = {_POS_ID[t]: lab for t, lab in _JIEBA_LABELS.items() if t in _POS_ID}
         n = len(f.token_start)
         at = np.flatnonzero(np.isin(f.token_pos, list(labels)) & (f.token_start == np.arange(n)))
-        for b in at.tolist():
-            e = int(f.token_end[b])
-            si = int(np.searchsorted(f.starts, b, side="right")) - 1
+        starts_l = f.starts.tolist()  # Python ints: bisect, not a numpy call per token
+        for b, e, pos in zip(at.tolist(), f.token_end[at].tolist(), f.token_pos[at].tolist(),
+                             strict=True):
+            si = bisect_right(starts_l, b) - 1
             if si < 0 or e - b < 2:
                 continue
-            o = int(f.starts[si])
-            label = labels[int(f.token_pos[b])]
+            o = starts_l[si]
+            label = labels[pos]
             if label == "LOC":
                 label = place_label(f.text[b:e])
             cands[si].append((_TIER_CRF, b - o, e - o, label, "jieba"))
@@ -1666,6 +1667,18 @@ class EntityExtractor:
         if not cands:
             return []
         if all(c[0] == _TIER_CRF for c in cands):  # the model's spans alone never overlap
+            by_start = sorted(cands, key=itemgetter(1))
+            if all(0 <= s < e <= len(sent) for _, s, e, _, _ in by_start) and all(
+                    a[2] <= b[1] for a, b in zip(by_start, by_start[1:])):
+                # spans that are all within the sentence and disjoint: the ranking below would
+                # take each of them (none overlaps one taken before it), blank ones aside, and
+                # order them by start; so in order of start, without ranking
+                out = []
+                for _, s, e, lab, src in by_start:
+                    text = sent[s:e]
+                    if text.strip():
+                        out.append(Entity(s, e, text, place_label(text) if lab == "LOC" else lab, src))
+                return out
             ranked = sorted((_TIER_CRF, -(e - s), s, e, lab, src) for _, s, e, lab, src in cands)
         else:
             rules = [(s, e, lab) for tier, s, e, lab, _ in cands if tier == _TIER_RULE]
