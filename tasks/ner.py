@@ -227,16 +227,6 @@ _HASH_MULT = np.uint64(1000003)
 _KEY_MASK = np.uint64((1 << 63) - 1)  # hashes as non-negative int64 keys of a _KeyIndex
 
 
-def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
-    """Polynomial hash (mod 2**64) of the ``length`` code points starting at each offset
-    (``cp`` must be followed by ``length - 1`` zeros)."""
-    h = np.zeros(len(cp) - length + 1, dtype=np.uint64)
-    u = cp.astype(np.uint64)
-    for k in range(length):
-        h = h * _HASH_MULT + u[k:k + len(h)]
-    return h
-
-
 def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
     """Per word length, a :class:`_KeyIndex` of the words' hashes (low 63 bits) and the value of
     each key (the values of words whose hashes meet are or-ed)."""
@@ -278,10 +268,17 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
     n = len(cp)
     if not table:
         return []
-    padded = np.concatenate((cp, np.zeros(max(table), dtype=np.int64)))
+    u = np.concatenate((cp, np.zeros(max(table), dtype=np.int64))).astype(np.uint64)
+    # polynomial hash (mod 2**64) of the ``length`` code points at each offset (zeros past the
+    # end), for the lengths in increasing order: the hash of length L + 1 is that of length L
+    # times the multiplier plus the next code point, one step per length instead of L
+    h = np.zeros(n, dtype=np.uint64)
+    done = 0  # the length ``h`` is of
     out = []
     for length, (index, vals) in sorted(table.items()):
-        h = _hash_windows(padded, length)[:n]
+        for k in range(done, length):
+            h = h * _HASH_MULT + u[k:k + n]
+        done = length
         rows = index.rows((h & _KEY_MASK).astype(np.int64))
         hit = np.flatnonzero(rows < index.n)
         if len(hit):
@@ -395,21 +392,27 @@ def lexicon_bits(cp: np.ndarray) -> np.ndarray:
     there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
     n = len(cp)
     ncls = len(LEXICON_CLASSES)
-    begin = np.zeros((n + 1, ncls), dtype=np.int64)
-    end = np.zeros((n + 1, ncls), dtype=np.int64)
-    inner = np.zeros((n + 1, ncls), dtype=np.int64)  # +1 at the first inner char, -1 after
+    # class-major (each class's row contiguous), the inner marks of all lengths added at once
+    bits = np.zeros((ncls, n + 1), dtype=np.int8)  # 4 where a word starts, 1 where one ends
+    ups: list[list[np.ndarray]] = [[] for _ in range(ncls)]  # first inner char of a word
+    downs: list[list[np.ndarray]] = [[] for _ in range(ncls)]  # its last char (after the inner)
     for length, hit, m in _word_hits(cp, lexicon()):
         for c in range(ncls):
             sel = hit[(m >> c) & 1 > 0]
             if not len(sel):
                 continue
-            begin[sel, c] = 1
-            end[sel + length - 1, c] = 1
+            bits[c, sel] |= 4
+            bits[c, sel + length - 1] |= 1
             if length > 2:
-                np.add.at(inner[:, c], sel + 1, 1)
-                np.add.at(inner[:, c], sel + length - 1, -1)
-    mid = np.cumsum(inner, axis=0)[:n] > 0
-    return (begin[:n] << 2) | (mid << 1) | end[:n]
+                ups[c].append(sel + 1)
+                downs[c].append(sel + length - 1)
+    inner = np.zeros((ncls, n + 1), dtype=np.int32)  # +1 at the first inner char, -1 after
+    for c in range(ncls):
+        if ups[c]:
+            np.add.at(inner[c], np.concatenate(ups[c]), 1)
+            np.add.at(inner[c], np.concatenate(downs[c]), -1)
+    bits[:, :n][np.cumsum(inner[:, :n], axis=1) > 0] |= 2
+    return bits[:, :n].T.astype(np.int64)
 
 
 #: Words that follow a person's name or surname in the text itself, whatever the segmenter
