@@ -212,6 +212,11 @@ def _flag_table(chars: str) -> np.ndarray:
 
 
 _FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` (int64; a lone surrogate as itself)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 _ROLE = _flag_table("".join(_ROLE_END))
 
 
@@ -565,7 +570,7 @@ def featurize(
     words, tags, tok_counts, tlen = _flat_tokens(texts, tagged)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     big = _PAD + _PAD.join(texts) + _PAD
-    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    cp = _code_points(big)
     nbig = len(cp)
     starts = np.zeros(len(texts), dtype=np.int64)
     if len(texts):
@@ -837,7 +842,7 @@ class _Literals:
         """``(start, end)`` of each word found (as ``m.span()`` of the regex's matches)."""
         if not self.words or len(text) < self.span:
             return []
-        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        cp = _code_points(text)
         rows = self.prefixes.rows(self._key(cp))
         out: list[tuple[int, int]] = []
         pos = 0
@@ -1442,9 +1447,10 @@ _NOT_GIVEN_END = frozenset(ORG_SUFFIX_CHARS + "阁府车业")
 
 
 @functools.cache
-def _japanese_surname_re() -> re.Pattern[str]:
-    words = [w for w in read_word_list(JAPANESE_SURNAMES) if len(w) >= 2]
-    return re.compile("|".join(sorted(words, key=len, reverse=True)))
+def _japanese_surnames() -> _Literals:
+    """The surnames of two or more characters (the list's words are plain names: found as
+    literals, longest first, where the alternation regex of them found them)."""
+    return _Literals([w for w in read_word_list(JAPANESE_SURNAMES) if len(w) >= 2])
 
 
 def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]
@@ -1455,8 +1461,7 @@ def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int,
     (``桥本首相``: the model and the surname rules see those)."""
     text, bnd = f.text, f.boundary
     starts_l = f.starts.tolist()
-    for m in _japanese_surname_re().finditer(text):
-        b, g = m.span()
+    for b, g in _japanese_surnames().finditer(text):
         if not bnd[b] or not (_is_han(text[g:g + 1]) and _is_han(text[g + 1:g + 2])):
             continue
         if text[g + 2:g + 3] in _JP_GIVEN_END and _is_han(text[g + 2:g + 3]) and bnd[g + 3]:
@@ -1473,11 +1478,13 @@ def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int,
             cands[si].append((_TIER_RULE, b - o, e - o, "PERSON", "rule"))
 
 
-#: A surname followed by a title or an honorific (``副`` only before a title: ``常副局长``;
-#: not ``老``, which also ends words: ``古老``, ``元老``).
-_SURNAME_TITLE = re.compile("(?=[%s](?:%s))" % (SURNAMES, "|".join(sorted(
+#: Titles and honorifics after which a surname is a person (``副`` only before a title:
+#: ``常副局长``; not ``老``, which also ends words: ``古老``, ``元老``).
+_SURNAME_TITLE_WORDS: tuple[str, ...] = tuple(sorted(
     (set(SURNAME_HONORIFICS) | HONORIFICS | {"副" + w for w in HONORIFICS if len(w) >= 2})
-    - {"副", "老"}, key=len, reverse=True))))
+    - {"副", "老"}, key=len, reverse=True))
+#: 1 for the first characters of :data:`_SURNAME_TITLE_WORDS`
+_SURNAME_TITLE_FIRST = _flag_table("".join(w[0] for w in _SURNAME_TITLE_WORDS))
 #: POS of tokens that are no surname though their character may be one (和, 向, 由, 上, 任).
 _NOT_SURNAME_POS = frozenset({_POS_ID[t] for t in ("c", "p", "f", "r", "u", "m", "q", "t")})
 
@@ -1585,8 +1592,14 @@ class EntityExtractor:
         ``常副局长``, ``程先生``) is a person on its own, where the CRF found nothing (the lowest
         tier): unless the token is a function word (``和|总统``, ``向|主任``)."""
         starts_l = f.starts.tolist()
-        for m in _SURNAME_TITLE.finditer(f.text):
-            b = m.start()
+        # a surname followed by a character that begins a title, found in bulk; only there is
+        # the text compared with the titles (a regex would try them at every surname). The
+        # tables cover the BMP: code points past it read U+FFFF's flags, which are 0
+        bmp = np.minimum(_code_points(f.text), 0xFFFF)
+        at = (_FLAGS[bmp[:-1]] & 1) & _SURNAME_TITLE_FIRST[bmp[1:]]
+        for b in np.flatnonzero(at).tolist():
+            if not f.text.startswith(_SURNAME_TITLE_WORDS, b + 1):
+                continue
             if not f.boundary[b] or int(f.token_pos[b]) in _NOT_SURNAME_POS:
                 continue
             si = bisect_right(starts_l, b) - 1
