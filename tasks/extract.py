@@ -369,6 +369,15 @@ def _scan_dates(norm: str) -> Iterator[tuple[int, int, _Parts, _Parts | None]]:
             yield m.start(), end[1], p, end[0]
 
 
+@functools.lru_cache(maxsize=64)
+def _date_scan(norm: str) -> tuple[tuple[int, int, _Parts, _Parts | None], ...]:
+    """:func:`_scan_dates` of a normalised text, kept for the last texts seen: both
+    :func:`find_dates` and :func:`find_quantities` (which skips numbers in dates) scan a
+    sentence's dates, and the pipeline calls them one after the other on each sentence. The
+    parts are shared between the callers: read only."""
+    return tuple(_scan_dates(norm))
+
+
 def _place(p: _Parts, issue: dt.date | None) -> tuple[int | None, int | None, str | None]:
     """(year, month-for-a-bare-day, reason): where ``p`` lies; reason when it cannot be placed."""
     if p.month is not None and p.day is not None and p.day > _last_day(2000, p.month):
@@ -395,7 +404,7 @@ def find_dates(text: str, issue_date: dt.date | None) -> list[DateMention]:
         return []
     norm = _normalise(text)
     out: list[DateMention] = []
-    for s, e, p, end in _scan_dates(norm):
+    for s, e, p, end in _date_scan(norm):
         relative = p.rel is not None
         year, bare_month, reason = _place(p, issue_date)
         resolved = p.year is None
@@ -514,6 +523,10 @@ class _Num:
     approx: bool
 
 
+#: Chinese numerals that are no number alone (``一`` is the indefinite article: ``一项工作``)
+_NOT_NUMBERS_ALONE = frozenset("〇零一")
+
+
 def _cn_value(s: str) -> tuple[Decimal, Decimal | None] | None:
     """Value of a Chinese numeral; ``三四``/``两三`` (two neighbouring digits) read as a range.
 
@@ -523,7 +536,7 @@ def _cn_value(s: str) -> tuple[Decimal, Decimal | None] | None:
             a, b = _cn_number(s[0]), _cn_number(s[1])
             if a is not None and b is not None and b == a + 1:
                 return a, b
-        if len(s) != 1 or s in "〇零一":
+        if len(s) != 1 or s in _NOT_NUMBERS_ALONE:
             return None
     v = _cn_number(s)
     return None if v is None else (v, None)
@@ -686,7 +699,7 @@ def find_quantities(text: str, tokens: Sequence[tuple[str, str]] | None = None) 
     if not text or _QTY_HINT.search(text) is None:
         return []
     norm = _normalise(text)
-    dates = [(s, e) for s, e, _, _ in _scan_dates(norm)] if _DATE_HINT.search(norm) else []
+    dates = [(s, e) for s, e, _, _ in _date_scan(norm)] if _DATE_HINT.search(norm) else []
     aligned: list[tuple[int, int, str, str]] | None = None
     aligned_done = False  # the tokens are aligned with the text once, when first needed
     out: list[Quantity] = []
@@ -697,6 +710,8 @@ def find_quantities(text: str, tokens: Sequence[tuple[str, str]] | None = None) 
         if hit:  # a number inside a date: go on after the date
             pos = max(pos, *hit)
             continue
+        if m["cndec"] is None and m["cn"] in _NOT_NUMBERS_ALONE:
+            continue  # _read_number reads no number there (a third of the matches: 一)
         if _preceded_by(norm, m.start(), _ORDINAL_BEFORE):
             continue
         n = _read_number(norm, m)

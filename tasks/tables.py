@@ -465,31 +465,28 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
                     for ent in ents:
                         label.append(ent.label)
                         source.append(ent.source)
-    if extractors.dates is not None:
-        f = found["dates"]
-        ds, de, gran, res = (f.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
-        for row, sent in enumerate(sentences):
-            got = extractors.dates(sent.text, sent.issue_date)
-            if got:
-                add(f, row, got)
-                for m in got:
-                    ds.append(m.date_start)
-                    de.append(m.date_end)
-                    gran.append(m.granularity)
-                    res.append(bool(m.resolved))
-    if extractors.quantities is not None:
-        f = found["quantities"]
-        val, vmax, unit, kind, counted = (f.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
-        for row, sent in enumerate(sentences):
-            got = extractors.quantities(sent.text, sent.tagged)
-            if got:
-                add(f, row, got)
-                for m in got:
-                    val.append(float(m.value))
-                    vmax.append(None if m.value_max is None else float(m.value_max))
-                    unit.append(m.unit)
-                    kind.append(m.kind)
-                    counted.append(m.counted)
+    # dates and quantities sentence by sentence, one right after the other (each table's rows
+    # still in sentence order): find_quantities reuses the date scan find_dates just made
+    fd, fq = found["dates"], found["quantities"]
+    ds, de, gran, res = (fd.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
+    val, vmax, unit, kind, counted = (fq.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
+    dates, quantities = extractors.dates, extractors.quantities
+    for row, sent in enumerate(sentences if dates is not None or quantities is not None else ()):
+        if dates is not None and (got := dates(sent.text, sent.issue_date)):
+            add(fd, row, got)
+            for m in got:
+                ds.append(m.date_start)
+                de.append(m.date_end)
+                gran.append(m.granularity)
+                res.append(bool(m.resolved))
+        if quantities is not None and (got := quantities(sent.text, sent.tagged)):
+            add(fq, row, got)
+            for m in got:
+                val.append(float(m.value))
+                vmax.append(None if m.value_max is None else float(m.value_max))
+                unit.append(m.unit)
+                kind.append(m.kind)
+                counted.append(m.counted)
     return found
 
 
