@@ -1005,11 +1005,16 @@ class CrfModel:
                 arg = sc.argmax(axis=0).astype(np.int8)
                 best = sc.max(axis=0)
             else:
+                # the best label is the last one to beat the running best (so the first of
+                # the highest score): the largest a whose score beat it, a maximum of
+                # a * (beat it) -- cheaper than copying a where it beat it
                 best = d[0] + trans_col[0]
                 arg = np.zeros((n, k), dtype=np.int8)
                 for a in range(1, n):
                     c = d[a] + trans_col[a]
-                    np.copyto(arg, np.int8(a), where=c > best)
+                    beat = (c > best).view(np.int8)
+                    beat *= np.int8(a)
+                    np.maximum(arg, beat, out=arg)
                     np.maximum(best, c, out=best)
             bps.append(arg)
             np.add(best, em[:, block[t]:block[t] + k], out=d)
