@@ -1719,19 +1719,23 @@ class EntityExtractor:
     def _resolve(sent: str, cands: list[tuple[int, int, int, str, str]]) -> list[Entity]:
         if not cands:
             return []
+        # spans of the model (or of jieba's tags) alone, within the sentence and disjoint (the
+        # usual case): the ranking below would take each of them (none overlaps one taken
+        # before it), blank ones aside, and order them by start; so in order of start, without
+        # ranking. Checked while they are made: at the first span of a rule, outside the
+        # sentence or overlapping the one before, the ranking decides
+        out: list[Entity] = []
+        end = 0  # of the span before
+        for tier, s, e, lab, src in sorted(cands, key=itemgetter(1)) if len(cands) > 1 else cands:
+            if tier != _TIER_CRF or not end <= s < e <= len(sent):
+                break
+            end = e
+            text = sent[s:e]
+            if text.strip():
+                out.append(Entity(s, e, text, place_label(text) if lab == "LOC" else lab, src))
+        else:
+            return out
         if all(c[0] == _TIER_CRF for c in cands):  # the model's spans alone never overlap
-            by_start = sorted(cands, key=itemgetter(1))
-            if all(0 <= s < e <= len(sent) for _, s, e, _, _ in by_start) and all(
-                    a[2] <= b[1] for a, b in zip(by_start, by_start[1:])):
-                # spans that are all within the sentence and disjoint: the ranking below would
-                # take each of them (none overlaps one taken before it), blank ones aside, and
-                # order them by start; so in order of start, without ranking
-                out = []
-                for _, s, e, lab, src in by_start:
-                    text = sent[s:e]
-                    if text.strip():
-                        out.append(Entity(s, e, text, place_label(text) if lab == "LOC" else lab, src))
-                return out
             ranked = sorted((_TIER_CRF, -(e - s), s, e, lab, src) for _, s, e, lab, src in cands)
         else:
             rules = [(s, e, lab) for tier, s, e, lab, _ in cands if tier == _TIER_RULE]
@@ -1746,7 +1750,7 @@ class EntityExtractor:
                 ranked.append((tier, -(e - s), s, e, lab, src))
             ranked.sort()
         taken = bytearray(len(sent) + 1)
-        out: list[Entity] = []
+        out = []
         for _, _, s, e, lab, src in ranked:
             if e <= s or s < 0 or e > len(sent) or any(taken[s:e]):
                 continue
