@@ -1123,9 +1123,11 @@ class CrfModel:
         # each begin pairs with the first end after it
         k = np.searchsorted(es, bs, side="right")
         sent = np.searchsorted(offs, bs, side="right") - 1
-        for b, e_, s_ in zip(bs.tolist(), es[k].tolist(), sent.tolist(), strict=True):
-            o = int(offs[s_])
-            res[s_].append((b - o, e_ - o, self.types[int(typ[b])]))
+        offs_l, types = offs.tolist(), self.types  # Python ints: no numpy scalar per entity
+        for b, e_, s_, ty in zip(bs.tolist(), es[k].tolist(), sent.tolist(), typ[bs].tolist(),
+                                 strict=True):
+            o = offs_l[s_]
+            res[s_].append((b - o, e_ - o, types[ty]))
         return res
 
 
@@ -1542,9 +1544,9 @@ class EntityExtractor:
         if self.crf is not None:
             e = self.crf.emissions(f)
             labels = self.crf.viterbi(e, f.lengths)
-            starts = f.starts
+            starts = f.starts.tolist()
             for si, spans in enumerate(self.crf.spans(labels, f.lengths)):
-                o = int(starts[si])
+                o = starts[si]
                 for s, t, typ in spans:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
