@@ -396,28 +396,27 @@ def lexicon_bits(cp: np.ndarray) -> np.ndarray:
     """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
     there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
     n = len(cp)
-    ncls = len(LEXICON_CLASSES)
-    # class-major (each class's row contiguous), the inner marks of all lengths added at once
-    bits = np.zeros((ncls, n + 1), dtype=np.int8)  # 4 where a word starts, 1 where one ends
-    ups: list[list[np.ndarray]] = [[] for _ in range(ncls)]  # first inner char of a word
-    downs: list[list[np.ndarray]] = [[] for _ in range(ncls)]  # its last char (after the inner)
-    for length, hit, m in _word_hits(cp, lexicon()):
-        for c in range(ncls):
-            sel = hit[(m >> c) & 1 > 0]
-            if not len(sel):
-                continue
-            bits[c, sel] |= 4
-            bits[c, sel + length - 1] |= 1
-            if length > 2:
-                ups[c].append(sel + 1)
-                downs[c].append(sel + length - 1)
-    inner = np.zeros((ncls, n + 1), dtype=np.int32)  # +1 at the first inner char, -1 after
-    for c in range(ncls):
-        if ups[c]:
-            np.add.at(inner[c], np.concatenate(ups[c]), 1)
-            np.add.at(inner[c], np.concatenate(downs[c]), -1)
-    bits[:, :n][np.cumsum(inner[:, :n], axis=1) > 0] |= 2
-    return bits[:, :n].T.astype(np.int64)
+    table = lexicon()
+    # per character, the class bits (as the lexicon's values hold them: one per class, six in
+    # a byte) of the words that start there, go on through it and end there; the offsets a
+    # word of one length is found at are distinct, so each |= is exact. Then one column per
+    # class: unpacked bits, not a pass per class
+    pad = max(table, default=1)  # past the end: no word runs there (the text ends in pads)
+    begin = np.zeros(n + pad, dtype=np.uint8)
+    inner = np.zeros(n + pad, dtype=np.uint8)
+    end = np.zeros(n + pad, dtype=np.uint8)
+    for length, hit, m in _word_hits(cp, table):
+        m = m.astype(np.uint8, copy=False)
+        begin[hit] |= m
+        end[hit + length - 1] |= m
+        for k in range(1, length - 1):
+            inner[hit + k] |= m
+
+    def per_class(bits: np.ndarray) -> np.ndarray:  # (n, 8): bit c of each byte in column c
+        return np.unpackbits(bits[:n, None], axis=1, bitorder="little")
+
+    out = (per_class(begin) << 2) | (per_class(inner) << 1) | per_class(end)
+    return out[:, :len(LEXICON_CLASSES)].astype(np.int64)
 
 
 #: Words that follow a person's name or surname in the text itself, whatever the segmenter
