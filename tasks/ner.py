@@ -37,7 +37,7 @@ import re
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -503,6 +503,8 @@ class Features:
     token_start: np.ndarray  # (len(text),) start offset in ``text`` of the token holding a char
     token_end: np.ndarray  # (len(text),) end offset in ``text`` of that token
     token_pos: np.ndarray  # (len(text),) POS id of that token (0 on pads)
+    #: with the CRF's features: each token's row in :func:`_word_values` (0: none)
+    word_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _tokens_for(text: str, toks: Sequence[tuple[str, str]] | None) -> Sequence[tuple[str, str]]:
@@ -598,8 +600,13 @@ def featurize(
     tstart_c = np.repeat(tok_first_c, tlen)
     within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
     tl = tlen[word_of_char]
-    ints = _crf_ints(cp, idx, real, words, tpos, tlen, first, last, tok_first_c,
-                     word_of_char, within, tl) if crf else {}
+    word_rows = np.zeros(0, dtype=np.int64)
+    ints: dict[str, np.ndarray] = {}
+    if crf:
+        word_row = _word_values()[0]
+        word_rows = np.fromiter(map(word_row.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+        ints = _crf_ints(cp, idx, real, word_rows, tpos, tlen, first, last, tok_first_c,
+                         word_of_char, within, tl)
     # token geometry on the joined text (for the rules)
     token_start = np.zeros(nbig, dtype=np.int64)
     token_end = np.zeros(nbig, dtype=np.int64)
@@ -611,22 +618,20 @@ def featurize(
     boundary = np.ones(nbig + 1, dtype=bool)
     boundary[idx] = within == 0
     return Features(lengths, ints, words, word_of_char, prev_word, next_word, big, starts,
-                    boundary, token_start, token_end, token_pos)
+                    boundary, token_start, token_end, token_pos, word_rows)
 
 
-def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, words: list[str],
+def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.ndarray,
               tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray,
               tok_first_c: np.ndarray, word_of_char: np.ndarray, within: np.ndarray,
               tl: np.ndarray) -> dict[str, np.ndarray]:
     """The CRF's feature values of every character (see :func:`featurize`)."""
-    ntok, nbig = len(words), len(cp)
+    ntok, nbig = len(word_rows), len(cp)
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
     tok_last_cp = cp[idx[tok_first_c + tlen - 1]] if ntok else tlen
-    word_row, word_table = _word_values()
-    per_word = word_table[np.fromiter(map(word_row.get, words, repeat(0, ntok)), dtype=np.int64,
-                                      count=ntok)]
+    per_word = _word_values()[1][word_rows]
     flags = per_word[:, 0]
     title = (flags & 1) | ((tlen > 1) & (_ROLE[np.minimum(tok_last_cp, 0xFFFF)] > 0))
     speech = flags >> 1
@@ -882,6 +887,11 @@ class CrfModel:
                                               extra=version("python-crfsuite")))
         # the weight row of every value of a template with a small dense index (most: classes,
         # clusters, POS, BMES...), so that a value finds its weights in one gather, not two
+        # the model's id of the word of each row of _word_values (unknown: len(word_id)); -1 for
+        # row 0, the words _word_values does not hold, which are looked up one by one
+        unk = len(self.word_id)
+        self._id_of_row = np.array([-1] + [self.word_id.get(w, unk) for w in _word_values()[0]],
+                                   dtype=np.int64)
         self._direct: dict[str, np.ndarray] = {
             t: np.take(w, ix.dense, axis=0) for t, (_, w) in self.int_tables.items()
             if (ix := self._index[t]).dense is not None and len(ix.dense) <= self._DIRECT_MAX}
@@ -960,7 +970,16 @@ class CrfModel:
                 e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
         unk = len(self.word_id)
         nw = len(f.words)
-        wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64, count=nw)
+        if len(f.word_rows) == nw:
+            # through the tokens' rows of _word_values (one look-up per token was made for
+            # them): 9 tokens in 10 have one; the others are looked up here
+            wid = self._id_of_row[f.word_rows]
+            rest = np.flatnonzero(wid < 0).tolist()
+            words = f.words
+            wid[rest] = [self.word_id.get(words[i], unk) for i in rest]
+        else:
+            wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64,
+                              count=nw)
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
         tok = np.zeros((nw, e.shape[1]), dtype=np.float32)
