@@ -1274,7 +1274,8 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`); one
     followed by a company's or institution's word is that body (``休斯公司``: ``ORG``)."""
     name = text[b:e]
-    for h in SURNAME_HONORIFICS:
+    # (most names end in no honorific: one endswith over them all first)
+    for h in SURNAME_HONORIFICS if name.endswith(SURNAME_HONORIFICS) else ():
         if name.endswith(h) and len(name) > len(h):
             rest = name[:-len(h)]
             if (len(rest) == 1 and rest in SURNAMES) or rest in COMPOUND_SURNAMES:
