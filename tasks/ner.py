@@ -838,11 +838,18 @@ class _Literals:
         self.words = frozenset(words)
         if "" in self.words:
             raise ValueError("an empty word")
-        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
-        self.span = 2 if self.lengths and self.lengths[-1] >= 2 else 1  # chars of the prefix
-        self.prefixes = _KeyIndex(np.unique(np.array(
-            [self._key(np.array([ord(c) for c in w[:self.span]], dtype=np.int64))[0]
-             for w in self.words], dtype=np.int64)))
+        lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.span = 2 if lengths and lengths[-1] >= 2 else 1  # chars of the prefix
+        key_of = {w: int(self._key(np.array([ord(c) for c in w[:self.span]], dtype=np.int64))[0])
+                  for w in self.words}
+        keys = np.unique(np.fromiter(key_of.values(), dtype=np.int64, count=len(key_of)))
+        self.prefixes = _KeyIndex(keys)
+        # per prefix (the row of its key), the lengths of the words it begins, longest first
+        row = {k: i for i, k in enumerate(keys.tolist())}
+        by_row: list[set[int]] = [set() for _ in row]
+        for w, k in key_of.items():
+            by_row[row[k]].add(len(w))
+        self.lengths = [sorted(ls, reverse=True) for ls in by_row]
 
     def _key(self, cp: np.ndarray) -> np.ndarray:
         """The prefix key at each offset of code points ``cp`` (code points are < 2**21)."""
@@ -855,12 +862,13 @@ class _Literals:
         cp = _code_points(text)
         rows = self.prefixes.rows(self._key(cp))
         out: list[tuple[int, int]] = []
-        pos = 0
-        for i in np.flatnonzero(rows < self.prefixes.n).tolist():
+        pos, end = 0, len(text)
+        at = np.flatnonzero(rows < self.prefixes.n)
+        for i, r in zip(at.tolist(), rows[at].tolist(), strict=True):
             if i < pos:  # inside the word found before
                 continue
-            for n in self.lengths:
-                if i + n <= len(text) and text[i:i + n] in self.words:  # not cut by the end
+            for n in self.lengths[r]:  # of the words with this prefix
+                if i + n <= end and text[i:i + n] in self.words:  # not cut by the end
                     out.append((i, i + n))
                     pos = i + n
                     break
