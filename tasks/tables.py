@@ -16,9 +16,11 @@ for every paragraph, sentence and token. Ids are derived only from the input::
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -434,6 +436,23 @@ def _found(*own: str) -> _Found:
     return _Found([], [], [], [], [], {c: [] for c in own})
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a while (back on after, if it was on). The
+    extractors make some hundreds of thousands of small objects per batch (tuples, matches,
+    entities) and hold no cycles among them: reference counting frees them all the same, while
+    every 700 allocations start a collection, and every so often one that walks every object
+    of the batch (its tokens...): 0.1-0.15 s of find_mentions' CPU over dev in the pipeline."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@_cyclic_gc_paused()
 def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dict[str, _Found]:
     """Entities, dates and quantities of a batch's sentences (the extractors' work only; the
     rows are made by :func:`mention_frames`)."""
