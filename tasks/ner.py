@@ -37,7 +37,7 @@ import re
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +212,11 @@ def _flag_table(chars: str) -> np.ndarray:
 
 
 _FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` (int64; a lone surrogate as itself)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 _ROLE = _flag_table("".join(_ROLE_END))
 
 
@@ -225,16 +230,6 @@ _LEX_TAG_CLASS: dict[str, int] = {"nr": 0, "nrfg": 0, "nrt": 1, "ns": 2, "nt": 3
 _LEX_MIN_LEN, _LEX_MAX_LEN = 2, 8
 _HASH_MULT = np.uint64(1000003)
 _KEY_MASK = np.uint64((1 << 63) - 1)  # hashes as non-negative int64 keys of a _KeyIndex
-
-
-def _hash_windows(cp: np.ndarray, length: int) -> np.ndarray:
-    """Polynomial hash (mod 2**64) of the ``length`` code points starting at each offset
-    (``cp`` must be followed by ``length - 1`` zeros)."""
-    h = np.zeros(len(cp) - length + 1, dtype=np.uint64)
-    u = cp.astype(np.uint64)
-    for k in range(length):
-        h = h * _HASH_MULT + u[k:k + len(h)]
-    return h
 
 
 def _hash_table(words: dict[str, int]) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
@@ -278,10 +273,17 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
     n = len(cp)
     if not table:
         return []
-    padded = np.concatenate((cp, np.zeros(max(table), dtype=np.int64)))
+    u = np.concatenate((cp, np.zeros(max(table), dtype=np.int64))).astype(np.uint64)
+    # polynomial hash (mod 2**64) of the ``length`` code points at each offset (zeros past the
+    # end), for the lengths in increasing order: the hash of length L + 1 is that of length L
+    # times the multiplier plus the next code point, one step per length instead of L
+    h = np.zeros(n, dtype=np.uint64)
+    done = 0  # the length ``h`` is of
     out = []
     for length, (index, vals) in sorted(table.items()):
-        h = _hash_windows(padded, length)[:n]
+        for k in range(done, length):
+            h = h * _HASH_MULT + u[k:k + n]
+        done = length
         rows = index.rows((h & _KEY_MASK).astype(np.int64))
         hit = np.flatnonzero(rows < index.n)
         if len(hit):
@@ -394,22 +396,27 @@ def lexicon_bits(cp: np.ndarray) -> np.ndarray:
     """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
     there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
     n = len(cp)
-    ncls = len(LEXICON_CLASSES)
-    begin = np.zeros((n + 1, ncls), dtype=np.int64)
-    end = np.zeros((n + 1, ncls), dtype=np.int64)
-    inner = np.zeros((n + 1, ncls), dtype=np.int64)  # +1 at the first inner char, -1 after
-    for length, hit, m in _word_hits(cp, lexicon()):
-        for c in range(ncls):
-            sel = hit[(m >> c) & 1 > 0]
-            if not len(sel):
-                continue
-            begin[sel, c] = 1
-            end[sel + length - 1, c] = 1
-            if length > 2:
-                np.add.at(inner[:, c], sel + 1, 1)
-                np.add.at(inner[:, c], sel + length - 1, -1)
-    mid = np.cumsum(inner, axis=0)[:n] > 0
-    return (begin[:n] << 2) | (mid << 1) | end[:n]
+    table = lexicon()
+    # per character, the class bits (as the lexicon's values hold them: one per class, six in
+    # a byte) of the words that start there, go on through it and end there; the offsets a
+    # word of one length is found at are distinct, so each |= is exact. Then one column per
+    # class: unpacked bits, not a pass per class
+    pad = max(table, default=1)  # past the end: no word runs there (the text ends in pads)
+    begin = np.zeros(n + pad, dtype=np.uint8)
+    inner = np.zeros(n + pad, dtype=np.uint8)
+    end = np.zeros(n + pad, dtype=np.uint8)
+    for length, hit, m in _word_hits(cp, table):
+        m = m.astype(np.uint8, copy=False)
+        begin[hit] |= m
+        end[hit + length - 1] |= m
+        for k in range(1, length - 1):
+            inner[hit + k] |= m
+
+    def per_class(bits: np.ndarray) -> np.ndarray:  # (n, 8): bit c of each byte in column c
+        return np.unpackbits(bits[:n, None], axis=1, bitorder="little")
+
+    out = (per_class(begin) << 2) | (per_class(inner) << 1) | per_class(end)
+    return out[:, :len(LEXICON_CLASSES)].astype(np.int64)
 
 
 #: Words that follow a person's name or surname in the text itself, whatever the segmenter
@@ -463,6 +470,23 @@ def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndar
     return words, chars, coarse, wcoarse
 
 
+@functools.cache
+def _word_values() -> tuple[dict[str, int], np.ndarray]:
+    """The per-word values of the CRF's features in one table: a row per word of
+    :data:`_WORD_FLAGS` or of the clusters (row 0: any other word) and the columns
+    ``_WORD_FLAGS``, coarse cluster, cluster (0 where the word has none, as the ``.get``
+    of each dict with default 0 gives). One dict look-up per token instead of three: the
+    look-ups in the large cluster dicts cost some 60 ns a token (cache misses), the
+    column reads a nanosecond."""
+    wcl, _, _, wco = clusters()
+    row = {w: r for r, w in enumerate(dict.fromkeys(chain(_WORD_FLAGS, wco, wcl)), 1)}
+    table = np.zeros((len(row) + 1, 3), dtype=np.int64)
+    for col, d in enumerate((_WORD_FLAGS, wco, wcl)):
+        if d:
+            table[[row[w] for w in d], col] = list(d.values())
+    return row, table
+
+
 @dataclass
 class Features:
     """Feature values of every character of a batch of sentences, in reading order."""
@@ -479,6 +503,8 @@ class Features:
     token_start: np.ndarray  # (len(text),) start offset in ``text`` of the token holding a char
     token_end: np.ndarray  # (len(text),) end offset in ``text`` of that token
     token_pos: np.ndarray  # (len(text),) POS id of that token (0 on pads)
+    #: with the CRF's features: each token's row in :func:`_word_values` (0: none)
+    word_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _tokens_for(text: str, toks: Sequence[tuple[str, str]] | None) -> Sequence[tuple[str, str]]:
@@ -545,7 +571,7 @@ def featurize(
     words, tags, tok_counts, tlen = _flat_tokens(texts, tagged)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     big = _PAD + _PAD.join(texts) + _PAD
-    cp = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    cp = _code_points(big)
     nbig = len(cp)
     starts = np.zeros(len(texts), dtype=np.int64)
     if len(texts):
@@ -574,8 +600,13 @@ def featurize(
     tstart_c = np.repeat(tok_first_c, tlen)
     within = np.arange(len(word_of_char), dtype=np.int64) - tstart_c
     tl = tlen[word_of_char]
-    ints = _crf_ints(cp, idx, real, words, tpos, tlen, first, last, tok_first_c,
-                     word_of_char, within, tl) if crf else {}
+    word_rows = np.zeros(0, dtype=np.int64)
+    ints: dict[str, np.ndarray] = {}
+    if crf:
+        word_row = _word_values()[0]
+        word_rows = np.fromiter(map(word_row.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+        ints = _crf_ints(cp, idx, real, word_rows, tpos, tlen, first, last, tok_first_c,
+                         word_of_char, within, tl)
     # token geometry on the joined text (for the rules)
     token_start = np.zeros(nbig, dtype=np.int64)
     token_end = np.zeros(nbig, dtype=np.int64)
@@ -587,20 +618,21 @@ def featurize(
     boundary = np.ones(nbig + 1, dtype=bool)
     boundary[idx] = within == 0
     return Features(lengths, ints, words, word_of_char, prev_word, next_word, big, starts,
-                    boundary, token_start, token_end, token_pos)
+                    boundary, token_start, token_end, token_pos, word_rows)
 
 
-def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, words: list[str],
+def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.ndarray,
               tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray,
               tok_first_c: np.ndarray, word_of_char: np.ndarray, within: np.ndarray,
               tl: np.ndarray) -> dict[str, np.ndarray]:
     """The CRF's feature values of every character (see :func:`featurize`)."""
-    ntok, nbig = len(words), len(cp)
+    ntok, nbig = len(word_rows), len(cp)
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
     tok_last_cp = cp[idx[tok_first_c + tlen - 1]] if ntok else tlen
-    flags = np.fromiter(map(_WORD_FLAGS.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    per_word = _word_values()[1][word_rows]
+    flags = per_word[:, 0]
     title = (flags & 1) | ((tlen > 1) & (_ROLE[np.minimum(tok_last_cp, 0xFFFF)] > 0))
     speech = flags >> 1
     prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
@@ -627,12 +659,12 @@ def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, words: list[str
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1, k_p1 = idx - 1, idx + 1
     lx = lexicon_bits(cp)[idx]
-    wcl, ccl, cco, wco = clusters()
-    kW = np.fromiter(map(wco.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    _, ccl, cco, _ = clusters()
+    kW = per_word[:, 1]
     kW_prev = np.where(first, 63, np.roll(kW, 1) if ntok else kW)
     kW_next = np.where(last, 63, np.roll(kW, -1) if ntok else kW)
     kC = cco[bmp] * in_bmp
-    kw = np.fromiter(map(wcl.get, words, repeat(0, ntok)), dtype=np.int64, count=ntok)
+    kw = per_word[:, 2]
     kc = ccl[bmp] * in_bmp
     kw_prev = np.where(first, 1023, np.roll(kw, 1) if ntok else kw)
     kw_next = np.where(last, 1023, np.roll(kw, -1) if ntok else kw)
@@ -732,15 +764,21 @@ class _KeyIndex:
         self.max_probe = step
         # the low bits of the keys, at most one in eight of them set: a query none of whose
         # keys has its low bits is no key, and is not probed (most queries: bigrams of
-        # characters, windows of text that are no word); one bit each past 65,536
+        # characters, windows of text that are no word); one bit each past 65,536. Up to
+        # 65,536 (8,192 keys or fewer), 16 bits of the keys' multiplicative hash instead: the
+        # low bits of a structured key (a bigram ``a << 21 | b``) are those of one part, which
+        # many queries share (a third of the CRF's bigram queries passed, a thirtieth now)
         self.low_bits = max(16, int(np.ceil(np.log2(n))) + 3)
         low = (keys & ((1 << self.low_bits) - 1))
         if self.low_bits == 16:
             self.low = np.zeros(1 << 16, dtype=bool)
-            self.low[low] = True
+            self.low[self._hash16(keys)] = True
         else:
             self.low = np.zeros(1 << (self.low_bits - 3), dtype=np.uint8)
             np.bitwise_or.at(self.low, low >> 3, (1 << (low & 7)).astype(np.uint8))
+
+    def _hash16(self, q: np.ndarray) -> np.ndarray:
+        return ((q.astype(np.uint64) * self._MULT) >> np.uint64(48)).astype(np.int64)
 
     def _hash(self, q: np.ndarray) -> np.ndarray:
         return ((q.astype(np.uint64) * self._MULT) >> self.shift).astype(np.int64)
@@ -751,7 +789,7 @@ class _KeyIndex:
             return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
         if self.low is not None:
             if self.low_bits == 16:
-                maybe = np.flatnonzero(np.take(self.low, q & 0xFFFF))
+                maybe = np.flatnonzero(np.take(self.low, self._hash16(q)))
             else:
                 m = q & ((1 << self.low_bits) - 1)
                 maybe = np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
@@ -776,6 +814,67 @@ class _KeyIndex:
         return out
 
 
+def _row_width(n: int) -> int:
+    """Columns of the weight tables of a model of ``n`` labels: ``n`` padded with zeros to 8
+    when fewer (7 for BIO over PER/LOC/ORG). ``np.take`` copies rows of 1, 2, 4, 8, 16 or 32
+    bytes with a fast path of its own and other sizes by ``memmove`` each: rows of 8 float32
+    are gathered some 2.5 times faster than rows of 7, and the emissions are some 40 gathers of
+    a row per character. The pad columns hold zeros and are cut off the emissions: the labels'
+    sums are the same float32 additions in the same order."""
+    return 8 if n < 8 else n
+
+
+class _Literals:
+    """Finds the words of a list in a text as ``re.finditer`` does with the alternation of the
+    words, longest first (``"|".join(map(re.escape, sorted(words, key=len, reverse=True)))``):
+    left to right, at the first position where a word starts the longest word there, then on
+    from its end. The regex tries every word at every position that begins one (some 5 ms
+    over a chunk's 80,000 characters for the 321 words of the entity dictionary); here the
+    positions whose first two characters begin a word are found in bulk (a :class:`_KeyIndex`
+    of the words' first bigrams; first characters when a word has one character), and only at
+    those, a few hundred, are the words looked up (1.4 ms)."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = frozenset(words)
+        if "" in self.words:
+            raise ValueError("an empty word")
+        lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.span = 2 if lengths and lengths[-1] >= 2 else 1  # chars of the prefix
+        key_of = {w: int(self._key(np.array([ord(c) for c in w[:self.span]], dtype=np.int64))[0])
+                  for w in self.words}
+        keys = np.unique(np.fromiter(key_of.values(), dtype=np.int64, count=len(key_of)))
+        self.prefixes = _KeyIndex(keys)
+        # per prefix (the row of its key), the lengths of the words it begins, longest first
+        row = {k: i for i, k in enumerate(keys.tolist())}
+        by_row: list[set[int]] = [set() for _ in row]
+        for w, k in key_of.items():
+            by_row[row[k]].add(len(w))
+        self.lengths = [sorted(ls, reverse=True) for ls in by_row]
+
+    def _key(self, cp: np.ndarray) -> np.ndarray:
+        """The prefix key at each offset of code points ``cp`` (code points are < 2**21)."""
+        return (cp[:-1] << 21) | cp[1:] if self.span == 2 else cp
+
+    def finditer(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of each word found (as ``m.span()`` of the regex's matches)."""
+        if not self.words or len(text) < self.span:
+            return []
+        cp = _code_points(text)
+        rows = self.prefixes.rows(self._key(cp))
+        out: list[tuple[int, int]] = []
+        pos, end = 0, len(text)
+        at = np.flatnonzero(rows < self.prefixes.n)
+        for i, r in zip(at.tolist(), rows[at].tolist(), strict=True):
+            if i < pos:  # inside the word found before
+                continue
+            for n in self.lengths[r]:  # of the words with this prefix
+                if i + n <= end and text[i:i + n] in self.words:  # not cut by the end
+                    out.append((i, i + n))
+                    pos = i + n
+                    break
+        return out
+
+
 class CrfModel:
     """A python-crfsuite model's weights as lookup tables, scored and decoded in bulk."""
 
@@ -794,6 +893,18 @@ class CrfModel:
 
         self.__dict__.update(diskcache.cached("ner-crf", [Path(path), Path(__file__)], build,
                                               extra=version("python-crfsuite")))
+        # the weight row of every value of a template with a small dense index (most: classes,
+        # clusters, POS, BMES...), so that a value finds its weights in one gather, not two
+        # the model's id of the word of each row of _word_values (unknown: len(word_id)); -1 for
+        # row 0, the words _word_values does not hold, which are looked up one by one
+        unk = len(self.word_id)
+        self._id_of_row = np.array([-1] + [self.word_id.get(w, unk) for w in _word_values()[0]],
+                                   dtype=np.int64)
+        self._direct: dict[str, np.ndarray] = {
+            t: np.take(w, ix.dense, axis=0) for t, (_, w) in self.int_tables.items()
+            if (ix := self._index[t]).dense is not None and len(ix.dense) <= self._DIRECT_MAX}
+
+    _DIRECT_MAX = 1 << 14  # values of a template's dense index with a direct table (<= 512 KB)
 
     def _read(self, path: Path) -> None:
         import pycrfsuite
@@ -824,14 +935,15 @@ class CrfModel:
                 continue
             row[lid[lab]] = wt
         # per int template: a key -> row index (dense table or hash) and weight rows (+ a zero
-        # row for unseen values)
+        # row for unseen values); rows of _row_width(n) columns, the labels' scores first
+        width = _row_width(n)
         self.int_tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._index: dict[str, _KeyIndex] = {}
         for t, d in ints.items():
             keys = np.array(sorted(d), dtype=np.int64)
-            w = np.zeros((len(keys) + 1, n), dtype=np.float32)
+            w = np.zeros((len(keys) + 1, width), dtype=np.float32)
             for i, k in enumerate(keys.tolist()):
-                w[i] = d[k]
+                w[i, :n] = d[k]
             self.int_tables[t] = (keys, w)
             self._index[t] = _KeyIndex(keys)
         # words: one vocabulary for the three word templates
@@ -839,9 +951,9 @@ class CrfModel:
         self.word_id: dict[str, int] = {w: i for i, w in enumerate(vocab)}
         self.word_w: dict[str, np.ndarray] = {}
         for t, d in strs.items():
-            w = np.zeros((len(vocab) + 1, n), dtype=np.float32)
+            w = np.zeros((len(vocab) + 1, width), dtype=np.float32)
             for word, row in d.items():
-                w[self.word_id[word]] = row
+                w[self.word_id[word], :n] = row
             self.word_w[t] = w
         b = [lab[2:] if lab[:2] in ("B-", "I-", "E-", "S-") else None for lab in labels]
         self.is_begin = np.array([lab[:2] in ("B-", "S-") for lab in labels])
@@ -854,30 +966,52 @@ class CrfModel:
     def emissions(self, f: Features) -> np.ndarray:
         """``(n_chars, n_labels)`` state scores of every character."""
         n = len(self.labels)
-        e = np.zeros((len(f.word_of_char), n), dtype=np.float32)
+        # summed in rows of the tables' width (the pad columns are zeros), then cut to n labels
+        e = np.zeros((len(f.word_of_char), _row_width(n)), dtype=np.float32)
         for t, (keys, w) in self.int_tables.items():
-            if len(keys):
+            if not len(keys):
+                continue
+            direct = self._direct.get(t)
+            if direct is not None:  # as _KeyIndex.rows reads its dense table, then the weights
+                e += np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0)
+            else:
                 e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
         unk = len(self.word_id)
         nw = len(f.words)
-        wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64, count=nw)
+        if len(f.word_rows) == nw:
+            # through the tokens' rows of _word_values (one look-up per token was made for
+            # them): 9 tokens in 10 have one; the others are looked up here
+            wid = self._id_of_row[f.word_rows]
+            rest = np.flatnonzero(wid < 0).tolist()
+            words = f.words
+            wid[rest] = [self.word_id.get(words[i], unk) for i in rest]
+        else:
+            wid = np.fromiter(map(self.word_id.get, f.words, repeat(unk, nw)), dtype=np.int64,
+                              count=nw)
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
-        tok = np.zeros((nw, n), dtype=np.float32)
+        tok = np.zeros((nw, e.shape[1]), dtype=np.float32)
         for t, links in word_links(f).items():
             wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
             tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
         e += np.take(tok, f.word_of_char, axis=0)
-        return e
+        return np.ascontiguousarray(e[:, :n]) if e.shape[1] != n else e
 
-    _FEW = 64  # sentences under which a Viterbi step is one (k, n, n) array
+    _FEW = 128  # sentences under which a Viterbi step is one (n, n, k) array
 
     def viterbi(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best label id of every character (exact Viterbi), all sentences at once.
 
         Sentences are sorted by length, longest first, so at step ``t`` the sentences still
         going are a prefix of that order: each step is a few numpy calls on that prefix, with no
-        padding and no masks (the number of steps is the longest sentence's length)."""
+        padding and no masks (the number of steps is the longest sentence's length).
+
+        The scores are laid out label-major, ``(n_labels, sentences)``, and the emissions step
+        after step (the characters of step ``t`` of the sentences going, one block): each
+        numpy call of a step then runs over a contiguous row of sentences rather than over rows
+        of ``n_labels`` values (numpy loops innermost over the last axis, here 7 long), which
+        made the steps several times slower. The sums and comparisons are the same float32
+        operations as in a ``(sentences, n_labels)`` layout."""
         out = np.zeros(len(e), dtype=np.int64)
         lengths = np.asarray(lengths, dtype=np.int64)
         if not len(e) or not len(lengths):
@@ -892,41 +1026,56 @@ class CrfModel:
         tmax = int(lens[0])
         # active[t]: how many sentences have a character at t
         active = len(lens) - np.searchsorted(lens[::-1], np.arange(tmax), side="right")
+        # the characters in step order: step t's block holds char t of sentences 0..active[t]-1
+        block = np.concatenate(([0], np.cumsum(active)))
+        t_of = np.repeat(np.arange(tmax), active)
+        at = np.take(starts, np.arange(len(t_of)) - np.repeat(block[:-1], active)) + t_of
+        em = np.ascontiguousarray(np.take(e, at, axis=0).T)  # (n, chars), step after step
         trans = self.trans.astype(np.float32)
+        trans_col = trans[:, :, None]  # trans_col[a] is (n, 1): from a to each label
         n = e.shape[1]
-        delta = np.take(e, starts, axis=0)
-        bps: list[np.ndarray] = [np.empty((0, n), dtype=np.int8)]
+        delta = em[:, :len(lens)].copy()
+        bps: list[np.ndarray] = [np.empty((n, 0), dtype=np.int8)]
         for t in range(1, tmax):
             k = int(active[t])
-            # best previous label for each label: a loop over the few labels is much faster
-            # than numpy's reductions over a length-n axis, but for the last few (long)
-            # sentences, where the calls cost more than the sums: then one (k, n, n) array.
-            # Both take the first label of the highest score (argmax; a strictly greater score)
-            d = delta[:k]
+            # best previous label for each label: a loop over the few labels is faster than
+            # numpy's argmax over an axis of n, but for the steps of fewer than _FEW sentences
+            # (the long sentences' tails), where the calls cost more than the sums: then one
+            # (n, n, k) array. Both take the first label of the highest score (argmax; a
+            # strictly greater score)
+            d = delta[:, :k]
             if k < self._FEW:
-                sc = d[:, :, None] + trans[None, :, :]
-                arg = sc.argmax(axis=1).astype(np.int8)
-                best = sc.max(axis=1)
+                sc = d[:, None, :] + trans_col  # sc[a, b, i]: from a to b in sentence i
+                arg = sc.argmax(axis=0).astype(np.int8)
+                best = sc.max(axis=0)
             else:
-                best = d[:, 0:1] + trans[0]
-                arg = np.zeros((k, n), dtype=np.int8)
+                # the best label is the last one to beat the running best (so the first of
+                # the highest score): the largest a whose score beat it, a maximum of
+                # a * (beat it) -- cheaper than copying a where it beat it
+                best = d[0] + trans_col[0]
+                arg = np.zeros((n, k), dtype=np.int8)
                 for a in range(1, n):
-                    c = d[:, a:a + 1] + trans[a]
-                    np.copyto(arg, np.int8(a), where=c > best)
+                    c = d[a] + trans_col[a]
+                    beat = (c > best).view(np.int8)
+                    beat *= np.int8(a)
+                    np.maximum(arg, beat, out=arg)
                     np.maximum(best, c, out=best)
             bps.append(arg)
-            np.add(best, np.take(e, starts[:k] + t, axis=0), out=delta[:k])
+            np.add(best, em[:, block[t]:block[t] + k], out=d)
         # backtrack: a sentence ending at t starts from its best final label
         cur = np.zeros(len(lens), dtype=np.int64)
-        fin = delta.argmax(axis=1)
+        fin = delta.argmax(axis=0)
+        ar = np.arange(len(lens))
+        got = np.empty(len(at), dtype=np.int64)  # labels in step order
         for t in range(tmax - 1, -1, -1):
             k = int(active[t])
             k_next = int(active[t + 1]) if t + 1 < tmax else 0
             if k > k_next:  # sentences whose last character is t
                 cur[k_next:k] = fin[k_next:k]
-            out[starts[:k] + t] = cur[:k]
+            got[block[t]:block[t] + k] = cur[:k]
             if t:
-                cur[:k] = bps[t][np.arange(k), cur[:k]]
+                cur[:k] = bps[t][cur[:k], ar[:k]]
+        out[at] = got
         return out
 
     def viterbi_plain(self, e: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -1000,9 +1149,11 @@ class CrfModel:
         # each begin pairs with the first end after it
         k = np.searchsorted(es, bs, side="right")
         sent = np.searchsorted(offs, bs, side="right") - 1
-        for b, e_, s_ in zip(bs.tolist(), es[k].tolist(), sent.tolist(), strict=True):
-            o = int(offs[s_])
-            res[s_].append((b - o, e_ - o, self.types[int(typ[b])]))
+        offs_l, types = offs.tolist(), self.types  # Python ints: no numpy scalar per entity
+        for b, e_, s_, ty in zip(bs.tolist(), es[k].tolist(), sent.tolist(), typ[bs].tolist(),
+                                 strict=True):
+            o = offs_l[s_]
+            res[s_].append((b - o, e_ - o, types[ty]))
         return res
 
 
@@ -1131,7 +1282,8 @@ def person_span(text: str, b: int, e: int) -> tuple[int, str]:
     one of two or more followed by a place ending (``马拉若岛``: :data:`_PLACE_AFTER`); one
     followed by a company's or institution's word is that body (``休斯公司``: ``ORG``)."""
     name = text[b:e]
-    for h in SURNAME_HONORIFICS:
+    # (most names end in no honorific: one endswith over them all first)
+    for h in SURNAME_HONORIFICS if name.endswith(SURNAME_HONORIFICS) else ():
         if name.endswith(h) and len(name) > len(h):
             rest = name[:-len(h)]
             if (len(rest) == 1 and rest in SURNAMES) or rest in COMPOUND_SURNAMES:
@@ -1347,9 +1499,10 @@ _NOT_GIVEN_END = frozenset(ORG_SUFFIX_CHARS + "阁府车业")
 
 
 @functools.cache
-def _japanese_surname_re() -> re.Pattern[str]:
-    words = [w for w in read_word_list(JAPANESE_SURNAMES) if len(w) >= 2]
-    return re.compile("|".join(sorted(words, key=len, reverse=True)))
+def _japanese_surnames() -> _Literals:
+    """The surnames of two or more characters (the list's words are plain names: found as
+    literals, longest first, where the alternation regex of them found them)."""
+    return _Literals([w for w in read_word_list(JAPANESE_SURNAMES) if len(w) >= 2])
 
 
 def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int, str, str]]]
@@ -1360,8 +1513,7 @@ def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int,
     (``桥本首相``: the model and the surname rules see those)."""
     text, bnd = f.text, f.boundary
     starts_l = f.starts.tolist()
-    for m in _japanese_surname_re().finditer(text):
-        b, g = m.span()
+    for b, g in _japanese_surnames().finditer(text):
         if not bnd[b] or not (_is_han(text[g:g + 1]) and _is_han(text[g + 1:g + 2])):
             continue
         if text[g + 2:g + 3] in _JP_GIVEN_END and _is_han(text[g + 2:g + 3]) and bnd[g + 3]:
@@ -1378,11 +1530,13 @@ def _japanese_name_candidates(f: Features, cands: list[list[tuple[int, int, int,
             cands[si].append((_TIER_RULE, b - o, e - o, "PERSON", "rule"))
 
 
-#: A surname followed by a title or an honorific (``副`` only before a title: ``常副局长``;
-#: not ``老``, which also ends words: ``古老``, ``元老``).
-_SURNAME_TITLE = re.compile("(?=[%s](?:%s))" % (SURNAMES, "|".join(sorted(
+#: Titles and honorifics after which a surname is a person (``副`` only before a title:
+#: ``常副局长``; not ``老``, which also ends words: ``古老``, ``元老``).
+_SURNAME_TITLE_WORDS: tuple[str, ...] = tuple(sorted(
     (set(SURNAME_HONORIFICS) | HONORIFICS | {"副" + w for w in HONORIFICS if len(w) >= 2})
-    - {"副", "老"}, key=len, reverse=True))))
+    - {"副", "老"}, key=len, reverse=True))
+#: 1 for the first characters of :data:`_SURNAME_TITLE_WORDS`
+_SURNAME_TITLE_FIRST = _flag_table("".join(w[0] for w in _SURNAME_TITLE_WORDS))
 #: POS of tokens that are no surname though their character may be one (和, 向, 由, 上, 任).
 _NOT_SURNAME_POS = frozenset({_POS_ID[t] for t in ("c", "p", "f", "r", "u", "m", "q", "t")})
 
@@ -1397,9 +1551,7 @@ class EntityExtractor:
         self.rules = rules
         entries = _dict_entries(org_dict, userdict) if rules else []
         self._dict_label = {e.text: e.label for e in entries}
-        alts = sorted(self._dict_label, key=len, reverse=True)
-        self._dict_re: re.Pattern[str] | None = (
-            re.compile("|".join(map(re.escape, alts))) if alts else None)
+        self._dict_words: _Literals | None = _Literals(list(self._dict_label)) if entries else None
 
     # -- public --------------------------------------------------------------------------------
 
@@ -1419,9 +1571,9 @@ class EntityExtractor:
         if self.crf is not None:
             e = self.crf.emissions(f)
             labels = self.crf.viterbi(e, f.lengths)
-            starts = f.starts
+            starts = f.starts.tolist()
             for si, spans in enumerate(self.crf.spans(labels, f.lengths)):
-                o = int(starts[si])
+                o = starts[si]
                 for s, t, typ in spans:
                     if not self._plausible(f, o + s, o + t, typ):
                         continue
@@ -1463,13 +1615,14 @@ class EntityExtractor:
         labels = {_POS_ID[t]: lab for t, lab in _JIEBA_LABELS.items() if t in _POS_ID}
         n = len(f.token_start)
         at = np.flatnonzero(np.isin(f.token_pos, list(labels)) & (f.token_start == np.arange(n)))
-        for b in at.tolist():
-            e = int(f.token_end[b])
-            si = int(np.searchsorted(f.starts, b, side="right")) - 1
+        starts_l = f.starts.tolist()  # Python ints: bisect, not a numpy call per token
+        for b, e, pos in zip(at.tolist(), f.token_end[at].tolist(), f.token_pos[at].tolist(),
+                             strict=True):
+            si = bisect_right(starts_l, b) - 1
             if si < 0 or e - b < 2:
                 continue
-            o = int(f.starts[si])
-            label = labels[int(f.token_pos[b])]
+            o = starts_l[si]
+            label = labels[pos]
             if label == "LOC":
                 label = place_label(f.text[b:e])
             cands[si].append((_TIER_CRF, b - o, e - o, label, "jieba"))
@@ -1491,8 +1644,14 @@ class EntityExtractor:
         ``常副局长``, ``程先生``) is a person on its own, where the CRF found nothing (the lowest
         tier): unless the token is a function word (``和|总统``, ``向|主任``)."""
         starts_l = f.starts.tolist()
-        for m in _SURNAME_TITLE.finditer(f.text):
-            b = m.start()
+        # a surname followed by a character that begins a title, found in bulk; only there is
+        # the text compared with the titles (a regex would try them at every surname). The
+        # tables cover the BMP: code points past it read U+FFFF's flags, which are 0
+        bmp = np.minimum(_code_points(f.text), 0xFFFF)
+        at = (_FLAGS[bmp[:-1]] & 1) & _SURNAME_TITLE_FIRST[bmp[1:]]
+        for b in np.flatnonzero(at).tolist():
+            if not f.text.startswith(_SURNAME_TITLE_WORDS, b + 1):
+                continue
             if not f.boundary[b] or int(f.token_pos[b]) in _NOT_SURNAME_POS:
                 continue
             si = bisect_right(starts_l, b) - 1
@@ -1540,10 +1699,9 @@ class EntityExtractor:
                 continue  # the suffix ends a verb (河北省怀来县举办, 主办, 开办): no body
             if b is not None and org_end(m.end()):
                 add(b, m.end(), "ORG", "rule")
-        if self._dict_re is not None:
-            for m in self._dict_re.finditer(text):
-                label = self._dict_label[m.group()]
-                b, e = m.start(), m.end()
+        if self._dict_words is not None:
+            for b, e in self._dict_words.finditer(text):
+                label = self._dict_label[text[b:e]]
                 if not (bnd[b] or label == "ORG") or not (bnd[e] or org_end(e)):
                     continue
                 if label == "ORG":
@@ -1596,6 +1754,22 @@ class EntityExtractor:
     def _resolve(sent: str, cands: list[tuple[int, int, int, str, str]]) -> list[Entity]:
         if not cands:
             return []
+        # spans of the model (or of jieba's tags) alone, within the sentence and disjoint (the
+        # usual case): the ranking below would take each of them (none overlaps one taken
+        # before it), blank ones aside, and order them by start; so in order of start, without
+        # ranking. Checked while they are made: at the first span of a rule, outside the
+        # sentence or overlapping the one before, the ranking decides
+        out: list[Entity] = []
+        end = 0  # of the span before
+        for tier, s, e, lab, src in sorted(cands, key=itemgetter(1)) if len(cands) > 1 else cands:
+            if tier != _TIER_CRF or not end <= s < e <= len(sent):
+                break
+            end = e
+            text = sent[s:e]
+            if text.strip():
+                out.append(Entity(s, e, text, place_label(text) if lab == "LOC" else lab, src))
+        else:
+            return out
         if all(c[0] == _TIER_CRF for c in cands):  # the model's spans alone never overlap
             ranked = sorted((_TIER_CRF, -(e - s), s, e, lab, src) for _, s, e, lab, src in cands)
         else:
@@ -1611,7 +1785,7 @@ class EntityExtractor:
                 ranked.append((tier, -(e - s), s, e, lab, src))
             ranked.sort()
         taken = bytearray(len(sent) + 1)
-        out: list[Entity] = []
+        out = []
         for _, _, s, e, lab, src in ranked:
             if e <= s or s < 0 or e > len(sent) or any(taken[s:e]):
                 continue

@@ -16,13 +16,13 @@ for every paragraph, sentence and token. Ids are derived only from the input::
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -255,33 +255,27 @@ def _utc(ts: dt.datetime) -> dt.datetime:
     return ts.astimezone(dt.timezone.utc)
 
 
-Tables = dict[str, pl.DataFrame]
-
-
-def _collector_paused(build: Callable[..., Tables]) -> Callable[..., Tables]:
-    """``build`` with Python's cyclic garbage collector off while it runs (and as it was after).
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while (back on after, if it was on).
 
     :func:`build_tables` keeps every token of the batch alive until it returns (its tagged
-    pairs, for the extractors): some 80,000 tuples and 3,500 lists per 25 pages, plus the
-    extractors' own objects, that the collector would traverse again and again as they pile up
-    without ever finding garbage in them. What the build drops is freed by reference counting
+    pairs, for the extractors): some 80,000 tuples and 3,500 lists per 25 pages, and the
+    extractors make some hundreds of thousands of small objects more (matches, entities). Every
+    700 allocations start a collection, and every so often one that walks every object of the
+    batch, never finding garbage in them. What the build drops is freed by reference counting
     as before; the few objects in cycles (a few hundred at a worker's first batch, none after)
     wait for the collector's next run, after the build's own objects are gone."""
-
-    @functools.wraps(build)
-    def paused(*args: Any, **kwargs: Any) -> Tables:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return build(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
-@_collector_paused
+@_cyclic_gc_paused()
 def build_tables(
     items: Sequence[tuple[Document, Page | None]],
     segmenter: Segmenter,
@@ -504,31 +498,28 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
                     for ent in ents:
                         label.append(ent.label)
                         source.append(ent.source)
-    if extractors.dates is not None:
-        f = found["dates"]
-        ds, de, gran, res = (f.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
-        for row, sent in enumerate(sentences):
-            got = extractors.dates(sent.text, sent.issue_date)
-            if got:
-                add(f, row, got)
-                for m in got:
-                    ds.append(m.date_start)
-                    de.append(m.date_end)
-                    gran.append(m.granularity)
-                    res.append(bool(m.resolved))
-    if extractors.quantities is not None:
-        f = found["quantities"]
-        val, vmax, unit, kind, counted = (f.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
-        for row, sent in enumerate(sentences):
-            got = extractors.quantities(sent.text, sent.tagged)
-            if got:
-                add(f, row, got)
-                for m in got:
-                    val.append(float(m.value))
-                    vmax.append(None if m.value_max is None else float(m.value_max))
-                    unit.append(m.unit)
-                    kind.append(m.kind)
-                    counted.append(m.counted)
+    # dates and quantities sentence by sentence, one right after the other (each table's rows
+    # still in sentence order): find_quantities reuses the date scan find_dates just made
+    fd, fq = found["dates"], found["quantities"]
+    ds, de, gran, res = (fd.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
+    val, vmax, unit, kind, counted = (fq.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
+    dates, quantities = extractors.dates, extractors.quantities
+    for row, sent in enumerate(sentences if dates is not None or quantities is not None else ()):
+        if dates is not None and (got := dates(sent.text, sent.issue_date)):
+            add(fd, row, got)
+            for m in got:
+                ds.append(m.date_start)
+                de.append(m.date_end)
+                gran.append(m.granularity)
+                res.append(bool(m.resolved))
+        if quantities is not None and (got := quantities(sent.text, sent.tagged)):
+            add(fq, row, got)
+            for m in got:
+                val.append(float(m.value))
+                vmax.append(None if m.value_max is None else float(m.value_max))
+                unit.append(m.unit)
+                kind.append(m.kind)
+                counted.append(m.counted)
     return found
 
 

@@ -253,6 +253,62 @@ def test_key_index_finds_exactly_the_keys() -> None:
         assert (ix.rows(q) == want).all()
 
 
+def test_literals_find_what_the_alternation_of_the_words_finds() -> None:
+    """_Literals (bigram prefilter + look-ups) finds the spans ``re.finditer`` finds with the
+    words' alternation, longest first: words sharing prefixes, overlapping and nested words,
+    one-character words, random texts over a small alphabet (many overlaps), the real dictionary
+    on the seed page."""
+    import random
+    import re
+
+    from tasks.ner import _Literals
+
+    def regex_spans(words, text):
+        alts = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+        return [m.span() for m in re.finditer(alts, text)]
+
+    rnd = random.Random(3)
+    for words in (["区委", "区委书记", "委书", "书记处", "记处长"], ["甲乙", "乙丙丁", "丙", "甲乙丙丁戊"],
+                  ["".join(rnd.choice("甲乙丙丁") for _ in range(rnd.randint(1, 5))) for _ in range(12)],
+                  ["".join(rnd.choice("甲乙丙丁") for _ in range(rnd.randint(2, 4))) for _ in range(8)]):
+        finder = _Literals(words)
+        for _ in range(200):
+            text = "".join(rnd.choice("甲乙丙丁戊区委书记处长\x00 ") for _ in range(rnd.randint(0, 40)))
+            assert finder.finditer(text) == regex_spans(words, text), (words, text)
+    rules = EntityExtractor(model=None)
+    text = SEED.read_text(encoding="utf-8")
+    assert rules._dict_words is not None
+    got = rules._dict_words.finditer(text)
+    assert got and got == regex_spans(list(rules._dict_label), text)
+
+
+def test_surname_titles_found_in_bulk_where_the_lookahead_regex_finds_them() -> None:
+    """_surname_title_candidates looks at a surname followed by a title's first character only:
+    the same candidates as a lookahead regex over every position (the seed page, and texts
+    dense in surnames and titles, a character past the BMP among them)."""
+    import random
+    import re
+
+    from tasks.ner import _NOT_SURNAME_POS, _SURNAME_TITLE_WORDS, _TIER_CRF, SURNAMES, featurize
+
+    lookahead = re.compile("(?=[%s](?:%s))" % (SURNAMES, "|".join(_SURNAME_TITLE_WORDS)))
+    rnd = random.Random(5)
+    texts = [p for p in SEED.read_text(encoding="utf-8").splitlines() if p.strip()]
+    texts += ["".join(rnd.choice(["王", "张", "和", "先生", "副局长", "主席", "的", "老", "𠀋", "，"])
+                      for _ in range(rnd.randint(1, 30))) for _ in range(300)]
+    f = featurize(texts)
+    got: list[list] = [[] for _ in texts]
+    EntityExtractor._surname_title_candidates(f, got)
+    want: list[list] = [[] for _ in texts]
+    starts = f.starts.tolist()
+    for m in lookahead.finditer(f.text):
+        b = m.start()
+        if f.boundary[b] and int(f.token_pos[b]) not in _NOT_SURNAME_POS:
+            si = max(i for i, o in enumerate(starts) if o <= b)
+            want[si].append((_TIER_CRF, b - starts[si], b - starts[si] + 1, "PERSON", "rule"))
+    assert got == want and any(got)
+
+
 def test_compact_lexicon_answers_like_the_dictionary_on_real_words() -> None:
     """The entity lexicon keeps one byte per word (its class bits) and int32 rows: every word of
     jieba's dictionary and of the world places gets exactly the classes its lines give it, and
