@@ -5,13 +5,18 @@ small ``collect`` calls per batch of tables), which costs far more than the chec
 :func:`passes` evaluates the same checks -- taken from the model's own schema: columns present
 (and no other with ``strict``), dtypes, nullability, column uniqueness, every column check and
 every dataframe check with its own function and ``ignore_na``, the ``unique`` column sets -- as
-one batch of queries, and answers only "all pass". :func:`validate` returns the frame when they
+one query of one row (:func:`query`; several tables' queries can be collected together), and
+answers only "all pass". Each check function is called once per model to record its expression
+(:class:`_Recorder`), and a table's row of checks is built once per schema (:func:`_row_checks`):
+building them anew for each frame cost more than running them on a small table.
+:func:`validate` returns the frame when they
 all pass and otherwise lets Pandera validate it, so failures are reported (and lazily collected)
 exactly as Pandera reports them. The models stay the data contract: nothing here names a check.
 
 A model using a feature this pass does not reproduce (coercion, defaults, regex columns,
 parsers, element-wise or grouped checks, ``ordered``, ``strict="filter"``,
-``drop_invalid_rows``) is always left to Pandera.
+``drop_invalid_rows``, a check that does more than one select on the frame) is always left to
+Pandera.
 """
 
 from __future__ import annotations
