@@ -118,7 +118,9 @@ def _plan(model: type[pa.DataFrameModel]) -> Any:
 
 
 @functools.lru_cache(maxsize=256)
-def _row_checks(model: type[pa.DataFrameModel], dtypes: tuple[tuple[str, pl.DataType], ...]) -> list[pl.Expr] | None:
+def _row_checks(
+    model: type[pa.DataFrameModel], dtypes: tuple[tuple[str, pl.DataType], ...]
+) -> list[pl.Expr] | None:
     """The aggregate expressions, one row of booleans, all true when a frame of these column
     names and dtypes passes every check of ``model`` but the ``unique`` column sets; None when
     such a frame fails whatever its rows (a column missing, unexpected or twice, a dtype, a
