@@ -5,19 +5,24 @@ small ``collect`` calls per batch of tables), which costs far more than the chec
 :func:`passes` evaluates the same checks -- taken from the model's own schema: columns present
 (and no other with ``strict``), dtypes, nullability, column uniqueness, every column check and
 every dataframe check with its own function and ``ignore_na``, the ``unique`` column sets -- as
-one batch of queries, and answers only "all pass". :func:`validate` returns the frame when they
+one query of one row (:func:`query`; several tables' queries can be collected together), and
+answers only "all pass". Each check function is called once per model to record its expression
+(:class:`_Recorder`), and a table's row of checks is built once per schema (:func:`_row_checks`):
+building them anew for each frame cost more than running them on a small table.
+:func:`validate` returns the frame when they
 all pass and otherwise lets Pandera validate it, so failures are reported (and lazily collected)
 exactly as Pandera reports them. The models stay the data contract: nothing here names a check.
 
 A model using a feature this pass does not reproduce (coercion, defaults, regex columns,
 parsers, element-wise or grouped checks, ``ordered``, ``strict="filter"``,
-``drop_invalid_rows``) is always left to Pandera.
+``drop_invalid_rows``, a check that does more than one select on the frame) is always left to
+Pandera.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandera.backends.polars.builtin_checks  # noqa: F401 - the built-in checks' polars functions
 import pandera.polars as pa
@@ -28,24 +33,47 @@ from pandera.config import CONFIG
 _OK = "__ok"
 
 
-def _reduced(out: Any, ignore_na: bool) -> pl.LazyFrame | bool:
-    """A check's output as Pandera's backend reads it, reduced to one boolean row: all passed.
+class _Select(NamedTuple):
+    """What a check function returned when called on a :class:`_Recorder`: the select it made."""
 
-    Several output columns are and-ed (Pandera folds them); with ``ignore_na`` a null passes,
-    otherwise it fails."""
+    exprs: tuple[Any, ...]
+    named: dict[str, Any]
+
+
+class _Recorder:
+    """Stands in for the frame when a check function is called to learn its query. The models'
+    checks (Pandera's built-in ones and ours) all return ``data.lazyframe.select(expr)``: recorded
+    once per model, ``expr`` is reused for every frame, whose query is the same as the check
+    function would have built on it (a check function is a function of its arguments only). A
+    check that does anything else with the frame fails here (AttributeError), and its model is
+    left to Pandera."""
+
+    def select(self, *exprs: Any, **named: Any) -> _Select:
+        return _Select(exprs, named)
+
+
+def _reduced(out: Any, ignore_na: bool) -> pl.Expr | bool:
+    """A check's output, recorded by :class:`_Recorder`, as Pandera's backend reads it: one
+    aggregate expression, true when all passed (with ``ignore_na`` a null passes, otherwise it
+    fails). A bool is kept as it is. Raises TypeError for an output this pass does not read:
+    not one select of one expression with one output."""
     if isinstance(out, bool):
         return out
-    names = out.collect_schema().names()
-    col = pl.all_horizontal(pl.col(names)) if len(names) > 1 else pl.col(names[0])
-    # Pandera's fold (acc & x) gives null where any is null and none is False: all_horizontal
-    # does the same (Kleene logic), so ignore_na and fill_null(False) below see what it sees.
+    if not isinstance(out, _Select) or out.named or len(out.exprs) != 1:
+        raise TypeError(out)
+    col = out.exprs[0]
+    if not isinstance(col, pl.Expr) or col.meta.has_multiple_outputs() or col.meta.is_regex_projection():
+        raise TypeError(out)
+    # select(expr).select(f(pl.col(name))) is select(f(expr)) for this f, so the checks of a
+    # table can share one select
     col = (col | col.is_null()) if ignore_na else col.fill_null(False)
-    return out.select(col.all(ignore_nulls=False).alias(_OK))
+    return col.all(ignore_nulls=False)
 
 
 @functools.cache
 def _plan(model: type[pa.DataFrameModel]) -> Any:
-    """The model's schema when this pass can reproduce all of it, else None."""
+    """The model's schema and its checks as ``[(column or None, aggregate expression or bool)]``
+    when this pass can reproduce all of them, else None."""
     schema = model.to_schema()
     if (
         schema.coerce
@@ -75,32 +103,48 @@ def _plan(model: type[pa.DataFrameModel]) -> Any:
         for check in col.checks:
             if check.element_wise or check.groupby is not None or check._check_fn is None:
                 return None
-    return schema
+    checks: list[pl.Expr | bool] = []
+    try:
+        for name, col in schema.columns.items():
+            for check in col.checks:
+                out = check._check_fn(PolarsData(_Recorder(), name), **check._check_kwargs)
+                checks.append(_reduced(out, check.ignore_na))
+        for check in schema.checks:
+            out = check._check_fn(PolarsData(_Recorder(), "*"), **check._check_kwargs)
+            checks.append(_reduced(out, check.ignore_na))
+    except (AttributeError, TypeError):
+        return None
+    return schema, checks
 
 
-def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
-    """True when ``df`` passes every check of ``model`` (False: some check fails, or the model
-    uses something this pass leaves to Pandera)."""
-    schema = _plan(model)
-    if schema is None or not isinstance(df, pl.DataFrame) or getattr(CONFIG, "use_narwhals_backend", False):
-        return False
-    names = df.columns
+@functools.lru_cache(maxsize=256)
+def _row_checks(
+    model: type[pa.DataFrameModel], dtypes: tuple[tuple[str, pl.DataType], ...]
+) -> list[pl.Expr] | None:
+    """The aggregate expressions, one row of booleans, all true when a frame of these column
+    names and dtypes passes every check of ``model`` but the ``unique`` column sets; None when
+    such a frame fails whatever its rows (a column missing, unexpected or twice, a dtype, a
+    check that returned False) or the model is left to Pandera. Depends on the frame's schema
+    only, so it is built once per schema: Pandera's polars dtypes check the dtype alone (their
+    data container is for coercion)."""
+    plan = _plan(model)
+    if plan is None:
+        return None
+    schema, checks = plan
+    names = [n for n, _ in dtypes]
     if len(set(names)) != len(names):
-        return False
+        return None
     expected = set(schema.columns)
     if not expected <= set(names) or (schema.strict is True and set(names) != expected):
-        return False
-    lf = df.lazy()
-    queries: list[pl.LazyFrame] = []
-    flags: list[bool] = []
-    # the nullability and uniqueness of every column: one query of one row (a query of its own
-    # each cost more than the checks: some 60 of a batch's 200 queries)
+        return None
+    of = dict(dtypes)
+    empty = pl.DataFrame(schema=of).lazy()
+    # the nullability and uniqueness of every column, then every check, in one select
     own: list[pl.Expr] = []
-    dtypes = df.schema  # built anew at each access
     for name, col in schema.columns.items():
-        dtype = dtypes[name]
-        if not col.dtype.check(dtype, PolarsData(lf.select(name), name)):
-            return False
+        dtype = of[name]
+        if not col.dtype.check(dtype, PolarsData(empty.select(name), name)):
+            return None
         if not col.nullable:
             ok = pl.col(name).is_not_null()
             if dtype.is_float():
@@ -108,23 +152,39 @@ def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
             own.append(ok.all(ignore_nulls=False))
         if col.unique:
             own.append(pl.col(name).is_duplicated().any().not_())
-        for check in col.checks:
-            out = check._check_fn(PolarsData(lf, name), **check._check_kwargs)
-            got = _reduced(out, check.ignore_na)
-            (flags.append(got) if isinstance(got, bool) else queries.append(got))
-    for check in schema.checks:
-        out = check._check_fn(PolarsData(lf, "*"), **check._check_kwargs)
-        got = _reduced(out, check.ignore_na)
-        (flags.append(got) if isinstance(got, bool) else queries.append(got))
-    if not all(flags):
-        return False
+    if not all(c for c in checks if isinstance(c, bool)):
+        return None
+    exprs = own + [c for c in checks if not isinstance(c, bool)]
+    return [e.alias(f"{_OK}{k}") for k, e in enumerate(exprs)] or [pl.lit(True).alias(_OK)]
+
+
+def query(model: type[pa.DataFrameModel], df: pl.DataFrame) -> pl.LazyFrame | None:
+    """A query of one row of booleans, all true when ``df`` passes every check of ``model``
+    (see :func:`passes`); None when ``df`` surely fails, or the model is left to Pandera.
+    Several frames' queries can be collected together."""
+    if not isinstance(df, pl.DataFrame) or getattr(CONFIG, "use_narwhals_backend", False):
+        return None
+    exprs = _row_checks(model, tuple(df.schema.items()))
+    if exprs is None:
+        return None
+    schema = _plan(model)[0]
     if schema.unique:
-        subset = [c for c in schema.unique if c in names]
+        subset = [c for c in schema.unique if c in df.columns]
         if not _grouped_distinct(df, subset) and df.select(subset).is_duplicated().any():
-            return False
-    if own:
-        queries.append(lf.select(*(e.alias(f"{_OK}{k}") for k, e in enumerate(own))))
-    return all(all(bool(v) for v in r.row(0)) for r in pl.collect_all(queries, engine="in-memory"))
+            return None
+    return df.lazy().select(exprs)
+
+
+def all_true(result: pl.DataFrame) -> bool:
+    """The answer of a :func:`query`: every check passed."""
+    return all(bool(v) for v in result.row(0))
+
+
+def passes(model: type[pa.DataFrameModel], df: pl.DataFrame) -> bool:
+    """True when ``df`` passes every check of ``model`` (False: some check fails, or the model
+    uses something this pass leaves to Pandera)."""
+    q = query(model, df)
+    return q is not None and all_true(q.collect(engine="in-memory"))
 
 
 def _ordered_exactly(dtype: pl.DataType) -> bool:

@@ -19,7 +19,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from schemas import TABLES
-from schemas._fast import passes
+from schemas._fast import all_true, passes, query
 
 #: How a row is named in messages.
 ROW_KEYS: dict[str, pl.Expr] = {
@@ -92,13 +92,22 @@ def _schema_message(table: str, r: dict) -> str:
     return f"{table}.{r['column']}: expected {r['check']}, got {_short(r['failure_case'])}"
 
 
+def _passing(tables: dict[str, pl.DataFrame]) -> set[str]:
+    """The tables that pass every check of their model, by the fast pass
+    (:func:`schemas._fast.query`): one query per table, all collected together."""
+    queries = {n: query(m, tables[n]) for n, m in TABLES.items()}
+    ready = {n: q for n, q in queries.items() if q is not None}
+    results = pl.collect_all(list(ready.values()), engine="in-memory")
+    return {n for n, r in zip(ready, results) if all_true(r)}
+
+
 def _model_failures(
-    name: str, model: type[pa.DataFrameModel], df: pl.DataFrame
+    name: str, model: type[pa.DataFrameModel], df: pl.DataFrame, passed: bool = False
 ) -> tuple[pl.DataFrame, list[str]]:
     """Validate one table lazily; return attributable problems and unattributable messages.
-    A table that passes every check of its model in one pass (:func:`schemas._fast.passes`) is
-    not validated again; any other goes through Pandera, which names what failed."""
-    if passes(model, df):
+    A table that ``passed`` every check of its model in one pass (:func:`_passing`) is not
+    validated again; any other goes through Pandera, which names what failed."""
+    if passed:
         return pl.DataFrame(schema=_PROBLEM_SCHEMA), []
     try:
         model.validate(df, lazy=True)
@@ -500,8 +509,9 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
     _raise([f"missing table {n!r}" for n in missing] + [f"unknown table {n!r}" for n in extra])
 
     found, unattributable = [], []
+    passing = _passing(tables)
     for name, model in TABLES.items():
-        problems, errors = _model_failures(name, model, tables[name])
+        problems, errors = _model_failures(name, model, tables[name], name in passing)
         found.append(problems)
         unattributable += errors
     _raise(unattributable)
@@ -546,7 +556,7 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
         .select(docs.columns)
         .cast(dict(docs.schema))
     )
-    still, errors = _model_failures("documents", TABLES["documents"], docs)
+    still, errors = _model_failures("documents", TABLES["documents"], docs, passes(TABLES["documents"], docs))
     _raise(
         errors
         + [

@@ -370,3 +370,43 @@ def test_fast_pass_on_a_large_grouped_table_still_finds_duplicate_keys():
         with pytest.raises(SchemaErrors):
             _Keyed.validate(df, lazy=True)
     assert not _grouped_distinct(unordered, ["parent", "seq"]) and passes(_Keyed, unordered)
+
+
+class _Positive(pa.DataFrameModel):
+    """A check the fast pass records (one select) and reuses on every frame."""
+
+    x: int = pa.Field(gt=0)
+
+    @pa.dataframe_check(name="x < 10")
+    def small(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("x") < 10)
+
+
+class _Windowed(pa.DataFrameModel):
+    """A check that does more than one select on the frame: the fast pass cannot record it."""
+
+    x: int
+
+    @pa.dataframe_check(name="x increases")
+    def increasing(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.with_columns(pl.col("x").diff().alias("d")).select(pl.col("d").fill_null(1) > 0)
+
+
+def test_fast_pass_reuses_recorded_checks_and_leaves_other_checks_to_pandera():
+    """schemas._fast records each check's expression once per model (and the row checks once
+    per schema) and applies them to each new frame: a later frame failing a check must still
+    fail. A model whose check does anything but one select on the frame is left to Pandera."""
+    from schemas._fast import _plan, passes
+
+    assert passes(_Positive, pl.DataFrame({"x": [1, 9]}))
+    for bad in ([1, 10], [0, 2], [1, None]):
+        df = pl.DataFrame({"x": bad})
+        assert not passes(_Positive, df)
+        with pytest.raises(SchemaErrors):
+            _Positive.validate(df, lazy=True)
+    assert passes(_Positive, pl.DataFrame({"x": [3]}))
+    assert _plan(_Windowed) is None
+    assert not passes(_Windowed, pl.DataFrame({"x": [1, 2]}))
+    _Windowed.validate(pl.DataFrame({"x": [1, 2]}))
+    with pytest.raises(SchemaErrors):
+        _Windowed.validate(pl.DataFrame({"x": [2, 1]}), lazy=True)
