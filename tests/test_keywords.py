@@ -352,6 +352,44 @@ def test_textrank_matches_a_hand_computed_graph() -> None:
 
 
 
+def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
+    """_pagerank lays the edges out by their place among their node's edges, not by node: each
+    node's sum must still add its terms in edge order, as np.bincount over the (s, t)-sorted
+    edges does -- bit for bit. Random weights make the order of additions show; a hub of 700
+    neighbours takes places past 255 (16-bit places: numpy's radix sort)."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for article, (n, extra) in enumerate([(701, 0), (40, 300), (2, 0)]):
+        # a star (node 0 with every other), then random extra edges, both directions, no loop
+        s = np.concatenate([np.zeros(n - 1, dtype=np.int64), rng.integers(0, n, extra)])
+        t = np.concatenate([np.arange(1, n), rng.integers(0, n, extra)])
+        keep = s != t
+        frames.append(pl.DataFrame({"a": article, "s": np.concatenate([s[keep], t[keep]]),
+                                    "t": np.concatenate([t[keep], s[keep]])}))
+    pairs = pl.concat(frames).unique(["a", "s", "t"])
+    offset = {0: 0, 1: 701, 2: 741}
+    pairs = pairs.with_columns(pl.col("s") + pl.col("a").replace_strict(offset),
+                               pl.col("t") + pl.col("a").replace_strict(offset)).sort("s", "t")
+    edges = pl.DataFrame({"s": pairs["s"], "t": pairs["t"],
+                          "w": rng.integers(1, 9, pairs.height).astype(np.float64) / 7})
+    nodes = pl.DataFrame({"node": np.arange(743), "article_id": ["a"] * 701 + ["b"] * 40 + ["c"] * 2,
+                          "keyword": [f"w{i:03d}" for i in range(743)]})
+    got = kw._pagerank(nodes, edges, 0.85, 7)
+    # the plain form: the edges as they are, sorted by (s, t)
+    s_idx, t_idx, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
+    coef = w / np.bincount(s_idx, weights=w, minlength=743)[t_idx]
+    ws = np.repeat([1 / 701, 1 / 40, 1 / 2], [701, 40, 2])
+    for _ in range(7):
+        ws = (1.0 - 0.85) + 0.85 * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=743)
+    lo = pl.Series(ws).to_frame("ws").with_columns(nodes["article_id"])
+    want = lo.select(((pl.col("ws") - pl.col("ws").min().over("article_id") / 10.0)
+                      / (pl.col("ws").max().over("article_id") - pl.col("ws").min().over("article_id") / 10.0)))
+    assert np.array_equal(got["weight"].to_numpy(), want.to_series().to_numpy())
+    assert got["keyword"].to_list() == nodes["keyword"].to_list()
+
+
 def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
     """Two articles with the same words get a graph each (no edge across them, nodes numbered
     in (article, keyword) order); an article without TextRank candidates gives no rows."""
