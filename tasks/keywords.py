@@ -399,22 +399,26 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
     s = words if isinstance(words, pl.Series) else pl.Series(list(words), dtype=pl.Utf8)
     frame = pl.DataFrame({"token": s.cast(pl.Utf8)})
     table = pl.DataFrame(schema=IDF_SCHEMA) if idf is None else idf.select("token", "idf")
-    # only the table's rows of these words are made unique (the first of each kept, as when the
-    # whole table is): the table can be the warehouse's whole IDF, a few times more words
-    table = table.filter(pl.col("token").is_in(frame["token"].implode()))
-    found = frame.join(
-        table.rename({"idf": "idf_c"}).unique("token", keep="first"), on="token", how="left",
-        maintain_order="left",
-    )
+    table = table.rename({"idf": "idf_c"})
+    # Each word takes the first row of the table that has it. A table of learn_idf has one row
+    # per word: joined as it is, every word then finds at most one row, and the join keeps as
+    # many rows as there are words -- the same rows as joining the table made unique first.
+    found = frame.join(table, on="token", how="left", maintain_order="left")
+    if found.height != frame.height:  # some word is in the table twice or more
+        # only the table's rows of these words are made unique (the first of each kept, as when
+        # the whole table is): the table can be the warehouse's whole IDF, a few times more words
+        table = table.filter(pl.col("token").is_in(frame["token"].implode()))
+        found = frame.join(
+            table.unique("token", keep="first"), on="token", how="left", maintain_order="left"
+        )
     # jieba's table (some 270,000 words) is joined with the words the corpus IDF lacks only:
     # none, when the IDF was learned from the tokens being scored
     # (a process that never meets such a word never loads jieba's table: ~90 MB less)
+    if not found["idf_c"].null_count():  # every word from the corpus IDF
+        return found.select("token", pl.col("idf_c").alias("idf"), pl.lit("corpus").alias("source"))
     unseen = found.filter(pl.col("idf_c").is_null()).select("token").unique()
-    if unseen.height:
-        jieba = unseen.join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="inner")
-        median = jieba_median_idf()
-    else:
-        jieba, median = pl.DataFrame(schema={"token": pl.Utf8, "idf_j": pl.Float64}), 0.0
+    jieba = unseen.join(jieba_idf().rename({"idf": "idf_j"}), on="token", how="inner")
+    median = jieba_median_idf()
     return (
         found.join(jieba, on="token", how="left", maintain_order="left")  # the words' order
         .select(

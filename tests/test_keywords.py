@@ -237,6 +237,20 @@ def test_known_words_do_not_load_jiebas_table(seed: dict[str, pl.DataFrame]) -> 
     assert got["idf"].to_list() == learned["idf"].head(50).to_list()
     assert kw.jieba_idf.cache_info().currsize == 0
 
+def test_lookup_idf_takes_a_words_first_row() -> None:
+    """A table with a word twice: every word takes its first row, in the words' order (a word
+    asked twice twice), as with the table made unique first; a table of one row per word is
+    joined as it is (the pipeline's case), to the same rows."""
+    table = pl.DataFrame({"token": ["乙乙", "甲甲", "乙乙", "丙丙"], "idf": [2.0, 1.0, 3.0, 4.0]})
+    got = kw.lookup_idf(["乙乙", "甲甲", "乙乙", "丙丙"], table)
+    assert got.rows() == [("乙乙", 2.0, "corpus"), ("甲甲", 1.0, "corpus"),
+                          ("乙乙", 2.0, "corpus"), ("丙丙", 4.0, "corpus")]
+    unique = table.unique("token", keep="first", maintain_order=True)
+    assert kw.lookup_idf(["乙乙", "甲甲", "乙乙", "丙丙"], unique).equals(got)
+    assert kw.lookup_idf(["丙丙", "甲甲"], table).rows() == [("丙丙", 4.0, "corpus"), ("甲甲", 1.0, "corpus")]
+    assert kw.lookup_idf([], table).schema == got.schema
+
+
 def test_unseen_word_falls_back_to_jieba(
     seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]
 ) -> None:
