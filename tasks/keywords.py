@@ -186,13 +186,26 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None = None)
     articles contiguous and sorted by id), ``article_id``, ``keyword`` (the token stripped of
     surrounding whitespace), ``pos`` and ``cand`` (:func:`candidate_mask`); then those of the
     columns ``keep`` that ``tokens`` has, as they are."""
+    rows, order, cand = _grouped(tokens, keep)
+    return rows[order].with_columns(pl.Series("cand", cand[order])).with_row_index("i").with_columns(
+        pl.col("i").cast(pl.Int64)
+    ).select("i", "article_id", "keyword", "pos", "cand", *rows.columns[3:])
+
+
+def _grouped(
+    tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The rows of :func:`_prepare` but ``i`` and ``cand`` (``article_id, keyword, pos`` and
+    the kept columns), each article's rows together and in order, the articles in any order;
+    the positions that put them in :func:`_prepare`'s order (articles sorted by id); and the
+    candidate mask of the rows as they are."""
     lf = tokens.lazy()
     names = lf.collect_schema().names()
     kept = [c for c in keep or [] if c in names and c not in ("article_id", "token", "pos", "char_start")]
     missing = {"article_id", "token", "pos"} - set(names)
     if missing:
         raise ValueError(f"tokens lack column(s) {sorted(missing)}")
-    order = ["article_id", "char_start"] if "char_start" in names else ["article_id"]
+    by = ["article_id", "char_start"] if "char_start" in names else ["article_id"]
     rows = (
         lf.select(
             pl.col("article_id").cast(pl.Utf8),
@@ -204,26 +217,27 @@ def _prepare(tokens: pl.DataFrame | pl.LazyFrame, keep: list[str] | None = None)
         .filter(pl.col("article_id").is_not_null() & pl.col("token").is_not_null())
         .collect(engine="in-memory")
     )
-    rows = _in_order(rows, order).select(
-        "article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos", *kept
-    )
-    return rows.with_columns(_candidates(rows).alias("cand")).with_row_index("i").with_columns(
-        pl.col("i").cast(pl.Int64)
-    ).select("i", "article_id", "keyword", "pos", "cand", *kept)
+    order = _article_order(rows, by)
+    if order is None:  # not grouped by article, each in order: sorted here
+        rows = rows.sort(by, maintain_order=True)
+        order = np.arange(rows.height, dtype=np.int64)
+    rows = rows.select("article_id", pl.col("token").str.strip_chars().alias("keyword"), "pos", *kept)
+    return rows, order, _candidates(rows)
 
 
-def _in_order(rows: pl.DataFrame, order: list[str]) -> pl.DataFrame:
-    """``rows.sort(order, maintain_order=True)``. Tokens come grouped by article, each article's
-    in order (as the pipeline writes them): then only the articles are sorted, not the rows."""
+def _article_order(rows: pl.DataFrame, by: list[str]) -> np.ndarray | None:
+    """The positions of ``rows.sort(by, maintain_order=True)`` in ``rows`` when ``rows`` hold
+    each article together and in order (as the pipeline writes tokens): then only the articles
+    are sorted, not the rows. None when they do not."""
     a = pl.col("article_id")
     new_run = (a != a.shift(1)).fill_null(True)
     checks = [new_run.sum().alias("runs"), a.n_unique().alias("articles")]
-    if len(order) > 1:
-        c = pl.col(order[1])
+    if len(by) > 1:
+        c = pl.col(by[1])
         checks += [c.is_null().any().alias("nulls"), (~new_run & (c < c.shift(1))).any().alias("back")]
     got = rows.select(checks).row(0, named=True)
     if rows.height == 0 or got["runs"] != got["articles"] or got.get("nulls") or got.get("back"):
-        return rows.sort(order, maintain_order=True)
+        return None
     starts = rows.select(new_run.arg_true())["article_id"].to_numpy().astype(np.int64)
     lengths = np.diff(np.append(starts, rows.height))
     runs = pl.DataFrame({"article_id": rows["article_id"].gather(starts), "start": starts, "n": lengths})
@@ -231,10 +245,10 @@ def _in_order(rows: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     start, n = runs["start"].to_numpy(), runs["n"].to_numpy()
     # positions start, start+1, ... start+n-1 of each run, runs in article order
     offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-    return rows[np.repeat(start, n) + offsets]
+    return np.repeat(start, n) + offsets
 
 
-def _candidates(rows: pl.DataFrame) -> pl.Series:
+def _candidates(rows: pl.DataFrame) -> np.ndarray:
     """:func:`candidate_mask` of prepared ``rows`` (``keyword`` already stripped, ``pos``):
     the cheap conditions on every row, the regex and the stop words only where those hold."""
     word = pl.col("keyword")
@@ -246,7 +260,7 @@ def _candidates(rows: pl.DataFrame) -> pl.Series:
     ).to_series()
     mask = np.zeros(rows.height, dtype=bool)
     mask[cheap.to_numpy()] = rest.to_numpy()
-    return pl.Series("cand", mask, dtype=pl.Boolean)
+    return mask
 
 
 def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:
@@ -353,14 +367,22 @@ def prepared_input(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[tuple[pl.DataFr
     :func:`_prepare` that are candidates (``i, article_id, keyword, pos``, positions kept), plus
     ``doc_id`` when ``tokens`` has it. :func:`keywords_from_candidates` scores them as
     :func:`keywords_table` scores the tokens, without preparing them again."""
-    prepared = _prepare(tokens, keep=["doc_id"])
-    return _grouped_frequencies(prepared), prepared.filter("cand").drop("cand")
+    rows, order, cand = _grouped(tokens, ["doc_id"])
+    # Only the candidates (some half of the rows) are put in order, with the positions ``i``
+    # the rows of _prepare give them: their places in the sorted rows. The frequencies need
+    # each article's rows together only, as they are already.
+    keep = cand[order]
+    candidates = rows[order[keep]].select(
+        pl.Series("i", np.flatnonzero(keep), dtype=pl.Int64), "article_id", "keyword", "pos",
+        *rows.columns[3:],
+    )
+    return _grouped_frequencies(rows), candidates
 
 
 def _grouped_frequencies(prepared: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """:func:`document_frequencies` of :func:`_prepare`'s rows (``keyword`` as the token).
 
-    Those rows hold each article together (sorted by article, no null), so the articles can be
+    Those rows (or :func:`_grouped`'s) hold each article together (no null), so the articles can be
     numbered by counting where the article changes: a word's articles are then counted as
     distinct integers per word, instead of making every (article id, word) pair of strings
     unique first (a batch of 25 pages: some 4 ms instead of 7)."""

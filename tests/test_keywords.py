@@ -443,6 +443,14 @@ def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict
     frequencies, candidates = kw.prepared_input(tokens)
     assert frequencies[0].sort("token").equals(kw.prepared_frequencies(tokens)[0].sort("token"))
     assert candidates.columns == ["i", "article_id", "keyword", "pos", "doc_id"]
+    # only the candidates are put in order (their positions those of all the rows in order):
+    # the rows of _prepare that are candidates, whether the tokens come grouped by article or not
+    prepared = kw._prepare(tokens, keep=["doc_id"])
+    assert candidates.equals(prepared.filter("cand").drop("cand"))
+    assert candidates["i"].to_list() != list(range(candidates.height))  # some rows are not candidates
+    for other in (tokens.sample(fraction=1.0, shuffle=True, seed=5), tokens.reverse()):
+        assert kw.prepared_input(other)[1].equals(candidates)
+        assert kw.prepared_input(other)[0][1] == frequencies[1]
     for idf in (kw.learn_idf(tokens), kw.learn_idf(day["tokens"])):
         expected = kw.keywords_table(tokens.drop("doc_id"), idf=idf)
         assert expected.height > 0
