@@ -237,6 +237,20 @@ def test_known_words_do_not_load_jiebas_table(seed: dict[str, pl.DataFrame]) -> 
     assert got["idf"].to_list() == learned["idf"].head(50).to_list()
     assert kw.jieba_idf.cache_info().currsize == 0
 
+def test_lookup_idf_takes_a_words_first_row() -> None:
+    """A table with a word twice: every word takes its first row, in the words' order (a word
+    asked twice twice), as with the table made unique first; a table of one row per word is
+    joined as it is (the pipeline's case), to the same rows."""
+    table = pl.DataFrame({"token": ["乙乙", "甲甲", "乙乙", "丙丙"], "idf": [2.0, 1.0, 3.0, 4.0]})
+    got = kw.lookup_idf(["乙乙", "甲甲", "乙乙", "丙丙"], table)
+    assert got.rows() == [("乙乙", 2.0, "corpus"), ("甲甲", 1.0, "corpus"),
+                          ("乙乙", 2.0, "corpus"), ("丙丙", 4.0, "corpus")]
+    unique = table.unique("token", keep="first", maintain_order=True)
+    assert kw.lookup_idf(["乙乙", "甲甲", "乙乙", "丙丙"], unique).equals(got)
+    assert kw.lookup_idf(["丙丙", "甲甲"], table).rows() == [("丙丙", 4.0, "corpus"), ("甲甲", 1.0, "corpus")]
+    assert kw.lookup_idf([], table).schema == got.schema
+
+
 def test_unseen_word_falls_back_to_jieba(
     seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]
 ) -> None:
@@ -352,6 +366,44 @@ def test_textrank_matches_a_hand_computed_graph() -> None:
 
 
 
+def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
+    """_pagerank lays the edges out by their place among their node's edges, not by node: each
+    node's sum must still add its terms in edge order, as np.bincount over the (s, t)-sorted
+    edges does -- bit for bit. Random weights make the order of additions show; a hub of 700
+    neighbours takes places past 255 (16-bit places: numpy's radix sort)."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for article, (n, extra) in enumerate([(701, 0), (40, 300), (2, 0)]):
+        # a star (node 0 with every other), then random extra edges, both directions, no loop
+        s = np.concatenate([np.zeros(n - 1, dtype=np.int64), rng.integers(0, n, extra)])
+        t = np.concatenate([np.arange(1, n), rng.integers(0, n, extra)])
+        keep = s != t
+        frames.append(pl.DataFrame({"a": article, "s": np.concatenate([s[keep], t[keep]]),
+                                    "t": np.concatenate([t[keep], s[keep]])}))
+    pairs = pl.concat(frames).unique(["a", "s", "t"])
+    offset = {0: 0, 1: 701, 2: 741}
+    pairs = pairs.with_columns(pl.col("s") + pl.col("a").replace_strict(offset),
+                               pl.col("t") + pl.col("a").replace_strict(offset)).sort("s", "t")
+    edges = pl.DataFrame({"s": pairs["s"], "t": pairs["t"],
+                          "w": rng.integers(1, 9, pairs.height).astype(np.float64) / 7})
+    nodes = pl.DataFrame({"node": np.arange(743), "article_id": ["a"] * 701 + ["b"] * 40 + ["c"] * 2,
+                          "keyword": [f"w{i:03d}" for i in range(743)]})
+    got = kw._pagerank(nodes, edges, 0.85, 7)
+    # the plain form: the edges as they are, sorted by (s, t)
+    s_idx, t_idx, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
+    coef = w / np.bincount(s_idx, weights=w, minlength=743)[t_idx]
+    ws = np.repeat([1 / 701, 1 / 40, 1 / 2], [701, 40, 2])
+    for _ in range(7):
+        ws = (1.0 - 0.85) + 0.85 * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=743)
+    lo = pl.Series(ws).to_frame("ws").with_columns(nodes["article_id"])
+    want = lo.select(((pl.col("ws") - pl.col("ws").min().over("article_id") / 10.0)
+                      / (pl.col("ws").max().over("article_id") - pl.col("ws").min().over("article_id") / 10.0)))
+    assert np.array_equal(got["weight"].to_numpy(), want.to_series().to_numpy())
+    assert got["keyword"].to_list() == nodes["keyword"].to_list()
+
+
 def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
     """Two articles with the same words get a graph each (no edge across them, nodes numbered
     in (article, keyword) order); an article without TextRank candidates gives no rows."""
@@ -391,6 +443,14 @@ def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict
     frequencies, candidates = kw.prepared_input(tokens)
     assert frequencies[0].sort("token").equals(kw.prepared_frequencies(tokens)[0].sort("token"))
     assert candidates.columns == ["i", "article_id", "keyword", "pos", "doc_id"]
+    # only the candidates are put in order (their positions those of all the rows in order):
+    # the rows of _prepare that are candidates, whether the tokens come grouped by article or not
+    prepared = kw._prepare(tokens, keep=["doc_id"])
+    assert candidates.equals(prepared.filter("cand").drop("cand"))
+    assert candidates["i"].to_list() != list(range(candidates.height))  # some rows are not candidates
+    for other in (tokens.sample(fraction=1.0, shuffle=True, seed=5), tokens.reverse()):
+        assert kw.prepared_input(other)[1].equals(candidates)
+        assert kw.prepared_input(other)[0][1] == frequencies[1]
     for idf in (kw.learn_idf(tokens), kw.learn_idf(day["tokens"])):
         expected = kw.keywords_table(tokens.drop("doc_id"), idf=idf)
         assert expected.height > 0
