@@ -987,14 +987,20 @@ class CrfModel:
         n = len(self.labels)
         # summed in rows of the tables' width (the pad columns are zeros), then cut to n labels
         e = np.zeros((len(f.word_of_char), _row_width(n)), dtype=np.float32)
+        # each template's rows are gathered into one reused buffer, then added: np.take with
+        # ``out`` and its default mode='raise' gathers into a temporary and copies that (in
+        # case the indices are bad); mode='clip' writes ``out`` directly, and changes nothing
+        # here, where every index is a row of the table (clipped, or given by _KeyIndex.rows)
+        rows = np.empty_like(e)
         for t, (keys, w) in self.int_tables.items():
             if not len(keys):
                 continue
             direct = self._direct.get(t)
             if direct is not None:  # as _KeyIndex.rows reads its dense table, then the weights
-                e += np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0)
+                np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0, out=rows, mode="clip")
             else:
-                e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
+                np.take(w, self._index[t].rows(f.ints[t]), axis=0, out=rows, mode="clip")
+            e += rows
         unk = len(self.word_id)
         nw = len(f.words)
         if len(f.word_rows) == nw:
@@ -1010,10 +1016,14 @@ class CrfModel:
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
         tok = np.zeros((nw, e.shape[1]), dtype=np.float32)
+        tok_rows = np.empty_like(tok)
         for t, links in word_links(f).items():
             wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
-            tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
-        e += np.take(tok, f.word_of_char, axis=0)
+            # (links of -1 read wid_ext's last entry: that take keeps numpy's default mode)
+            np.take(self.word_w[t], np.take(wid_ext, links), axis=0, out=tok_rows, mode="clip")
+            tok += tok_rows
+        np.take(tok, f.word_of_char, axis=0, out=rows, mode="clip")
+        e += rows
         return np.ascontiguousarray(e[:, :n]) if e.shape[1] != n else e
 
     _FEW = 128  # sentences under which a Viterbi step is one (n, n, k) array
