@@ -286,10 +286,9 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
         for k in range(done, length):
             h = h * _HASH_MULT + u[k:k + n]
         done = length
-        rows = index.rows((h & _KEY_MASK).astype(np.int64))
-        hit = np.flatnonzero(rows < index.n)
+        hit, rows = index.hits((h & _KEY_MASK).view(np.int64))  # (non-negative: the same ints)
         if len(hit):
-            out.append((length, hit, vals[rows[hit]]))
+            out.append((length, hit, vals[rows]))
     return out
 
 
@@ -807,15 +806,33 @@ class _KeyIndex:
             # the last slot (not a key) takes the queries out of range, negative ones too
             return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
         if self.low is not None:
-            if self.low_bits == 16:
-                maybe = np.flatnonzero(np.take(self.low, self._hash16(q)))
-            else:
-                m = q & ((1 << self.low_bits) - 1)
-                maybe = np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
+            maybe = self._maybe(q)
             out = np.full(len(q), self.n, dtype=np.int64)
             out[maybe] = self._probe(q[maybe])
             return out
         return self._probe(q)
+
+    def hits(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The offsets of the queries that are keys, and their rows: what ``rows(q)`` gives
+        where it is below ``n``, made from the screened queries alone (no array the size of
+        ``q`` to fill and scan again: most queries of a text's windows are no word)."""
+        if self.low is None:
+            r = self.rows(q)
+            at = np.flatnonzero(r < self.n)
+            return at, r[at]
+        maybe = self._maybe(q)
+        r = self._probe(q[maybe])
+        found = r < self.n
+        return maybe[found], r[found]
+
+    def _maybe(self, q: np.ndarray) -> np.ndarray:
+        """The offsets of the queries the screen of low bits lets through (every key among
+        them)."""
+        assert self.low is not None
+        if self.low_bits == 16:
+            return np.flatnonzero(np.take(self.low, self._hash16(q)))
+        m = q & ((1 << self.low_bits) - 1)
+        return np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
 
     def _probe(self, q: np.ndarray) -> np.ndarray:
         out = np.full(len(q), self.n, dtype=np.int64)
