@@ -117,6 +117,8 @@ def place_label(name: str) -> str:
 _PAD = "\x00\x00"  # between sentences: no feature window (offsets -2..2) crosses a sentence
 _POS_ID: dict[str, int] = {t: i for i, t in enumerate(sorted(JIEBA_TAGS), 1)}  # 0 = unknown
 _B, _M, _E, _S = 0, 1, 2, 3
+#: the BMES tag of a character from (first of its token) * 2 + (last of it)
+_BMES_OF = np.array([_M, _E, _B, _S], dtype=np.int64)
 
 #: integer-valued feature templates (name -> value array per character), in a fixed order.
 INT_TEMPLATES: tuple[str, ...] = (
@@ -284,10 +286,9 @@ def _word_hits(cp: np.ndarray, table: dict[int, tuple[_KeyIndex, np.ndarray]]
         for k in range(done, length):
             h = h * _HASH_MULT + u[k:k + n]
         done = length
-        rows = index.rows((h & _KEY_MASK).astype(np.int64))
-        hit = np.flatnonzero(rows < index.n)
+        hit, rows = index.hits((h & _KEY_MASK).view(np.int64))  # (non-negative: the same ints)
         if len(hit):
-            out.append((length, hit, vals[rows[hit]]))
+            out.append((length, hit, vals[rows]))
     return out
 
 
@@ -392,15 +393,13 @@ def _lexicon_of_text(text: str, min_freq: int) -> dict[int, tuple[_KeyIndex, np.
     return _hash_table_of(words, np.array(bits, dtype=np.int64))
 
 
-def lexicon_bits(cp: np.ndarray) -> np.ndarray:
-    """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
-    there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
+def _lexicon_marks(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per character of ``cp``, the class bits (as the lexicon's values hold them: one per
+    class, six in a byte; uint8) of the dictionary words that start there, go on through it
+    and end there."""
     n = len(cp)
     table = lexicon()
-    # per character, the class bits (as the lexicon's values hold them: one per class, six in
-    # a byte) of the words that start there, go on through it and end there; the offsets a
-    # word of one length is found at are distinct, so each |= is exact. Then one column per
-    # class: unpacked bits, not a pass per class
+    # the offsets a word of one length is found at are distinct, so each |= is exact
     pad = max(table, default=1)  # past the end: no word runs there (the text ends in pads)
     begin = np.zeros(n + pad, dtype=np.uint8)
     inner = np.zeros(n + pad, dtype=np.uint8)
@@ -411,11 +410,23 @@ def lexicon_bits(cp: np.ndarray) -> np.ndarray:
         end[hit + length - 1] |= m
         for k in range(1, length - 1):
             inner[hit + k] |= m
+    return begin[:n], inner[:n], end[:n]
 
+
+def _lexicon_columns(begin: np.ndarray, inner: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``(n, 8)`` uint8 from the marks of :func:`_lexicon_marks` (of the characters wanted):
+    column ``c`` is 4 when a word of class ``c`` starts there, 2 when one goes on through it,
+    1 when one ends there (unpacked bits, not a pass per class)."""
     def per_class(bits: np.ndarray) -> np.ndarray:  # (n, 8): bit c of each byte in column c
-        return np.unpackbits(bits[:n, None], axis=1, bitorder="little")
+        return np.unpackbits(bits[:, None], axis=1, bitorder="little")
 
-    out = (per_class(begin) << 2) | (per_class(inner) << 1) | per_class(end)
+    return (per_class(begin) << 2) | (per_class(inner) << 1) | per_class(end)
+
+
+def lexicon_bits(cp: np.ndarray) -> np.ndarray:
+    """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
+    there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
+    out = _lexicon_columns(*_lexicon_marks(cp))
     return out[:, :len(LEXICON_CLASSES)].astype(np.int64)
 
 
@@ -472,18 +483,20 @@ def clusters(path: Path = CLUSTERS) -> tuple[dict[str, int], np.ndarray, np.ndar
 
 @functools.cache
 def _word_values() -> tuple[dict[str, int], np.ndarray]:
-    """The per-word values of the CRF's features in one table: a row per word of
-    :data:`_WORD_FLAGS` or of the clusters (row 0: any other word) and the columns
-    ``_WORD_FLAGS``, coarse cluster, cluster (0 where the word has none, as the ``.get``
-    of each dict with default 0 gives). One dict look-up per token instead of three: the
-    look-ups in the large cluster dicts cost some 60 ns a token (cache misses), the
-    column reads a nanosecond."""
+    """The per-word values of the CRF's features in one table: a row number per word of
+    :data:`_WORD_FLAGS` or of the clusters (row 0: any other word), and the values
+    ``_WORD_FLAGS``, coarse cluster, cluster of each row (0 where the word has none, as the
+    ``.get`` of each dict with default 0 gives), held value-major: ``table[:, r]`` are row
+    ``r``'s three values (so the tokens' values are three gathers of single int64s, which
+    numpy does several times faster than one gather of rows of three). One dict look-up per
+    token instead of three: the look-ups in the large cluster dicts cost some 60 ns a token
+    (cache misses), the table reads a nanosecond."""
     wcl, _, _, wco = clusters()
     row = {w: r for r, w in enumerate(dict.fromkeys(chain(_WORD_FLAGS, wco, wcl)), 1)}
-    table = np.zeros((len(row) + 1, 3), dtype=np.int64)
+    table = np.zeros((3, len(row) + 1), dtype=np.int64)
     for col, d in enumerate((_WORD_FLAGS, wco, wcl)):
         if d:
-            table[[row[w] for w in d], col] = list(d.values())
+            table[col, [row[w] for w in d]] = list(d.values())
     return row, table
 
 
@@ -625,19 +638,25 @@ def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.n
               tpos: np.ndarray, tlen: np.ndarray, first: np.ndarray, last: np.ndarray,
               tok_first_c: np.ndarray, word_of_char: np.ndarray, within: np.ndarray,
               tl: np.ndarray) -> dict[str, np.ndarray]:
-    """The CRF's feature values of every character (see :func:`featurize`)."""
+    """The CRF's feature values of every character (see :func:`featurize`).
+
+    A value made of characters' values at several offsets (``cc``: the classes at -1, 0 and 1)
+    is made over the whole joined text first, from slices (no copies), and read at the
+    characters' offsets once: one gather instead of one per offset (the gathers cost more
+    than the shifts and ors). The joined text has two pads on each side of every sentence, so
+    the offsets read (-2..2 around a character) are all inside it."""
     ntok, nbig = len(word_rows), len(cp)
     prev_pos = np.where(first, 63, np.roll(tpos, 1) if ntok else tpos)
     next_pos = np.where(last, 63, np.roll(tpos, -1) if ntok else tpos)
 
     tok_last_cp = cp[idx[tok_first_c + tlen - 1]] if ntok else tlen
-    per_word = _word_values()[1][word_rows]
-    flags = per_word[:, 0]
+    flags, kW, kw = np.take(_word_values()[1], word_rows, axis=1)  # flags, coarse, cluster
     title = (flags & 1) | ((tlen > 1) & (_ROLE[np.minimum(tok_last_cp, 0xFFFF)] > 0))
     speech = flags >> 1
     prev_title = np.where(first, 0, np.roll(title, 1) if ntok else title)
     next_speech = np.where(last, 0, np.roll(speech, -1) if ntok else speech)
-    bmes = np.where(tl == 1, _S, np.where(within == 0, _B, np.where(within == tl - 1, _E, _M)))
+    # B, M, E, S from (first char of its token, last char of it): a token of one char is both
+    bmes = _BMES_OF[((within == 0).view(np.int8) << 1) | (within == tl - 1).view(np.int8)]
 
     # per-character tables over the joined text (pads included), then read at offsets
     bmp = np.minimum(cp, 0xFFFF)
@@ -657,36 +676,35 @@ def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.n
     os_b = np.minimum(dist, 15)
     os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
-    k_m1, k_p1 = idx - 1, idx + 1
-    lx = lexicon_bits(cp)[idx]
+    k_m1 = idx - 1  # a value made over the text from offset -1 on, read for each char
+    lx = _lexicon_columns(*(m[idx] for m in _lexicon_marks(cp)))
     _, ccl, cco, _ = clusters()
-    kW = per_word[:, 1]
     kW_prev = np.where(first, 63, np.roll(kW, 1) if ntok else kW)
     kW_next = np.where(last, 63, np.roll(kW, -1) if ntok else kW)
     kC = cco[bmp] * in_bmp
-    kw = per_word[:, 2]
     kc = ccl[bmp] * in_bmp
+    kc0 = kc[idx]
+    kb = (kc[:-1] << 10) | kc[1:]  # kb[j]: the clusters at j and j + 1
     kw_prev = np.where(first, 1023, np.roll(kw, 1) if ntok else kw)
     kw_next = np.where(last, 1023, np.roll(kw, -1) if ntok else kw)
-    tt = title_bits(cp)[idx]
     ints = {
-        **{f"lx{c}": lx[:, k] for k, c in enumerate(LEXICON_CLASSES)},
-        "tt": (sur[idx] << 3) | tt,
+        **{f"lx{c}": lx[:, k].astype(np.int64) for k, c in enumerate(LEXICON_CLASSES)},
+        "tt": ((sur << 3) | title_bits(cp))[idx],
         "kw0": (kw[word_of_char] << 3) | bmes,
         "kw-1": kw_prev[word_of_char],
         "kw1": kw_next[word_of_char],
-        "kc-1": kc[k_m1], "kc0": (kc[idx] << 3) | bmes, "kc1": kc[k_p1],
-        "kb-1": (kc[k_m1] << 10) | kc[idx], "kb0": (kc[idx] << 10) | kc[k_p1],
-        "kC": (kC[k_m1] << 12) | (kC[idx] << 6) | kC[k_p1],
+        "kc-1": kc[k_m1], "kc0": (kc0 << 3) | bmes, "kc1": kc[idx + 1],
+        "kb-1": kb[k_m1], "kb0": kb[idx],
+        "kC": ((kC[:-2] << 12) | (kC[1:-1] << 6) | kC[2:])[k_m1],
         "kB": (kC[idx] << 3) | bmes,
         "kW": (((kW_prev << 12) | (kW << 6) | kW_next) << 3)[word_of_char] | bmes,
         "os": (os_b << 2) | (bmes & 3),
         "cx": (prev_title[word_of_char] << 3) | (next_speech[word_of_char] << 2) | bmes,
-        "sn": (sur[idx - 2] << 4) | (sur[k_m1] << 3) | (sur[idx] << 2) | bmes,
-        "tr": (tr[k_m1] << 4) | (tr[idx] << 3) | (tr[k_p1] << 2) | (cls[idx] == 1),
+        "sn": ((sur[:-2] << 4) | (sur[1:-1] << 3) | (sur[2:] << 2))[idx - 2] | bmes,
+        "tr": ((tr[:-2] << 4) | (tr[1:-1] << 3) | (tr[2:] << 2) | (cls[1:-1] == 1))[k_m1],
         "u-2": cm2, "u-1": cm1, "u0": c0, "u1": cp1, "u2": cp2,
         "b-1": (cm1 << 21) | c0, "b0": (c0 << 21) | cp1, "s0": (cm1 << 21) | cp1,
-        "cc": (cls[k_m1] << 6) | (cls[idx] << 3) | cls[k_p1],
+        "cc": ((cls[:-2] << 6) | (cls[1:-1] << 3) | cls[2:])[k_m1],
         "ub": (c0 << 3) | bmes,
         "pb": (tpos[word_of_char] << 3) | bmes,
         "pp": (prev_pos[word_of_char] << 3) | bmes,
@@ -788,15 +806,33 @@ class _KeyIndex:
             # the last slot (not a key) takes the queries out of range, negative ones too
             return np.take(self.dense, q.clip(-1, len(self.dense) - 1))
         if self.low is not None:
-            if self.low_bits == 16:
-                maybe = np.flatnonzero(np.take(self.low, self._hash16(q)))
-            else:
-                m = q & ((1 << self.low_bits) - 1)
-                maybe = np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
+            maybe = self._maybe(q)
             out = np.full(len(q), self.n, dtype=np.int64)
             out[maybe] = self._probe(q[maybe])
             return out
         return self._probe(q)
+
+    def hits(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The offsets of the queries that are keys, and their rows: what ``rows(q)`` gives
+        where it is below ``n``, made from the screened queries alone (no array the size of
+        ``q`` to fill and scan again: most queries of a text's windows are no word)."""
+        if self.low is None:
+            r = self.rows(q)
+            at = np.flatnonzero(r < self.n)
+            return at, r[at]
+        maybe = self._maybe(q)
+        r = self._probe(q[maybe])
+        found = r < self.n
+        return maybe[found], r[found]
+
+    def _maybe(self, q: np.ndarray) -> np.ndarray:
+        """The offsets of the queries the screen of low bits lets through (every key among
+        them)."""
+        assert self.low is not None
+        if self.low_bits == 16:
+            return np.flatnonzero(np.take(self.low, self._hash16(q)))
+        m = q & ((1 << self.low_bits) - 1)
+        return np.flatnonzero((np.take(self.low, m >> 3) >> (m & 7).astype(np.uint8)) & 1)
 
     def _probe(self, q: np.ndarray) -> np.ndarray:
         out = np.full(len(q), self.n, dtype=np.int64)
@@ -968,14 +1004,20 @@ class CrfModel:
         n = len(self.labels)
         # summed in rows of the tables' width (the pad columns are zeros), then cut to n labels
         e = np.zeros((len(f.word_of_char), _row_width(n)), dtype=np.float32)
+        # each template's rows are gathered into one reused buffer, then added: np.take with
+        # ``out`` and its default mode='raise' gathers into a temporary and copies that (in
+        # case the indices are bad); mode='clip' writes ``out`` directly, and changes nothing
+        # here, where every index is a row of the table (clipped, or given by _KeyIndex.rows)
+        rows = np.empty_like(e)
         for t, (keys, w) in self.int_tables.items():
             if not len(keys):
                 continue
             direct = self._direct.get(t)
             if direct is not None:  # as _KeyIndex.rows reads its dense table, then the weights
-                e += np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0)
+                np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0, out=rows, mode="clip")
             else:
-                e += np.take(w, self._index[t].rows(f.ints[t]), axis=0)
+                np.take(w, self._index[t].rows(f.ints[t]), axis=0, out=rows, mode="clip")
+            e += rows
         unk = len(self.word_id)
         nw = len(f.words)
         if len(f.word_rows) == nw:
@@ -991,10 +1033,14 @@ class CrfModel:
         wid_ext = np.append(wid, unk)  # index -1 -> unknown (sentence edge)
         # per token first (tokens are fewer than chars), then spread to the chars
         tok = np.zeros((nw, e.shape[1]), dtype=np.float32)
+        tok_rows = np.empty_like(tok)
         for t, links in word_links(f).items():
             wid_ext[-1] = self.word_id.get(_EDGE[t], unk)  # index -1: past the sentence's edge
-            tok += np.take(self.word_w[t], np.take(wid_ext, links), axis=0)
-        e += np.take(tok, f.word_of_char, axis=0)
+            # (links of -1 read wid_ext's last entry: that take keeps numpy's default mode)
+            np.take(self.word_w[t], np.take(wid_ext, links), axis=0, out=tok_rows, mode="clip")
+            tok += tok_rows
+        np.take(tok, f.word_of_char, axis=0, out=rows, mode="clip")
+        e += rows
         return np.ascontiguousarray(e[:, :n]) if e.shape[1] != n else e
 
     _FEW = 128  # sentences under which a Viterbi step is one (n, n, k) array

@@ -243,14 +243,20 @@ def test_key_index_finds_exactly_the_keys() -> None:
 
     rng = np.random.default_rng(1)
     for keys in (np.unique(rng.integers(0, 1 << 18, 5000)),  # dense table
-                 np.unique(rng.integers(0, 1 << 42, 5000)),  # hash table
+                 np.unique(rng.integers(0, 1 << 42, 5000)),  # hash table, 16-bit hash screen
+                 np.unique(rng.integers(0, 1 << 42, 20000)),  # hash table, low-bits screen
                  np.array([], dtype=np.int64)):
         ix = _KeyIndex(keys)
         q = np.concatenate([keys, rng.integers(0, 1 << 42, 2000), [-5, 0, 1 << 45]])
+        rng.shuffle(q)
         want = np.searchsorted(keys, q)
         want = np.where((want < len(keys)) & (keys[np.minimum(want, len(keys) - 1)] == q)
                         if len(keys) else False, want, len(keys))
         assert (ix.rows(q) == want).all()
+        # hits: the offsets of the queries that are keys, and their rows
+        at, rows = ix.hits(q)
+        assert at.tolist() == np.flatnonzero(want < len(keys)).tolist()
+        assert rows.tolist() == want[at].tolist()
 
 
 def test_literals_find_what_the_alternation_of_the_words_finds() -> None:
