@@ -57,3 +57,39 @@ def test_the_server_runs_no_automation_triggers_unless_the_user_says_so():
     assert mine["PREFECT_API_SERVICES_TRIGGERS_ENABLED"] == "true"
     # the block settings are a group of their own: a user's trigger setting leaves them as they were
     assert mine["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
+
+
+def test_a_cancelled_pool_reset_at_shutdown_is_not_logged_but_other_errors_are():
+    """Prefect's temporary server, stopped under a database request, logged SQLAlchemy's
+    cancelled connection reset as an ERROR with a traceback after a run that went well."""
+    import asyncio
+    import logging
+
+    from flows.prefect_server import CancelledResetFilter, quiet_cancelled_resets
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        quiet_cancelled_resets()
+        quiet_cancelled_resets()  # once is enough: no second filter
+        assert sum(isinstance(f, CancelledResetFilter) for f in handler.filters) == 1
+        pool = logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool")
+        for exc in (asyncio.CancelledError(), OSError("disk I/O error")):
+            try:
+                raise exc
+            except BaseException:  # noqa: BLE001
+                pool.error("Exception during reset or similar", exc_info=True)
+        try:
+            raise asyncio.CancelledError()
+        except BaseException:  # noqa: BLE001
+            pool.error("Exception closing connection", exc_info=True)
+    finally:
+        root.removeHandler(handler)
+    assert seen == ["Exception during reset or similar", "Exception closing connection"]
