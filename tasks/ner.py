@@ -216,10 +216,12 @@ def _flag_table(chars: str) -> np.ndarray:
 _FLAGS = _flag_table(SURNAMES) | (_flag_table(TRANSLIT) << 1) | (_flag_table(ORG_SUFFIX_CHARS) << 2)
 
 
+_ROLE = _flag_table("".join(_ROLE_END))
+
+
 def _code_points(text: str) -> np.ndarray:
     """The code points of ``text`` (int64; a lone surrogate as itself)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-_ROLE = _flag_table("".join(_ROLE_END))
 
 
 #: Lexicon classes of the dictionary words a character lies in (feature ``lx<class>``):
@@ -251,8 +253,7 @@ def _hash_table_of(words: Sequence[str], values: np.ndarray) -> dict[int, tuple[
     for n in lengths[np.argsort(first_at)].tolist():
         sel = np.flatnonzero(lens == n)
         joined = "".join([words[i] for i in sel.tolist()])
-        cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"),
-                           dtype=np.uint32).astype(np.int64).reshape(len(sel), n)
+        cp = _code_points(joined).reshape(len(sel), n)
         h = np.zeros(len(sel), dtype=np.uint64)
         for k in range(n):
             h = h * _HASH_MULT + cp[:, k].astype(np.uint64)
@@ -423,11 +424,14 @@ def _lexicon_columns(begin: np.ndarray, inner: np.ndarray, end: np.ndarray) -> n
     return (per_class(begin) << 2) | (per_class(inner) << 1) | per_class(end)
 
 
-def lexicon_bits(cp: np.ndarray) -> np.ndarray:
+def lexicon_bits(cp: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
     """``(len(cp), n_classes)`` bits per character: 4 when a dictionary word of the class starts
-    there, 2 when it goes on through it, 1 when it ends there (several may hold)."""
-    out = _lexicon_columns(*_lexicon_marks(cp))
-    return out[:, :len(LEXICON_CLASSES)].astype(np.int64)
+    there, 2 when it goes on through it, 1 when it ends there (several may hold). With ``at``,
+    the rows of the characters at those offsets only (the words are found in all of ``cp``)."""
+    marks = _lexicon_marks(cp)
+    if at is not None:  # only the characters wanted are unpacked
+        marks = tuple(m[at] for m in marks)
+    return _lexicon_columns(*marks)[:, :len(LEXICON_CLASSES)].astype(np.int64)
 
 
 #: Words that follow a person's name or surname in the text itself, whatever the segmenter
@@ -677,7 +681,7 @@ def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.n
     os_b = np.where(os_b > 6, np.where(os_b == 15, 9, 7 + (os_b > 10)), os_b)
     cm2, cm1, c0, cp1, cp2 = (cp[idx + k] for k in (-2, -1, 0, 1, 2))
     k_m1 = idx - 1  # a value made over the text from offset -1 on, read for each char
-    lx = _lexicon_columns(*(m[idx] for m in _lexicon_marks(cp)))
+    lx = lexicon_bits(cp, idx)
     _, ccl, cco, _ = clusters()
     kW_prev = np.where(first, 63, np.roll(kW, 1) if ntok else kW)
     kW_next = np.where(last, 63, np.roll(kW, -1) if ntok else kW)
@@ -688,7 +692,7 @@ def _crf_ints(cp: np.ndarray, idx: np.ndarray, real: np.ndarray, word_rows: np.n
     kw_prev = np.where(first, 1023, np.roll(kw, 1) if ntok else kw)
     kw_next = np.where(last, 1023, np.roll(kw, -1) if ntok else kw)
     ints = {
-        **{f"lx{c}": lx[:, k].astype(np.int64) for k, c in enumerate(LEXICON_CLASSES)},
+        **{f"lx{c}": np.ascontiguousarray(lx[:, k]) for k, c in enumerate(LEXICON_CLASSES)},
         "tt": ((sur << 3) | title_bits(cp))[idx],
         "kw0": (kw[word_of_char] << 3) | bmes,
         "kw-1": kw_prev[word_of_char],
@@ -876,7 +880,7 @@ class _Literals:
             raise ValueError("an empty word")
         lengths = sorted({len(w) for w in self.words}, reverse=True)
         self.span = 2 if lengths and lengths[-1] >= 2 else 1  # chars of the prefix
-        key_of = {w: int(self._key(np.array([ord(c) for c in w[:self.span]], dtype=np.int64))[0])
+        key_of = {w: int(self._key(_code_points(w[:self.span]))[0])
                   for w in self.words}
         keys = np.unique(np.fromiter(key_of.values(), dtype=np.int64, count=len(key_of)))
         self.prefixes = _KeyIndex(keys)
@@ -929,13 +933,13 @@ class CrfModel:
 
         self.__dict__.update(diskcache.cached("ner-crf", [Path(path), Path(__file__)], build,
                                               extra=version("python-crfsuite")))
-        # the weight row of every value of a template with a small dense index (most: classes,
-        # clusters, POS, BMES...), so that a value finds its weights in one gather, not two
         # the model's id of the word of each row of _word_values (unknown: len(word_id)); -1 for
         # row 0, the words _word_values does not hold, which are looked up one by one
         unk = len(self.word_id)
         self._id_of_row = np.array([-1] + [self.word_id.get(w, unk) for w in _word_values()[0]],
                                    dtype=np.int64)
+        # the weight row of every value of a template with a small dense index (most: classes,
+        # clusters, POS, BMES...), so that a value finds its weights in one gather, not two
         self._direct: dict[str, np.ndarray] = {
             t: np.take(w, ix.dense, axis=0) for t, (_, w) in self.int_tables.items()
             if (ix := self._index[t]).dense is not None and len(ix.dense) <= self._DIRECT_MAX}
