@@ -180,6 +180,13 @@ _CLOSING_MARKS = _HANGING + CLOSERS
 _HANGING_CODES = np.frombuffer(_HANGING.encode("utf-32-le"), dtype=np.uint32)
 
 
+def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of ``texts`` one after the other (uint32; a lone surrogate is a code
+    point like any other: surrogatepass), and each text's length."""
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32), lengths
+
+
 def _widths(texts: list[str]) -> list[int]:
     """Each line's width in columns: Latin letters and digits (any ASCII character but the
     space) are half-width, spaces take none, any other character is full-width, and a
@@ -187,9 +194,7 @@ def _widths(texts: list[str]) -> list[int]:
     column more). A page's lines are measured at once: half-columns summed per line, and the
     width rounded toward zero, as ``int()`` rounds."""
     n = len(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=n)
-    # (surrogatepass: a lone surrogate in the text is a code point like any other, full-width)
-    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    chars, lengths = _code_points(texts)  # (a lone surrogate: full-width)
     if not len(chars):
         return [-1] * n  # empty lines only: nothing but the hanging column
     halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
@@ -680,9 +685,8 @@ class _Bigrams:
     def __init__(self, items: list[Item]) -> None:
         texts = [it.text if it.kind in ("P", "S") else "" for it in items]
         n = len(texts)
-        # (surrogatepass: a lone surrogate in the text is a code point like any other, and no gram)
-        chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        owner = np.repeat(np.arange(n), np.fromiter(map(len, texts), dtype=np.intp, count=n))
+        chars, lengths = _code_points(texts)  # (a lone surrogate: no gram)
+        owner = np.repeat(np.arange(n), lengths)
         folded = chars | 32  # A-Z -> a-z; nothing else lands in a-z
         keep = (((chars >= 0x3400) & (chars <= 0x9FFF)) | ((chars >= 0x30) & (chars <= 0x39))
                 | ((folded >= 0x61) & (folded <= 0x7A)))
