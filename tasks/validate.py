@@ -19,7 +19,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from schemas import TABLES
-from schemas._fast import all_true, passes, query
+from schemas._fast import all_true, passes, query, runs_in_order
 
 #: How a row is named in messages.
 ROW_KEYS: dict[str, pl.Expr] = {
@@ -284,15 +284,7 @@ def _mention_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
 def _presorted(c: pl.DataFrame, key: str) -> bool:
     """Each parent's children are already together, in increasing seq (as the pipeline builds
     them)."""
-    k, seq = pl.col(key), pl.col("seq")
-    same_as_prev = (k == k.shift(1)).fill_null(False)
-    runs = c.select(
-        (~same_as_prev).sum().alias("runs"),
-        k.n_unique().alias("keys"),
-        (seq.is_null().any() | k.is_null().any()).alias("nulls"),
-        (same_as_prev & (seq <= seq.shift(1))).any().alias("unordered"),
-    ).row(0, named=True)
-    return runs["runs"] == runs["keys"] and not runs["nulls"] and not runs["unordered"]
+    return runs_in_order(c, [key], "seq")
 
 
 def _neighbours_in_place(key: str) -> list[pl.Expr]:
