@@ -552,6 +552,47 @@ def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFram
     return nodes, edges
 
 
+#: Widths of the blocks of :func:`_edge_blocks`: a node goes to the block of the least width at
+#: least its number of edges. Powers of two pad the edges by about a quarter (over dev's parts)
+#: with some ten blocks: fewer, wider blocks pad more; more, narrower ones cost a numpy call
+#: each per step (over dev, 1.5x or 1.25x apart instead: no less CPU).
+_BLOCK_WIDTHS = 2 ** np.arange(63, dtype=np.int64)
+
+
+def _edge_blocks(
+    s_idx: np.ndarray, t_idx: np.ndarray, coef: np.ndarray, n: int
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]]]:
+    """The edges of :func:`_pagerank` (sorted by ``s``) laid out for its sums.
+
+    Returns the nodes in order of their number of edges (stably), and blocks of consecutive
+    nodes of that order, each ``(lo, t, c)``: ``lo`` the place of its first node in that order;
+    ``t`` and ``c`` two arrays of (width, nodes of the block) holding at ``[k, j]`` the place (in
+    that order) of the ``t`` of the ``k``-th edge of the block's ``j``-th node and that edge's
+    ``coef``, or ``0`` and ``0.0`` past the node's last edge. Summed over their first axis,
+    numpy adds the rows one after another into the columns' sums: each node's terms in the
+    order of its edges. A sum over one column alone is a reduction that numpy adds pairwise
+    (another order): a block of one node gets a second column of padding, whose sum lands one
+    place past the block's, where the next block's first sum (or a spare place) overwrites it."""
+    deg = np.bincount(s_idx, minlength=n)
+    first = np.cumsum(deg) - deg  # where each node's edges begin
+    order = np.argsort(deg, kind="stable")
+    place = np.empty(n, dtype=np.int64)
+    place[order] = np.arange(n, dtype=np.int64)
+    sorted_deg = deg[order]
+    width = _BLOCK_WIDTHS[np.searchsorted(_BLOCK_WIDTHS, sorted_deg)]
+    bounds = [0, *(np.flatnonzero(np.diff(width)) + 1).tolist(), n]
+    blocks = []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = order[lo:hi] if hi - lo > 1 else np.append(order[lo:hi], order[lo])
+        k = np.arange(int(sorted_deg[hi - 1]), dtype=np.int64)[:, None]
+        has = k < deg[rows]
+        if hi - lo == 1:
+            has[:, 1] = False
+        edge = np.where(has, first[rows] + k, 0)
+        blocks.append((lo, np.where(has, place[t_idx[edge]], 0), np.where(has, coef[edge], 0.0)))
+    return order, blocks
+
+
 def _pagerank(
     nodes: pl.DataFrame, edges: pl.DataFrame, damping: float, iterations: int
 ) -> pl.DataFrame:
@@ -565,25 +606,26 @@ def _pagerank(
     w = edges["w"].to_numpy().astype(np.float64)
     out = np.bincount(s_idx, weights=w, minlength=n)  # every node has an edge: out > 0
     coef = w / out[t_idx]  # w(n, m) / out(m), for each edge (n, m)
-    # np.bincount adds each edge's term to its node's sum in the order of the edges, and a
-    # node's sum depends on the order of its own edges only. Sorted by node (as _graph gives
-    # them), each addition waits for the one before it to the same sum; laid out instead by
-    # their place among their node's edges (every node's first edge, then every node's second,
-    # ...), stably, each node keeps its own edges' order -- the same sums, bit for bit -- and
-    # the additions overlap: a quarter less CPU for the iterations.
-    start = np.flatnonzero(np.diff(s_idx, prepend=-1))  # where each node's edges begin
-    place = np.arange(len(s_idx)) - np.repeat(start, np.diff(np.append(start, len(s_idx))))
-    # any stable sort gives the same order; numpy's is a radix sort (a tenth of the CPU) on
-    # integers of 16 bits or fewer: places are below a node's degree, small
-    place = place.astype(np.min_scalar_type(place.max(initial=0)))
-    order = np.argsort(place, kind="stable")
-    s_idx, t_idx, coef = s_idx[order], t_idx[order], coef[order]
-    ws = nodes.select((1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws"))["ws"].to_numpy()
-    for _ in range(iterations):  # jieba's start: 1 / (nodes of the article)
-        # a node's sum over its own edges only, added in their order: the same numbers whatever
-        # other articles are computed alongside
-        ws = (1.0 - damping) + damping * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=n)
-    ws = pl.Series("ws", ws)
+    # A node's sum must add its edges' terms in the order of its edges, (s, t) order, from 0.0,
+    # as np.bincount over the edges did: the same numbers whatever other articles are computed
+    # alongside, and the same as before. Laid out by _edge_blocks (the nodes by number of edges,
+    # each block's edges place-major, padded with zero terms, which change no sum), each block's
+    # sums are one gather, one product and one sum over the places: a quarter less CPU than
+    # np.bincount's scattered additions (and its bounds scan) each step.
+    order, blocks = _edge_blocks(s_idx, t_idx, coef, n)
+    terms = [np.empty(t.shape) for _, t, _ in blocks]
+    sums = np.empty(n + 1)  # a spare place for a block of one node (see _edge_blocks)
+    # jieba's start: 1 / (nodes of the article); in the nodes' order of the blocks
+    ws = nodes.select((1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws"))["ws"].to_numpy()[order]
+    for _ in range(iterations):
+        for (lo, t, c), term in zip(blocks, terms, strict=True):
+            np.take(ws, t, out=term, mode="clip")  # "clip": no copy of out for errors; none can be
+            np.multiply(term, c, out=term)
+            np.add.reduce(term, axis=0, out=sums[lo : lo + term.shape[1]])
+        ws = (1.0 - damping) + damping * sums[:n]
+    back = np.empty(n)
+    back[order] = ws
+    ws = pl.Series("ws", back)
     lo = pl.col("ws").min().over("article_id") / 10.0
     hi = pl.col("ws").max().over("article_id")
     return nodes.with_columns(ws.alias("ws")).select(

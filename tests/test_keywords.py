@@ -367,10 +367,11 @@ def test_textrank_matches_a_hand_computed_graph() -> None:
 
 
 def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
-    """_pagerank lays the edges out by their place among their node's edges, not by node: each
-    node's sum must still add its terms in edge order, as np.bincount over the (s, t)-sorted
-    edges does -- bit for bit. Random weights make the order of additions show; a hub of 700
-    neighbours takes places past 255 (16-bit places: numpy's radix sort)."""
+    """_pagerank lays the edges out in blocks of nodes of about as many edges, place-major
+    (kw._edge_blocks), not by node: each node's sum must still add its terms in edge order, as
+    np.bincount over the (s, t)-sorted edges does -- bit for bit. Random weights make the order
+    of additions show; the hub of 700 neighbours is a block of its own (one node: a sum that
+    numpy would add pairwise but for the block's padding column)."""
     import numpy as np
 
     rng = np.random.default_rng(3)
@@ -402,6 +403,13 @@ def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
                       / (pl.col("ws").max().over("article_id") - pl.col("ws").min().over("article_id") / 10.0)))
     assert np.array_equal(got["weight"].to_numpy(), want.to_series().to_numpy())
     assert got["keyword"].to_list() == nodes["keyword"].to_list()
+
+
+def test_pagerank_of_one_node() -> None:
+    """A graph of one node (a word next to itself only): a block of one node, one edge."""
+    nodes = pl.DataFrame({"node": [0], "article_id": ["a"], "keyword": ["甲甲"]})
+    edges = pl.DataFrame({"s": [0], "t": [0], "w": [2.0]})
+    assert kw._pagerank(nodes, edges, 0.85, 7).rows() == [("a", "甲甲", 1.0)]
 
 
 def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
