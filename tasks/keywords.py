@@ -1,8 +1,10 @@
 """Tokens -> keywords per article: TF-IDF (IDF learned from the warehouse) and TextRank, in bulk.
 
-Pure and bulk: every step is a polars expression over all articles at once (no per-article
-Python loop); the only Python loop is TextRank's rank iteration, each step of which updates every
-node of every article's graph together.
+Pure and bulk: every step works on all articles at once (no per-article Python loop), polars
+expressions on the tokens, then numpy and polars on integer codes of the candidates' articles and
+words (:class:`_Codes`), whose strings only the best keywords read; the only Python loop is
+TextRank's rank iteration, each step of which updates every node of every article's graph
+together.
 
 The ``keywords`` table (:data:`KEYWORDS_SCHEMA`) has one row per (article, method, keyword) for
 the ``top_k`` best keywords of each article by each method (``"tfidf"``, ``"textrank"``),
@@ -87,6 +89,7 @@ import importlib.util
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -279,30 +282,91 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=KEYWORDS_SCHEMA)
 
 
-def _ranked(scored: pl.DataFrame, method: str, top_k: int) -> pl.DataFrame:
-    """``article_id, keyword, weight`` -> the top ``top_k`` per article with ranks 1..k."""
-    if top_k < 1:
-        raise ValueError(f"top_k must be >= 1, got {top_k}")
-    weight = pl.col("weight")
+def _ranked(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> pl.DataFrame:
+    """Scored keywords of :func:`_coded` candidates (article code ``a``, keyword code ``k``, one
+    ``weight`` each) -> ``a, k, weight, rank``: the top ``top_k`` of each article, ranks 1..k
+    (more weight first, ties to the smaller keyword: the smaller ``k``), sorted by ``(a, rank)``."""
+    w = pl.col("weight")
     # A row can rank within the top_k of its article only when its weight is at least the
     # article's top_k-th largest (fewer than top_k rows weigh more), and every row ranked before
     # it (more weight, or as much and a smaller keyword) then passes that test too: so sorting
     # only those rows gives the same ranks 1..top_k as sorting them all, with several times
-    # fewer rows to sort by strings. Null and NaN weights, which sort first, are kept whatever.
-    least = weight.top_k(top_k).min().over("article_id")
+    # fewer rows to sort. Null and NaN weights, which sort first, are kept whatever.
+    least = w.top_k(top_k).min().over("a")
     return (
-        scored.with_columns(weight.round(WEIGHT_DECIMALS))
-        .filter(weight.is_null() | weight.is_nan() | (weight >= least))
-        .sort(["article_id", "weight", "keyword"], descending=[False, True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("article_id").alias("rank"))
+        pl.DataFrame({"a": a, "k": k, "weight": weight}, schema={"a": pl.Int64, "k": pl.Int64, "weight": pl.Float64})
+        .with_columns(w.round(WEIGHT_DECIMALS))
+        .filter(w.is_null() | w.is_nan() | (w >= least))
+        .sort(["a", "weight", "k"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("a").alias("rank"))
         .filter(pl.col("rank") <= top_k)
-        .select(
-            pl.col("article_id"),
-            pl.col("keyword"),
-            pl.col("weight").cast(pl.Float64),
-            pl.col("rank").cast(pl.Int32),
-            pl.lit(method, pl.Utf8).alias("method"),
-        )
+    )
+
+
+class _Codes(NamedTuple):
+    """Keyword candidates (the candidate rows of :func:`_prepare`, in its order) as integers:
+    every method counts and sorts these, and reads the strings of its best keywords only."""
+
+    i: np.ndarray  #: positions in the article's tokens (int64)
+    a: np.ndarray  #: the article's place among the candidates' articles (sorted by id)
+    k: np.ndarray  #: the keyword's place among the candidates' distinct keywords, sorted
+    textrank: np.ndarray  #: whether TextRank keeps the tag (:data:`TEXTRANK_POS`)
+    articles: pl.Series  #: the article ids, by ``a``
+    words: pl.Series  #: the distinct keywords, sorted, by ``k``
+
+
+def _coded(candidates: pl.DataFrame) -> _Codes:
+    """:class:`_Codes` of candidate rows (``i, article_id, keyword, pos``; each article's rows
+    together, the articles sorted by id, as :func:`_prepare` and :func:`prepared_input` give
+    them). A keyword's code is its place among the distinct keywords, sorted (a dense rank):
+    sorting the distinct words and looking each row's up costs about half of ranking every row;
+    an article's counts the changes of article before it."""
+    words = candidates.select(pl.col("keyword").unique().sort())
+    new_article = (pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True)
+    codes = candidates.join(words.with_row_index("k"), on="keyword", how="left", maintain_order="left").select(
+        pl.col("i").cast(pl.Int64),
+        (new_article.cum_sum() - 1).cast(pl.Int64).alias("a"),
+        pl.col("k").cast(pl.Int64),
+        pl.col("pos").is_in(sorted(TEXTRANK_POS)).fill_null(False).alias("textrank"),
+        new_article.alias("new"),
+    )
+    return _Codes(
+        *(codes[c].to_numpy() for c in ("i", "a", "k", "textrank")),
+        articles=candidates["article_id"].filter(codes["new"]),
+        words=words["keyword"],
+    )
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``keys`` (integers >= 0), sorted, and how often each occurs:
+    np.unique(keys, return_counts=True) without its extra passes."""
+    # polars' sort in one thread: a third of the CPU of numpy's (or of polars' own in several
+    # threads) on these some 100,000 integers a part
+    keys = pl.Series(keys).sort(multithreaded=False).to_numpy()
+    head = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0: the first is a head
+    return keys[head], np.diff(np.append(head, len(keys)))
+
+
+def _table(codes: _Codes, ranked: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
+    """The keywords table (:data:`KEYWORDS_SCHEMA`, sorted) of :func:`_ranked` frames by method."""
+    parts = [
+        frame.with_columns(pl.lit(METHODS.index(method), pl.Int64).alias("m"))
+        for method, frame in ranked.items()
+        if frame is not None
+    ]
+    if not parts:
+        return _empty()
+    # METHODS are sorted: their places sort as their names do
+    got = pl.concat(parts).sort("a", "m", "rank")
+    return pl.DataFrame(
+        [
+            codes.articles.gather(got["a"]).alias("article_id"),
+            codes.words.gather(got["k"]).alias("keyword"),
+            got["weight"],
+            got["rank"],
+            pl.Series("method", METHODS, dtype=pl.Utf8).gather(got["m"]),
+        ],
+        schema=KEYWORDS_SCHEMA,
     )
 
 
@@ -403,10 +467,7 @@ def keywords_from_candidates(
 ) -> pl.DataFrame:
     """:func:`keywords_table` of the tokens whose candidates :func:`prepared_input` gave (the
     same rows: every method looks at candidates only, at their positions ``i``)."""
-    if top_k < 1:
-        raise ValueError(f"top_k must be >= 1, got {top_k}")
-    prepared = candidates.select("i", "article_id", "keyword", "pos", pl.lit(True).alias("cand"))
-    return _scored(prepared, idf, top_k)
+    return _scored(candidates, idf, top_k)
 
 
 def _learned(prepared: pl.DataFrame) -> pl.DataFrame:
@@ -460,23 +521,15 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
 # TF-IDF
 
 
-def _tfidf(prepared: pl.DataFrame, idf: pl.DataFrame, top_k: int) -> pl.DataFrame:
-    counts = (
-        prepared.filter("cand")
-        .group_by("article_id", "keyword")
-        .agg(pl.len().cast(pl.Float64).alias("n"))
-    )
-    if counts.height == 0:
-        return _empty()
-    idfs = lookup_idf(counts["keyword"].unique(), idf).select(  # in any order: joined by word
-        pl.col("token").alias("keyword"), "idf"
-    )
-    scored = counts.join(idfs, on="keyword", how="left").select(
-        "article_id",
-        "keyword",
-        (pl.col("n") / pl.col("n").sum().over("article_id") * pl.col("idf")).alias("weight"),
-    )
-    return _ranked(scored, "tfidf", top_k)
+def _tfidf(codes: _Codes, idf: pl.DataFrame, top_k: int) -> pl.DataFrame | None:
+    n_words = len(codes.words)
+    key, count = _runs(codes.a * n_words + codes.k)  # one per (article, keyword)
+    a, k = np.divmod(key, n_words)
+    n = count.astype(np.float64)
+    # every distinct word once: the order is the codes'
+    idfs = lookup_idf(codes.words, idf)["idf"].to_numpy()
+    # counts are whole numbers: their sums the same in any order
+    return _ranked(a, k, n / np.bincount(a, weights=n)[a] * idfs[k], top_k)
 
 
 def tfidf_keywords(
@@ -485,65 +538,47 @@ def tfidf_keywords(
     """The ``top_k`` TF-IDF keywords of each article (``method`` "tfidf"). ``idf`` defaults to
     :func:`learn_idf` of ``tokens`` itself; words missing from it fall back to jieba's IDF."""
     prepared = _prepare(tokens)
-    return _tfidf(prepared, _learned(prepared) if idf is None else idf, top_k)
+    return _scored(prepared.filter("cand"), _learned(prepared) if idf is None else idf, top_k, ("tfidf",))
 
 
 # ---------------------------------------------------------------------------------------------
 # TextRank
 
 
-def _graph(prepared: pl.DataFrame, span: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _graph(codes: _Codes, span: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The TextRank graphs of all articles as one graph with integer node ids.
 
-    Returns ``nodes`` (``node, article_id, keyword``; ids ``0..n-1`` in (article, keyword)
-    order; a candidate with no neighbour is left out, as jieba leaves it out of its graph) and
-    ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed, sorted by
-    ``(s, t)``)."""
-    cand = prepared.filter(pl.col("cand") & pl.col("pos").is_in(sorted(TEXTRANK_POS))).select(
-        "i", "article_id", "keyword"
-    )
-    if cand.height == 0:
-        return (pl.DataFrame(schema={"node": pl.Int64, "article_id": pl.Utf8, "keyword": pl.Utf8}),
+    Returns ``nodes`` (``node, a, k``: article and keyword codes; ids ``0..n-1`` in (article,
+    keyword) order; a candidate with no neighbour is left out, as jieba leaves it out of its
+    graph) and ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed,
+    sorted by ``(s, t)``)."""
+    keep = np.flatnonzero(codes.textrank)
+    if len(keep) == 0:
+        return (pl.DataFrame(schema={"node": pl.Int64, "a": pl.Int64, "k": pl.Int64}),
                 pl.DataFrame(schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64}))
-    # Integer codes in (article, keyword) order: the rows come in article order (prepared is
-    # sorted by article_id), so an article's code counts the changes of article before it.
-    # A keyword's code is its place among the distinct keywords, sorted (a dense rank): sorting
-    # the distinct words and looking each row's up costs about half of ranking every row.
-    words = cand.select(pl.col("keyword").unique().sort()).with_row_index("k", offset=1)
-    codes = cand.join(words, on="keyword", how="left", maintain_order="left").select(
-        ((pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True).cum_sum() - 1)
-        .cast(pl.Int64).alias("a"),
-        pl.col("k").cast(pl.Int64),
-    )
-    a = codes["a"].to_numpy()
-    word_key = a * (int(codes["k"].max()) + 1) + codes["k"].to_numpy()
+    a, k, i = codes.a[keep], codes.k[keep], codes.i[keep]
+    word_key = a * len(codes.words) + k  # in (article, keyword) order
     first, node = np.unique(word_key, return_index=True, return_inverse=True)[1:]
     n = len(first)
     # Candidates are in article order, so those within the window of one are among the next
     # span - 1 candidates: shifted copies of the columns find every pair without a join.
-    i = cand["i"].to_numpy()
     s_parts, t_parts = [], []
-    for k in range(1, span):
-        near = (a[k:] == a[:-k]) & (i[k:] - i[:-k] < span)
-        s_parts.append(node[:-k][near])
-        t_parts.append(node[k:][near])
+    for d in range(1, span):
+        near = (a[d:] == a[:-d]) & (i[d:] - i[:-d] < span)
+        s_parts.append(node[:-d][near])
+        t_parts.append(node[d:][near])
     one_s, one_t = np.concatenate(s_parts), np.concatenate(t_parts)
-    pair = np.concatenate([one_s * n + one_t, one_t * n + one_s])  # both directions
-    # np.unique(pair, return_counts=True) without its extra passes: sort, then the first of
-    # each run of equal pairs and the run's length
-    # by (s, t); polars' sort in one thread: a third of the CPU of numpy's (or of polars' own
-    # in several threads) on these some 100,000 integers a part
-    pair = pl.Series(pair).sort(multithreaded=False).to_numpy()
-    head = np.flatnonzero(np.diff(pair, prepend=-1))  # pairs are >= 0: the first is a head
-    count = np.diff(np.append(head, len(pair)))
-    s, t = np.divmod(pair[head], n)
+    # both directions, by (s, t): the first of each run of equal pairs and the run's length
+    pair, count = _runs(np.concatenate([one_s * n + one_t, one_t * n + one_s]))
+    s, t = np.divmod(pair, n)
     # Renumber the nodes that have an edge to 0..n-1, keeping their order (s is sorted: its
     # distinct values are the first of each run).
     used = s[np.diff(s, prepend=-1) != 0]
     new = np.full(n, -1, dtype=np.int64)
     new[used] = np.arange(len(used), dtype=np.int64)
-    nodes = cand.select("article_id", "keyword")[first[used]].select(
-        pl.Series("node", np.arange(len(used), dtype=np.int64)), "article_id", "keyword"
+    nodes = pl.DataFrame(
+        {"node": np.arange(len(used), dtype=np.int64), "a": a[first[used]], "k": k[first[used]]},
+        schema={"node": pl.Int64, "a": pl.Int64, "k": pl.Int64},
     )
     edges = pl.DataFrame(
         {"s": new[s], "t": new[t], "w": count.astype(np.float64)},
@@ -595,8 +630,9 @@ def _edge_blocks(
 
 def _pagerank(
     nodes: pl.DataFrame, edges: pl.DataFrame, damping: float, iterations: int
-) -> pl.DataFrame:
-    """``article_id, keyword, weight``: TextRank scores normalised per article as jieba does.
+) -> np.ndarray:
+    """The TextRank score of each node of :func:`_graph` (``nodes`` need only ``a``, each
+    article's nodes together), normalised per article as jieba does.
 
     All articles' graphs iterate together: they share no edge, so one step of the joint
     iteration is one step of each article's own."""
@@ -615,8 +651,11 @@ def _pagerank(
     order, blocks = _edge_blocks(s_idx, t_idx, coef, n)
     terms = [np.empty(t.shape) for _, t, _ in blocks]
     sums = np.empty(n + 1)  # a spare place for a block of one node (see _edge_blocks)
+    article = nodes["a"].to_numpy()
+    start = np.flatnonzero(np.diff(article, prepend=article[0] - 1))  # each article's first node
+    group = np.repeat(np.arange(len(start)), np.diff(np.append(start, n)))
     # jieba's start: 1 / (nodes of the article); in the nodes' order of the blocks
-    ws = nodes.select((1.0 / pl.len().over("article_id").cast(pl.Float64)).alias("ws"))["ws"].to_numpy()[order]
+    ws = (1.0 / np.diff(np.append(start, n)).astype(np.float64))[group][order]
     for _ in range(iterations):
         for (lo, t, c), term in zip(blocks, terms, strict=True):
             np.take(ws, t, out=term, mode="clip")  # "clip": no copy of out for errors; none can be
@@ -625,24 +664,21 @@ def _pagerank(
         ws = (1.0 - damping) + damping * sums[:n]
     back = np.empty(n)
     back[order] = ws
-    ws = pl.Series("ws", back)
-    lo = pl.col("ws").min().over("article_id") / 10.0
-    hi = pl.col("ws").max().over("article_id")
-    return nodes.with_columns(ws.alias("ws")).select(
-        "article_id", "keyword", ((pl.col("ws") - lo) / (hi - lo)).alias("weight")
-    )
+    lo = np.minimum.reduceat(back, start)[group] / 10.0
+    return (back - lo) / (np.maximum.reduceat(back, start)[group] - lo)
 
 
-def _textrank(prepared: pl.DataFrame, top_k: int, span: int = SPAN) -> pl.DataFrame:
-    nodes, edges = _graph(prepared, span)
+def _textrank(codes: _Codes, top_k: int, span: int = SPAN) -> pl.DataFrame | None:
+    nodes, edges = _graph(codes, span)
     if edges.height == 0:
-        return _empty()
-    return _ranked(_pagerank(nodes, edges, DAMPING, ITERATIONS), "textrank", top_k)
+        return None
+    weight = _pagerank(nodes, edges, DAMPING, ITERATIONS)
+    return _ranked(nodes["a"].to_numpy(), nodes["k"].to_numpy(), weight, top_k)
 
 
 def textrank_keywords(tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10) -> pl.DataFrame:
     """The ``top_k`` TextRank keywords of each article (``method`` "textrank")."""
-    return _textrank(_prepare(tokens), top_k)
+    return _scored(_prepare(tokens).filter("cand"), None, top_k, ("textrank",))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,22 +693,27 @@ def keywords_table(
     TextRank, with :data:`KEYWORDS_SCHEMA`, sorted by ``(article_id, method, rank)``.
 
     ``idf`` (a :func:`learn_idf` table) defaults to the IDF learned from ``tokens`` itself."""
+    prepared = _prepare(tokens)
+    if prepared.height == 0:
+        return _scored(prepared, idf, top_k)
+    return _scored(prepared.filter("cand"), _learned(prepared) if idf is None else idf, top_k)
+
+
+def _scored(
+    candidates: pl.DataFrame, idf: pl.DataFrame | None, top_k: int, methods: tuple[str, ...] = METHODS
+) -> pl.DataFrame:
+    """The keywords by ``methods`` (TF-IDF with ``idf``) of the candidate rows of
+    :func:`_prepare` (``i, article_id, keyword, pos``), with :data:`KEYWORDS_SCHEMA`, sorted."""
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
-    return _scored(_prepare(tokens), idf, top_k)
-
-
-def _scored(prepared: pl.DataFrame, idf: pl.DataFrame | None, top_k: int) -> pl.DataFrame:
-    """The keywords of :func:`_prepare`'s rows by TF-IDF (``idf``, or the IDF learned from the
-    rows themselves when None) and by TextRank, with :data:`KEYWORDS_SCHEMA`, sorted."""
-    if prepared.height == 0:
+    if candidates.height == 0:
         return _empty()
-    parts = [
-        _tfidf(prepared, _learned(prepared) if idf is None else idf, top_k),
-        _textrank(prepared, top_k),
-    ]
-    return (
-        pl.concat([p.select(KEYWORDS_SCHEMA.names()) for p in parts])
-        .cast(dict(KEYWORDS_SCHEMA))
-        .sort("article_id", "method", "rank")
-    )
+    codes = _coded(candidates)
+    ranked: dict[str, pl.DataFrame | None] = {}
+    if "textrank" in methods:
+        ranked["textrank"] = _textrank(codes, top_k)
+    if "tfidf" in methods:
+        if idf is None:
+            raise ValueError("TF-IDF needs an IDF table")
+        ranked["tfidf"] = _tfidf(codes, idf, top_k)
+    return _table(codes, ranked)

@@ -389,8 +389,7 @@ def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
                                pl.col("t") + pl.col("a").replace_strict(offset)).sort("s", "t")
     edges = pl.DataFrame({"s": pairs["s"], "t": pairs["t"],
                           "w": rng.integers(1, 9, pairs.height).astype(np.float64) / 7})
-    nodes = pl.DataFrame({"node": np.arange(743), "article_id": ["a"] * 701 + ["b"] * 40 + ["c"] * 2,
-                          "keyword": [f"w{i:03d}" for i in range(743)]})
+    nodes = pl.DataFrame({"node": np.arange(743), "a": np.repeat([0, 1, 2], [701, 40, 2])})
     got = kw._pagerank(nodes, edges, 0.85, 7)
     # the plain form: the edges as they are, sorted by (s, t)
     s_idx, t_idx, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
@@ -398,18 +397,17 @@ def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
     ws = np.repeat([1 / 701, 1 / 40, 1 / 2], [701, 40, 2])
     for _ in range(7):
         ws = (1.0 - 0.85) + 0.85 * np.bincount(s_idx, weights=coef * ws[t_idx], minlength=743)
-    lo = pl.Series(ws).to_frame("ws").with_columns(nodes["article_id"])
-    want = lo.select(((pl.col("ws") - pl.col("ws").min().over("article_id") / 10.0)
-                      / (pl.col("ws").max().over("article_id") - pl.col("ws").min().over("article_id") / 10.0)))
-    assert np.array_equal(got["weight"].to_numpy(), want.to_series().to_numpy())
-    assert got["keyword"].to_list() == nodes["keyword"].to_list()
+    lo = pl.Series(ws).to_frame("ws").with_columns(nodes["a"])
+    want = lo.select(((pl.col("ws") - pl.col("ws").min().over("a") / 10.0)
+                      / (pl.col("ws").max().over("a") - pl.col("ws").min().over("a") / 10.0)))
+    assert np.array_equal(got, want.to_series().to_numpy())
 
 
 def test_pagerank_of_one_node() -> None:
     """A graph of one node (a word next to itself only): a block of one node, one edge."""
-    nodes = pl.DataFrame({"node": [0], "article_id": ["a"], "keyword": ["甲甲"]})
+    nodes = pl.DataFrame({"node": [0], "a": [0]})
     edges = pl.DataFrame({"s": [0], "t": [0], "w": [2.0]})
-    assert kw._pagerank(nodes, edges, 0.85, 7).rows() == [("a", "甲甲", 1.0)]
+    assert kw._pagerank(nodes, edges, 0.85, 7).tolist() == [1.0]
 
 
 def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
@@ -417,8 +415,10 @@ def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
     in (article, keyword) order); an article without TextRank candidates gives no rows."""
     toks = ["乙乙", "甲甲", "乙乙", "甲甲", "丙丙"]
     frame = pl.DataFrame({"article_id": ["b"] * 5 + ["a"] * 5, "token": toks * 2, "pos": ["n"] * 10})
-    nodes, edges = kw._graph(kw._prepare(frame), kw.SPAN)
-    assert nodes.rows() == [(0, "a", "丙丙"), (1, "a", "乙乙"), (2, "a", "甲甲"),
+    codes = kw._coded(kw._prepare(frame).filter("cand"))
+    nodes, edges = kw._graph(codes, kw.SPAN)
+    named = nodes.select("node", codes.articles.gather(nodes["a"]), codes.words.gather(nodes["k"]))
+    assert named.rows() == [(0, "a", "丙丙"), (1, "a", "乙乙"), (2, "a", "甲甲"),
                             (3, "b", "丙丙"), (4, "b", "乙乙"), (5, "b", "甲甲")]
     assert edges["s"].to_list() == sorted(edges["s"].to_list())
     assert not edges.filter((pl.col("s") < 3) != (pl.col("t") < 3)).height  # none across
