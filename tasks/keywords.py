@@ -128,6 +128,9 @@ WEIGHT_DECIMALS: int = 9
 
 # Han ideographs (the \p{Han} script) or a Latin letter, half or full width.
 _WORDLIKE = r"[\p{Han}A-Za-zＡ-Ｚａ-ｚ]"
+# A character that lowering changes (Unicode's Changes_When_Lowercased): a word without one is
+# its own lower case.
+_CASED = r"\p{Changes_When_Lowercased}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,18 +235,25 @@ def _article_order(rows: pl.DataFrame, by: list[str]) -> np.ndarray | None:
     """The positions of ``rows.sort(by, maintain_order=True)`` in ``rows`` when ``rows`` hold
     each article together and in order (as the pipeline writes tokens): then only the articles
     are sorted, not the rows. None when they do not."""
-    a = pl.col("article_id")
-    new_run = (a != a.shift(1)).fill_null(True)
-    checks = [new_run.sum().alias("runs"), a.n_unique().alias("articles")]
-    if len(by) > 1:
-        c = pl.col(by[1])
-        checks += [c.is_null().any().alias("nulls"), (~new_run & (c < c.shift(1))).any().alias("back")]
-    got = rows.select(checks).row(0, named=True)
-    if rows.height == 0 or got["runs"] != got["articles"] or got.get("nulls") or got.get("back"):
+    if rows.height == 0:
         return None
-    starts = rows.select(new_run.arg_true())["article_id"].to_numpy().astype(np.int64)
+    a = pl.col("article_id")
+    starts = rows.select((a != a.shift(1)).fill_null(True).arg_true())["article_id"].to_numpy().astype(np.int64)
+    heads = rows["article_id"].gather(starts)
+    # each article one run: the runs' articles are distinct (a few hundred ids, not every row's)
+    if heads.n_unique() != len(starts):
+        return None
+    if len(by) > 1:  # and in order within its run
+        within = rows[by[1]]
+        if within.null_count():
+            return None
+        c = within.to_numpy()
+        new_run = np.zeros(len(c), dtype=bool)
+        new_run[starts] = True
+        if np.any(~new_run[1:] & (c[1:] < c[:-1])):
+            return None
     lengths = np.diff(np.append(starts, rows.height))
-    runs = pl.DataFrame({"article_id": rows["article_id"].gather(starts), "start": starts, "n": lengths})
+    runs = pl.DataFrame({"article_id": heads, "start": starts, "n": lengths})
     runs = runs.sort("article_id")  # one run per article: no ties
     start, n = runs["start"].to_numpy(), runs["n"].to_numpy()
     # positions start, start+1, ... start+n-1 of each run, runs in article order
@@ -258,11 +268,20 @@ def _candidates(rows: pl.DataFrame) -> np.ndarray:
     cheap = rows.select(
         ((word.str.len_chars() >= 2) & ~pl.col("pos").fill_null("x").is_in(sorted(EXCLUDED_POS))).arg_true()
     ).to_series()
-    rest = rows[cheap].select(
-        word.str.contains(_WORDLIKE) & ~word.str.to_lowercase().is_in(sorted(stopwords()))
-    ).to_series()
+    words = rows["keyword"].gather(cheap)
+    stop = sorted(stopwords())
+    got = words.to_frame().select(
+        word.str.contains(_WORDLIKE).alias("wordlike"),
+        word.is_in(stop).alias("stop"),
+        word.str.contains(_CASED).alias("cased"),
+    )
+    # Stop words compare in lower case, but lowering every word cost half of this function:
+    # only the words lowering changes (a few Latin words among the Chinese) are lowered.
+    is_stop = got["stop"].to_numpy().copy()
+    cased = got["cased"].arg_true()
+    is_stop[cased.to_numpy()] = words.gather(cased).str.to_lowercase().is_in(stop).to_numpy()
     mask = np.zeros(rows.height, dtype=bool)
-    mask[cheap.to_numpy()] = rest.to_numpy()
+    mask[cheap.to_numpy()] = got["wordlike"].to_numpy() & ~is_stop
     return mask
 
 
@@ -596,14 +615,16 @@ _BLOCK_WIDTHS = 2 ** np.arange(63, dtype=np.int64)
 
 def _edge_blocks(
     s_idx: np.ndarray, t_idx: np.ndarray, coef: np.ndarray, n: int
-) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
     """The edges of :func:`_pagerank` (sorted by ``s``) laid out for its sums.
 
-    Returns the nodes in order of their number of edges (stably), and blocks of consecutive
-    nodes of that order, each ``(lo, t, c)``: ``lo`` the place of its first node in that order;
-    ``t`` and ``c`` two arrays of (width, nodes of the block) holding at ``[k, j]`` the place (in
-    that order) of the ``t`` of the ``k``-th edge of the block's ``j``-th node and that edge's
-    ``coef``, or ``0`` and ``0.0`` past the node's last edge. Summed over their first axis,
+    Returns the nodes in order of their number of edges (stably); ``t`` and ``c``, one after
+    another the blocks of consecutive nodes of that order, each of (width, nodes of the block)
+    holding at ``[k, j]`` the place (in that order) of the ``t`` of the ``k``-th edge of the
+    block's ``j``-th node and that edge's ``coef``, or ``0`` and ``0.0`` past the node's last
+    edge; and the blocks' ``(lo, width, columns)``, ``lo`` the place of a block's first node in
+    that order. Each block's terms (a gather and a product over all blocks at once) summed
+    over their first axis,
     numpy adds the rows one after another into the columns' sums: each node's terms in the
     order of its edges. A sum over one column alone is a reduction that numpy adds pairwise
     (another order): a block of one node gets a second column of padding, whose sum lands one
@@ -616,7 +637,7 @@ def _edge_blocks(
     sorted_deg = deg[order]
     width = _BLOCK_WIDTHS[np.searchsorted(_BLOCK_WIDTHS, sorted_deg)]
     bounds = [0, *(np.flatnonzero(np.diff(width)) + 1).tolist(), n]
-    blocks = []
+    blocks, t_parts, c_parts = [], [], []
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         rows = order[lo:hi] if hi - lo > 1 else np.append(order[lo:hi], order[lo])
         k = np.arange(int(sorted_deg[hi - 1]), dtype=np.int64)[:, None]
@@ -624,8 +645,10 @@ def _edge_blocks(
         if hi - lo == 1:
             has[:, 1] = False
         edge = np.where(has, first[rows] + k, 0)
-        blocks.append((lo, np.where(has, place[t_idx[edge]], 0), np.where(has, coef[edge], 0.0)))
-    return order, blocks
+        t_parts.append(np.where(has, place[t_idx[edge]], 0).ravel())
+        c_parts.append(np.where(has, coef[edge], 0.0).ravel())
+        blocks.append((lo, *has.shape))
+    return order, np.concatenate(t_parts), np.concatenate(c_parts), blocks
 
 
 def _pagerank(
@@ -648,19 +671,23 @@ def _pagerank(
     # each block's edges place-major, padded with zero terms, which change no sum), each block's
     # sums are one gather, one product and one sum over the places: a quarter less CPU than
     # np.bincount's scattered additions (and its bounds scan) each step.
-    order, blocks = _edge_blocks(s_idx, t_idx, coef, n)
-    terms = [np.empty(t.shape) for _, t, _ in blocks]
+    order, t, c, blocks = _edge_blocks(s_idx, t_idx, coef, n)
+    term = np.empty(len(t))
     sums = np.empty(n + 1)  # a spare place for a block of one node (see _edge_blocks)
+    views, at = [], 0  # each block's terms and sums
+    for lo, width, columns in blocks:
+        views.append((term[at : at + width * columns].reshape(width, columns), sums[lo : lo + columns]))
+        at += width * columns
     article = nodes["a"].to_numpy()
     start = np.flatnonzero(np.diff(article, prepend=article[0] - 1))  # each article's first node
     group = np.repeat(np.arange(len(start)), np.diff(np.append(start, n)))
     # jieba's start: 1 / (nodes of the article); in the nodes' order of the blocks
     ws = (1.0 / np.diff(np.append(start, n)).astype(np.float64))[group][order]
     for _ in range(iterations):
-        for (lo, t, c), term in zip(blocks, terms, strict=True):
-            np.take(ws, t, out=term, mode="clip")  # "clip": no copy of out for errors; none can be
-            np.multiply(term, c, out=term)
-            np.add.reduce(term, axis=0, out=sums[lo : lo + term.shape[1]])
+        np.take(ws, t, out=term, mode="clip")  # "clip": no copy of out for errors; none can be
+        np.multiply(term, c, out=term)
+        for block, block_sums in views:
+            np.add.reduce(block, axis=0, out=block_sums)
         ws = (1.0 - damping) + damping * sums[:n]
     back = np.empty(n)
     back[order] = ws

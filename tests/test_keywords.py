@@ -444,6 +444,20 @@ def test_row_order_of_the_tokens_does_not_matter(seed: dict[str, pl.DataFrame]) 
     assert prepared["cand"].equals(expected["cand"])
 
 
+def test_candidates_lower_only_the_words_lowering_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_candidates lowers only the words with a letter that lowering changes (Unicode's
+    Changes_When_Lowercased) to compare them with the stop words: the same mask as lowering
+    every word (candidate_mask), Latin, full-width and Greek capitals included."""
+    stop = kw.stopwords() | {"gdp", "ａｂｃ", "σας", "ⅻ号"}
+    monkeypatch.setattr(kw, "stopwords", lambda: stop)
+    words = ["GDP", "gdp", "Gdp", "GDP中国", "ＡＢＣ", "ａｂｃ", "Ａbc", "ΣΑΣ", "σας", "Ⅻ号", "ⅻ号",
+             "İx", "中国", "经济", "我们"]
+    frame = pl.DataFrame({"article_id": "a", "token": words, "pos": "n"})
+    got = kw._prepare(frame)["cand"].to_list()
+    assert got == frame.select(kw.candidate_mask(stop)).to_series().to_list()
+    assert got[:4] == [False, False, False, True] and got[12:] == [True, True, False]
+
+
 def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]) -> None:
     """The pipeline's second pass scores the candidates a batch kept (prepared_input) instead of
     preparing the tokens again: same keywords, same frequencies, for any IDF."""
