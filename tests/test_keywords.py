@@ -458,6 +458,26 @@ def test_candidates_lower_only_the_words_lowering_changes(monkeypatch: pytest.Mo
     assert got[:4] == [False, False, False, True] and got[12:] == [True, True, False]
 
 
+def test_prepared_frequencies_count_the_words_that_can_be_candidates(day: dict[str, pl.DataFrame]) -> None:
+    """The pipeline's document frequencies (prepared_frequencies) hold the words that could be
+    candidates under some tag only, each with its frequency over all its rows (whatever their
+    tags), and the number of all the articles: the IDF of every candidate is that of
+    document_frequencies."""
+    tokens = day["tokens"].select("article_id", "token", "pos", "char_start")
+    got, n = kw.prepared_frequencies(tokens)
+    stripped = tokens.select("article_id", pl.col("token").str.strip_chars())
+    every, n_every = kw.document_frequencies(stripped)
+    can = stripped.with_columns(pl.lit("n").alias("pos")).filter(kw.candidate_mask())["token"].unique()
+    assert n == n_every == tokens["article_id"].n_unique()
+    assert 0 < got.height < every.height
+    assert got.sort("token").equals(every.filter(pl.col("token").is_in(can.implode())).sort("token"))
+    # a candidate word under a tag that is never a candidate counts there too (经济/d in b)
+    frame = pl.DataFrame({"article_id": ["a", "a", "b", "b", "c"], "token": ["经济", "发展", " 经济", "我们", "，"],
+                          "pos": ["n", "v", "d", "r", "x"]})
+    got, n = kw.prepared_frequencies(frame)
+    assert n == 3 and sorted(got.rows()) == [("发展", 1.0), ("经济", 2.0)]
+
+
 def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict[str, pl.DataFrame]) -> None:
     """The pipeline's second pass scores the candidates a batch kept (prepared_input) instead of
     preparing the tokens again: same keywords, same frequencies, for any IDF."""
