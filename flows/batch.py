@@ -207,8 +207,8 @@ def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
 def keywords_of_candidates(candidates: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
     """:func:`keywords_of_part` of the tokens whose keyword candidates (with ``doc_id``) a batch
     wrote (:func:`tasks.keywords.prepared_input`): the same rows."""
-    docs = candidates.select("article_id", "doc_id").unique()
-    return _keywords_rows(keywords_from_candidates(candidates.drop("doc_id"), idf=idf), docs)
+    # doc_id kept after article_id: the table's columns, in its order
+    return fast_validate(DERIVED_TABLES["keywords"], keywords_from_candidates(candidates, idf=idf))
 
 
 def _keywords_rows(keywords: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:

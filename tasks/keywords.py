@@ -301,8 +301,11 @@ def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:
     )
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=KEYWORDS_SCHEMA)
+def _empty(articles: pl.Schema | None = None) -> pl.DataFrame:
+    """No keywords: :data:`KEYWORDS_SCHEMA`, with the columns of ``articles`` but
+    ``article_id`` after it."""
+    extra = {c: t for c, t in (articles or {}).items() if c != "article_id"}
+    return pl.DataFrame(schema={"article_id": pl.Utf8, **extra, **{c: t for c, t in KEYWORDS_SCHEMA.items() if c != "article_id"}})
 
 
 def _ranked(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> pl.DataFrame:
@@ -334,7 +337,9 @@ class _Codes(NamedTuple):
     a: np.ndarray  #: the article's place among the candidates' articles (sorted by id)
     k: np.ndarray  #: the keyword's place among the candidates' distinct keywords, sorted
     textrank: np.ndarray  #: whether TextRank keeps the tag (:data:`TEXTRANK_POS`)
-    articles: pl.Series  #: the article ids, by ``a``
+    #: ``article_id`` and the candidates' other columns of one value per article (``doc_id``),
+    #: by ``a``
+    articles: pl.DataFrame
     words: pl.Series  #: the distinct keywords, sorted, by ``k``
 
 
@@ -355,7 +360,7 @@ def _coded(candidates: pl.DataFrame) -> _Codes:
     )
     return _Codes(
         *(codes[c].to_numpy() for c in ("i", "a", "k", "textrank")),
-        articles=candidates["article_id"].filter(codes["new"]),
+        articles=candidates.drop("i", "keyword", "pos").filter(codes["new"]),
         words=words["keyword"],
     )
 
@@ -371,25 +376,24 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _table(codes: _Codes, ranked: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
-    """The keywords table (:data:`KEYWORDS_SCHEMA`, sorted) of :func:`_ranked` frames by method."""
+    """The keywords table (:data:`KEYWORDS_SCHEMA`, sorted) of :func:`_ranked` frames by method,
+    with the other columns of ``codes.articles`` after ``article_id``."""
     parts = [
         frame.with_columns(pl.lit(METHODS.index(method), pl.Int64).alias("m"))
         for method, frame in ranked.items()
         if frame is not None
     ]
     if not parts:
-        return _empty()
+        return _empty(codes.articles.schema)
     # METHODS are sorted: their places sort as their names do
     got = pl.concat(parts).sort("a", "m", "rank")
-    return pl.DataFrame(
+    return codes.articles[got["a"]].with_columns(pl.col("article_id").cast(pl.Utf8)).hstack(
         [
-            codes.articles.gather(got["a"]).alias("article_id"),
             codes.words.gather(got["k"]).alias("keyword"),
             got["weight"],
             got["rank"],
             pl.Series("method", METHODS, dtype=pl.Utf8).gather(got["m"]),
-        ],
-        schema=KEYWORDS_SCHEMA,
+        ]
     )
 
 
@@ -494,7 +498,9 @@ def keywords_from_candidates(
     candidates: pl.DataFrame, *, top_k: int = 10, idf: pl.DataFrame
 ) -> pl.DataFrame:
     """:func:`keywords_table` of the tokens whose candidates :func:`prepared_input` gave (the
-    same rows: every method looks at candidates only, at their positions ``i``)."""
+    same rows: every method looks at candidates only, at their positions ``i``). The columns
+    of ``candidates`` besides ``i, article_id, keyword, pos`` (``doc_id``: one value per
+    article) are kept, after ``article_id``."""
     return _scored(candidates, idf, top_k)
 
 
@@ -566,7 +572,7 @@ def tfidf_keywords(
     """The ``top_k`` TF-IDF keywords of each article (``method`` "tfidf"). ``idf`` defaults to
     :func:`learn_idf` of ``tokens`` itself; words missing from it fall back to jieba's IDF."""
     prepared = _prepare(tokens)
-    return _scored(prepared.filter("cand"), _learned(prepared) if idf is None else idf, top_k, ("tfidf",))
+    return _scored(_candidate_rows(prepared), _learned(prepared) if idf is None else idf, top_k, ("tfidf",))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -714,7 +720,7 @@ def _textrank(codes: _Codes, top_k: int, span: int = SPAN) -> pl.DataFrame | Non
 
 def textrank_keywords(tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10) -> pl.DataFrame:
     """The ``top_k`` TextRank keywords of each article (``method`` "textrank")."""
-    return _scored(_prepare(tokens).filter("cand"), None, top_k, ("textrank",))
+    return _scored(_candidate_rows(_prepare(tokens)), None, top_k, ("textrank",))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -731,19 +737,25 @@ def keywords_table(
     ``idf`` (a :func:`learn_idf` table) defaults to the IDF learned from ``tokens`` itself."""
     prepared = _prepare(tokens)
     if prepared.height == 0:
-        return _scored(prepared, idf, top_k)
-    return _scored(prepared.filter("cand"), _learned(prepared) if idf is None else idf, top_k)
+        return _scored(_candidate_rows(prepared), idf, top_k)
+    return _scored(_candidate_rows(prepared), _learned(prepared) if idf is None else idf, top_k)
+
+
+def _candidate_rows(prepared: pl.DataFrame) -> pl.DataFrame:
+    """The candidates among :func:`_prepare`'s rows, as :func:`prepared_input` gives them."""
+    return prepared.filter("cand").select("i", "article_id", "keyword", "pos")
 
 
 def _scored(
     candidates: pl.DataFrame, idf: pl.DataFrame | None, top_k: int, methods: tuple[str, ...] = METHODS
 ) -> pl.DataFrame:
     """The keywords by ``methods`` (TF-IDF with ``idf``) of the candidate rows of
-    :func:`_prepare` (``i, article_id, keyword, pos``), with :data:`KEYWORDS_SCHEMA`, sorted."""
+    :func:`_prepare` (``i, article_id, keyword, pos``), with :data:`KEYWORDS_SCHEMA`, sorted;
+    the other columns of ``candidates`` (one value per article) after ``article_id``."""
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     if candidates.height == 0:
-        return _empty()
+        return _empty(candidates.drop("i", "keyword", "pos").schema)
     codes = _coded(candidates)
     ranked: dict[str, pl.DataFrame | None] = {}
     if "textrank" in methods:

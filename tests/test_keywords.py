@@ -417,7 +417,7 @@ def test_textrank_graph_spans_articles_apart_and_may_be_empty() -> None:
     frame = pl.DataFrame({"article_id": ["b"] * 5 + ["a"] * 5, "token": toks * 2, "pos": ["n"] * 10})
     codes = kw._coded(kw._prepare(frame).filter("cand"))
     nodes, edges = kw._graph(codes, kw.SPAN)
-    named = nodes.select("node", codes.articles.gather(nodes["a"]), codes.words.gather(nodes["k"]))
+    named = nodes.select("node", codes.articles["article_id"].gather(nodes["a"]), codes.words.gather(nodes["k"]))
     assert named.rows() == [(0, "a", "丙丙"), (1, "a", "乙乙"), (2, "a", "甲甲"),
                             (3, "b", "丙丙"), (4, "b", "乙乙"), (5, "b", "甲甲")]
     assert edges["s"].to_list() == sorted(edges["s"].to_list())
@@ -497,10 +497,17 @@ def test_candidates_score_as_the_tokens(seed: dict[str, pl.DataFrame], day: dict
         expected = kw.keywords_table(tokens.drop("doc_id"), idf=idf)
         assert expected.height > 0
         assert kw.keywords_from_candidates(candidates.drop("doc_id"), idf=idf).equals(expected)
+        # doc_id (one per article) kept after article_id, as the warehouse's keywords have it
+        docs = tokens.select("article_id", "doc_id").unique()
+        with_docs = expected.join(docs, on="article_id", how="left").select(
+            "article_id", "doc_id", *expected.columns[1:]).sort("article_id", "method", "rank")
+        assert kw.keywords_from_candidates(candidates, idf=idf).equals(with_docs)
     none = tokens.filter(pl.col("pos") == "x")
-    assert kw.keywords_from_candidates(kw.prepared_input(none)[1], idf=kw.learn_idf(tokens)).equals(
+    assert kw.keywords_from_candidates(kw.prepared_input(none)[1].drop("doc_id"), idf=kw.learn_idf(tokens)).equals(
         kw.keywords_table(none, idf=kw.learn_idf(tokens))
     )
+    assert kw.keywords_from_candidates(kw.prepared_input(none)[1], idf=kw.learn_idf(tokens)).columns == [
+        "article_id", "doc_id", "keyword", "weight", "rank", "method"]
 
 # --- all dev pages -----------------------------------------------------------------------------
 
@@ -544,3 +551,16 @@ def test_seed_page_keywords_say_what_each_article_is_about(seed: dict[str, pl.Da
         assert {"宪法", "法治"} <= set(top.filter(pl.col("article_id") == law)["keyword"]), method
         others = top.filter(pl.col("article_id") != law)
         assert others["article_id"].n_unique() == 2 and not {"宪法", "法治"} & set(others["keyword"])
+
+
+def test_batch_keywords_of_candidates_equal_keywords_of_part(seed: dict[str, pl.DataFrame]) -> None:
+    """The pipeline's second pass on a batch's candidates (doc_id carried through the scoring)
+    gives the rows of the tokens part (doc_id joined afterwards), validated; and with no token."""
+    from flows.batch import KEYWORD_INPUT, keywords_of_candidates, keywords_of_part
+
+    tokens = seed["tokens"].select(*KEYWORD_INPUT)
+    idf = kw.learn_idf(tokens)
+    got = keywords_of_candidates(kw.prepared_input(tokens)[1], idf)
+    assert got.height > 0 and got.equals(keywords_of_part(tokens, idf))
+    none = tokens.clear()
+    assert keywords_of_candidates(kw.prepared_input(none)[1], idf).equals(keywords_of_part(none, idf))
