@@ -304,8 +304,10 @@ def candidate_mask(stop: Iterable[str] | None = None) -> pl.Expr:
 def _empty(articles: pl.Schema | None = None) -> pl.DataFrame:
     """No keywords: :data:`KEYWORDS_SCHEMA`, with the columns of ``articles`` but
     ``article_id`` after it."""
-    extra = {c: t for c, t in (articles or {}).items() if c != "article_id"}
-    return pl.DataFrame(schema={"article_id": pl.Utf8, **extra, **{c: t for c, t in KEYWORDS_SCHEMA.items() if c != "article_id"}})
+    schema = {"article_id": pl.Utf8}
+    schema.update((c, t) for c, t in (articles or {}).items() if c != "article_id")
+    schema.update((c, t) for c, t in KEYWORDS_SCHEMA.items() if c != "article_id")
+    return pl.DataFrame(schema=schema)
 
 
 def _ranked(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> pl.DataFrame:
@@ -347,8 +349,8 @@ def _coded(candidates: pl.DataFrame) -> _Codes:
     """:class:`_Codes` of candidate rows (``i, article_id, keyword, pos``; each article's rows
     together, the articles sorted by id, as :func:`_prepare` and :func:`prepared_input` give
     them). A keyword's code is its place among the distinct keywords, sorted (a dense rank):
-    sorting the distinct words and looking each row's up costs about half of ranking every row;
-    an article's counts the changes of article before it."""
+    sorting the distinct words and looking each row's up costs about half of ranking every row.
+    An article's code counts the changes of article before it."""
     words = candidates.select(pl.col("keyword").unique().sort())
     new_article = (pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True)
     codes = candidates.join(words.with_row_index("k"), on="keyword", how="left", maintain_order="left").select(
@@ -474,7 +476,7 @@ def prepared_input(tokens: pl.DataFrame | pl.LazyFrame) -> tuple[tuple[pl.DataFr
 
 
 def _grouped_frequencies(prepared: pl.DataFrame, words: np.ndarray) -> tuple[pl.DataFrame, int]:
-    """:func:`document_frequencies` of the rows of :func:`_prepare`'s rows (``keyword`` as the
+    """:func:`document_frequencies` of those of :func:`_grouped`'s rows (``keyword`` as the
     token) that ``words`` marks, and the number of articles of all the rows.
 
     Those rows (or :func:`_grouped`'s) hold each article together (no null), so the articles can be
