@@ -31,7 +31,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import itertools
 import operator
 import re
 from collections import Counter
@@ -88,8 +87,9 @@ _PARENTHESISED = re.compile(r"^[（(][^（）()]*[）)]$")
 
 
 def _is_signature(text: str) -> bool:
-    """A closing note of an article: （作者…）, （本报记者…）, （执笔：…）, （谷业凯）."""
-    return bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
+    """A closing note of an article: （作者…）, （本报记者…）, （执笔：…）, （谷业凯）. (Both patterns
+    open with a bracket: text that does not is not matched.)"""
+    return text.startswith(("（", "(")) and bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
 
 
 # the start of a wire lead, even when the column cut it short: 据新华社电（…, 本报北京2月5
@@ -177,7 +177,37 @@ _HANGING = "，。、；：？！,.;:?!”’）」』"
 _CLOSING_MARKS = _HANGING + CLOSERS
 
 
-_HANGING_CODES = np.frombuffer(_HANGING.encode("utf-32-le"), dtype=np.uint32)
+def _codes(chars: str) -> np.ndarray:
+    """The code points of ``chars``."""
+    return np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
+
+
+# the classes of characters the tests of a line's first or last character ask about, one bit
+# each in a table over the Basic Multilingual Plane (every such character is in it); a page's
+# characters are looked up at once (faster than ``np.isin`` on a page's few hundred lines)
+_TERMINAL_CH, _CLOSER_CH, _HANGING_CH, _CLOSING_CH, _DATELINE_CH, _CAPTION_CH, _PAREN_CH = (1 << b for b in range(7))
+# the characters a line matching DATELINE_RE, CAPTION_START_RE or _PARENTHESISED can open with:
+# other lines are not matched (tests/test_layout_facts.py reads them from the patterns themselves)
+_DATELINE_OPENERS = "本据新"
+_CAPTION_OPENERS = "图上下左右"
+_PAREN_OPENERS = "（("
+
+
+def _char_class_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for bit, chars in ((_TERMINAL_CH, TERMINAL), (_CLOSER_CH, CLOSERS), (_HANGING_CH, _HANGING),
+                       (_CLOSING_CH, _CLOSING_MARKS), (_DATELINE_CH, _DATELINE_OPENERS),
+                       (_CAPTION_CH, _CAPTION_OPENERS), (_PAREN_CH, _PAREN_OPENERS)):
+        table[_codes(chars)] |= bit
+    return table
+
+
+_CHAR_CLASSES = _char_class_table()
+
+
+def _char_classes(codes: np.ndarray) -> np.ndarray:
+    """The class bits of each code point (none above the Basic Multilingual Plane)."""
+    return _CHAR_CLASSES[np.minimum(codes, 0xFFFF)]
 
 
 def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -187,25 +217,77 @@ def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32), lengths
 
 
-def _widths(texts: list[str]) -> list[int]:
-    """Each line's width in columns: Latin letters and digits (any ASCII character but the
-    space) are half-width, spaces take none, any other character is full-width, and a
-    punctuation mark hanging past the column edge is not counted (nor, on an empty line, is a
-    column more). A page's lines are measured at once: half-columns summed per line, and the
-    width rounded toward zero, as ``int()`` rounds."""
-    n = len(texts)
-    chars, lengths = _code_points(texts)  # (a lone surrogate: full-width)
+def _widths(chars: np.ndarray, lengths: np.ndarray) -> list[int]:
+    """Each line's width in columns, from the lines' :func:`_code_points`: Latin letters and
+    digits (any ASCII character but the space) are half-width, spaces take none, any other
+    character is full-width, and a punctuation mark hanging past the column edge is not counted
+    (nor, on an empty line, is a column more). A page's lines are measured at once: half-columns
+    summed per line, and the width rounded toward zero, as ``int()`` rounds."""
+    n = len(lengths)  # (a lone surrogate: full-width)
     if not len(chars):
         return [-1] * n  # empty lines only: nothing but the hanging column
     halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
     ends = np.cumsum(lengths)
-    hanging = np.isin(chars[np.maximum(ends - 1, 0)], _HANGING_CODES) | (lengths == 0)
+    hanging = ((_char_classes(chars[np.maximum(ends - 1, 0)]) & _HANGING_CH) != 0) | (lengths == 0)
     return ((halves[ends] - halves[ends - lengths] - 2 * hanging) / 2).astype(np.int64).tolist()
 
 
 def _ends_sentence(text: str) -> bool:
     t = text.rstrip().rstrip(CLOSERS)
     return bool(t) and t[-1] in TERMINAL
+
+
+@dataclass(slots=True)
+class _LineFacts:
+    """What each line's text says, read once for a whole page: whether it ends a sentence
+    (:func:`_ends_sentence`), opens with a dateline (:data:`DATELINE_RE`), is wholly in
+    parentheses (:data:`_PARENTHESISED`), opens a photo caption (:data:`CAPTION_START_RE`),
+    ends in a hanging punctuation mark, holds closing marks only.
+
+    Most lines are plain text: the first and last characters of a page's lines, read at once
+    (numpy), say which lines a pattern could match at all, and only those are matched."""
+
+    ends: list[bool]
+    dateline: list[bool]
+    paren: list[bool]
+    caption: list[bool]
+    hanging: list[bool]
+    marks_only: list[bool]
+
+    @classmethod
+    def of(cls, texts: list[str], chars: np.ndarray, lengths: np.ndarray) -> _LineFacts:
+        """The facts of ``texts`` (stripped lines), from their :func:`_code_points`."""
+        n = len(texts)
+        ends_at = np.cumsum(lengths)
+        empty = lengths == 0
+        # the classes of each line's first and last characters (none on an empty line)
+        padded = np.concatenate((chars, [0]))
+        first = np.where(empty, 0, _char_classes(padded[ends_at - lengths]))
+        last = np.where(empty, 0, _char_classes(padded[np.maximum(ends_at - 1, 0)]))
+
+        def where(candidates: np.ndarray, test: object) -> list[bool]:
+            out = [False] * n
+            for k in np.flatnonzero(candidates).tolist():
+                out[k] = bool(test(texts[k]))  # type: ignore[operator]
+            return out
+
+        # a line ending in a terminal mark ends a sentence; one ending in a closer may
+        ends = ((last & _TERMINAL_CH) != 0).tolist()
+        for k in np.flatnonzero(last & _CLOSER_CH).tolist():
+            ends[k] = _ends_sentence(texts[k])
+        return cls(
+            ends=ends,
+            dateline=where(first & _DATELINE_CH, DATELINE_RE.match),
+            paren=where(first & _PAREN_CH, _PARENTHESISED.match),
+            caption=where(first & _CAPTION_CH, CAPTION_START_RE.match),
+            hanging=(((last & _HANGING_CH) != 0) | empty).tolist(),
+            marks_only=where((first & _CLOSING_CH) | empty, lambda t: not t.strip(_CLOSING_MARKS)),
+        )
+
+    def __getitem__(self, part: slice) -> _LineFacts:
+        """The facts of a run of the lines (copies: a run's may be amended)."""
+        return _LineFacts(self.ends[part], self.dateline[part], self.paren[part], self.caption[part],
+                          self.hanging[part], self.marks_only[part])
 
 
 def _page_number(raw: str) -> int | None:
@@ -418,17 +500,20 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     facts, pieces = _explode(text.split("\n"))
     # each text piece compacted and measured once (the widths of other pieces are never read)
     compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
-    widths = _widths(compacted)
+    chars, lengths = _code_points(compacted)
+    widths = _widths(chars, lengths)
+    line_facts = _LineFacts.of(compacted, chars, lengths)
     width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
 
     items: list[Item] = []
     buf: list[_Line] = []
 
-    def flush_text() -> None:
-        """Turn a run of text lines (no byline/marker between them) into P and S items."""
+    def flush_text(end: int) -> None:
+        """Turn a run of text lines (no byline/marker between them), the pieces before piece
+        ``end``, into P and S items."""
         if not buf:
             return
-        groups = _group_lines(buf, width)
+        groups = _group_lines(buf, width, line_facts[end - len(buf) : end])
         for kind, lines in groups:
             text = _join([ln.text for ln in lines])
             blank = lines[0].blank_before
@@ -471,7 +556,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
                 ln.force_break_before = True  # the credit starts a line of its own
             buf.append(ln)
             continue
-        flush_text()
+        flush_text(i)
         if kind == "B":
             names, line, glued = payload  # type: ignore[misc]
             # glued: cut from the end of a line of text, or right under a paragraph
@@ -480,7 +565,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
         else:
             mk, page, glued = payload  # type: ignore[misc]
             items.append(Item(kind="M", marker=mk, page=page, glued=glued, blank_before=blank))
-    flush_text()
+    flush_text(len(pieces))
     for a, b in zip(items, items[1:], strict=False):  # a gap after an item is a gap before the next
         a.blank_after = b.blank_before
     return facts, items, width
@@ -506,25 +591,22 @@ def _join(parts: list[str]) -> str:
 _DECK_RE = re.compile(rf"^(?:[{BULLETS}][^{BULLETS}。；！？!?;]{{2,16}}){{2,4}}$")
 
 
-def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
-    """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
+def _group_lines(lines: list[_Line], width: int, facts: _LineFacts) -> list[tuple[str, list[_Line]]]:
+    """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``), given
+    the lines' :class:`_LineFacts`."""
     n = len(lines)
     # what each line's text says, read once (the tests below ask about a line up to three times:
     # as the line, as the next line, as the line after)
     texts = [ln.text for ln in lines]
-    ends = [_ends_sentence(t) for t in texts]
-    dateline = [DATELINE_RE.match(t) is not None for t in texts]
-    paren = [_PARENTHESISED.match(t) is not None for t in texts]
-    caption = [CAPTION_START_RE.match(t) is not None for t in texts]
+    ends, dateline, paren, caption = facts.ends, facts.dateline, facts.paren, facts.caption
+    hanging, marks_only = facts.hanging, facts.marks_only
     credit = [_ends_in_photo_credit(t) for t in texts]
     # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
     credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
                    and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
                    for k, t in enumerate(texts)]
-    hanging = [t[-1:] in _HANGING for t in texts]
     # a line of closing marks only (”, ）, ”。): what the column wrapped of the line above, and
     # it ends a sentence when the two together do (…送到家中。 / ”)
-    marks_only = [not t.strip(_CLOSING_MARKS) for t in texts]
     for k in range(1, n):
         if marks_only[k]:
             ends[k] = _ends_sentence(texts[k - 1] + texts[k])
@@ -809,11 +891,13 @@ def _is_credit(text: str) -> bool:
     return _credit_form(text) or _photo_credit(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _open_end(text: str) -> bool:
     """A paragraph that stops mid-phrase, unlike the last paragraph of nearly every article: no
     closing punctuation, and no credit (摄, 供图) or note in brackets either. (The end-anchored
     pattern of one character is searched in the last two characters only: it cannot match
-    earlier, and a search of the whole text tries every position.)"""
+    earlier, and a search of the whole text tries every position.) Asked of a paragraph by the
+    cuts and again by the scores: the answer is kept for the last few thousand texts."""
     return (_OPEN_END_RE.search(text.rstrip(CLOSERS)[-2:]) is not None
             and not text.startswith(("（", "(")) and not _is_signature(text) and not _is_credit(text))
 
@@ -1348,11 +1432,21 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
+def _paragraph_run(items: list[Item], ks: range) -> list[int]:
+    """The items ``ks`` up to the first that is no paragraph."""
+    run = []
+    for k in ks:
+        if items[k].kind != "P":
+            break
+        run.append(k)
+    return run
+
+
 def _shared_across(items: list[Item], k: int, bigrams: _Bigrams, window: int) -> float | None:
     """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
     common (of the smaller side); None when either side has no paragraph (or no bigram)."""
-    before = itertools.takewhile(lambda j: items[j].kind == "P", range(k - 1, max(-1, k - 1 - window), -1))
-    after = itertools.takewhile(lambda j: items[j].kind == "P", range(k, min(len(items), k + window)))
+    before = _paragraph_run(items, range(k - 1, max(-1, k - 1 - window), -1))
+    after = _paragraph_run(items, range(k, min(len(items), k + window)))
     (before_bits, n_before), (after_bits, n_after) = bigrams.union(before), bigrams.union(after)
     if not n_before or not n_after:
         return None
