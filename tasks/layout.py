@@ -185,19 +185,23 @@ def _codes(chars: str) -> np.ndarray:
 # the classes of characters the tests of a line's first or last character ask about, one bit
 # each in a table over the Basic Multilingual Plane (every such character is in it); a page's
 # characters are looked up at once (faster than ``np.isin`` on a page's few hundred lines)
-_TERMINAL_CH, _CLOSER_CH, _HANGING_CH, _CLOSING_CH, _DATELINE_CH, _CAPTION_CH, _PAREN_CH = (1 << b for b in range(7))
+_TERMINAL_CH, _CLOSER_CH, _HANGING_CH, _CLOSING_CH, _DATELINE_CH, _CAPTION_CH, _PAREN_CH, _PHOTO_CH = (
+    1 << b for b in range(8))
 # the characters a line matching DATELINE_RE, CAPTION_START_RE or _PARENTHESISED can open with:
 # other lines are not matched (tests/test_layout_facts.py reads them from the patterns themselves)
 _DATELINE_OPENERS = "本据新"
 _CAPTION_OPENERS = "图上下左右"
 _PAREN_OPENERS = "（("
+# a line that ends in a photo credit holds 摄, 供图 or 社发 (:func:`_ends_in_photo_credit`), and so
+# does the head of a credit the column wrapped: other lines are not searched
+_PHOTO_MARKS = "摄供社"
 
 
 def _char_class_table() -> np.ndarray:
     table = np.zeros(0x10000, dtype=np.uint8)
     for bit, chars in ((_TERMINAL_CH, TERMINAL), (_CLOSER_CH, CLOSERS), (_HANGING_CH, _HANGING),
                        (_CLOSING_CH, _CLOSING_MARKS), (_DATELINE_CH, _DATELINE_OPENERS),
-                       (_CAPTION_CH, _CAPTION_OPENERS), (_PAREN_CH, _PAREN_OPENERS)):
+                       (_CAPTION_CH, _CAPTION_OPENERS), (_PAREN_CH, _PAREN_OPENERS), (_PHOTO_CH, _PHOTO_MARKS)):
         table[_codes(chars)] |= bit
     return table
 
@@ -242,10 +246,12 @@ class _LineFacts:
     """What each line's text says, read once for a whole page: whether it ends a sentence
     (:func:`_ends_sentence`), opens with a dateline (:data:`DATELINE_RE`), is wholly in
     parentheses (:data:`_PARENTHESISED`), opens a photo caption (:data:`CAPTION_START_RE`),
-    ends in a hanging punctuation mark, holds closing marks only.
+    ends in a hanging punctuation mark, holds closing marks only, ends in a photo credit
+    (:func:`_ends_in_photo_credit`), holds a character of one (:data:`_PHOTO_MARKS`).
 
-    Most lines are plain text: the first and last characters of a page's lines, read at once
-    (numpy), say which lines a pattern could match at all, and only those are matched."""
+    Most lines are plain text: the first and last characters of a page's lines, and which hold
+    a character of a photo credit, read at once (numpy), say which lines a pattern could match
+    at all, and only those are matched."""
 
     ends: list[bool]
     dateline: list[bool]
@@ -253,6 +259,8 @@ class _LineFacts:
     caption: list[bool]
     hanging: list[bool]
     marks_only: list[bool]
+    credit: list[bool]
+    photo_marked: list[bool]
 
     @classmethod
     def of(cls, texts: list[str], chars: np.ndarray, lengths: np.ndarray) -> _LineFacts:
@@ -264,6 +272,8 @@ class _LineFacts:
         padded = np.concatenate((chars, [0]))
         first = np.where(empty, 0, _char_classes(padded[ends_at - lengths]))
         last = np.where(empty, 0, _char_classes(padded[np.maximum(ends_at - 1, 0)]))
+        photo_marked = np.zeros(n, dtype=bool)
+        photo_marked[np.searchsorted(ends_at, np.flatnonzero(_char_classes(chars) & _PHOTO_CH), side="right")] = True
 
         def where(candidates: np.ndarray, test: object) -> list[bool]:
             out = [False] * n
@@ -282,12 +292,14 @@ class _LineFacts:
             caption=where(first & _CAPTION_CH, CAPTION_START_RE.match),
             hanging=(((last & _HANGING_CH) != 0) | empty).tolist(),
             marks_only=where((first & _CLOSING_CH) | empty, lambda t: not t.strip(_CLOSING_MARKS)),
+            credit=where(photo_marked, _ends_in_photo_credit),
+            photo_marked=photo_marked.tolist(),
         )
 
     def __getitem__(self, part: slice) -> _LineFacts:
         """The facts of a run of the lines (copies: a run's may be amended)."""
         return _LineFacts(self.ends[part], self.dateline[part], self.paren[part], self.caption[part],
-                          self.hanging[part], self.marks_only[part])
+                          self.hanging[part], self.marks_only[part], self.credit[part], self.photo_marked[part])
 
 
 def _page_number(raw: str) -> int | None:
@@ -600,10 +612,11 @@ def _group_lines(lines: list[_Line], width: int, facts: _LineFacts) -> list[tupl
     texts = [ln.text for ln in lines]
     ends, dateline, paren, caption = facts.ends, facts.dateline, facts.paren, facts.caption
     hanging, marks_only = facts.hanging, facts.marks_only
-    credit = [_ends_in_photo_credit(t) for t in texts]
+    credit, photo_marked = facts.credit, facts.photo_marked
     # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
-    credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
-                   and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
+    credit_head = [photo_marked[k] and k + 1 < n and not credit[k] and not lines[k + 1].blank_before
+                   and len(texts[k + 1]) <= 12 and ("摄" in t or "供" in t)
+                   and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
                    for k, t in enumerate(texts)]
     # a line of closing marks only (”, ）, ”。): what the column wrapped of the line above, and
     # it ends a sentence when the two together do (…送到家中。 / ”)

@@ -20,7 +20,8 @@ EDGE = ["", "。", "”", "）。", "”。", "”）", "，”", "本", "本报
         "新华社北京2月3日电", "本报北京2月5日电（记者", "本报记者 刘梦涛摄", "图", "图为", "图①",
         "图片说明", "上图：", "左图", "下图为", "右", "（执笔：王公龙）", "(注)", "（未完", "（作者）。",
         "𠀀", "𠀀。", "。𠀀", "文字”", "文字”）", "文字）。", "a", "ab!", "…", "；", "x\ud800",
-        "\ud800。", "\uffff", "新", "据", "说。”", "他说：“好！”"]
+        "\ud800。", "\uffff", "新", "据", "说。”", "他说：“好！”", "摄", "李秀婷摄", "新华社发", "（新华社发）",
+        "王云娜供图", "供图 本报记者 林芮文", "完成拍摄", "黄锦辉摄影报", "社发", "供"]
 
 
 def _plain(texts: list[str]) -> dict[str, list[bool]]:
@@ -31,6 +32,8 @@ def _plain(texts: list[str]) -> dict[str, list[bool]]:
         "caption": [L.CAPTION_START_RE.match(t) is not None for t in texts],
         "hanging": [t[-1:] in L._HANGING for t in texts],
         "marks_only": [not t.strip(L._CLOSING_MARKS) for t in texts],
+        "credit": [L._ends_in_photo_credit(t) for t in texts],
+        "photo_marked": [any(ch in t for ch in "摄供社") for t in texts],
     }
 
 
@@ -47,7 +50,7 @@ def test_line_facts_are_the_plain_tests_of_each_line():
     plain = _plain(texts)
     for name, expected in plain.items():
         assert getattr(facts, name) == expected, name
-    assert any(plain["dateline"]) and any(plain["paren"]) and any(plain["caption"])
+    assert any(plain["dateline"]) and any(plain["paren"]) and any(plain["caption"]) and any(plain["credit"])
     assert any(plain["marks_only"][k] and texts[k] for k in range(len(texts)))
 
 
