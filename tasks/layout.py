@@ -110,6 +110,9 @@ IMPRINT_RE = re.compile(
     r"^(?:本期)?(?:值班副?总编|值班编委|责任编辑|版式设计|美术编辑|图片编辑|责任校对|国内统一连续出版物号|"
     r"国内统一刊号|邮发代号|广告经营许可证|广告许可证)\s*[/／：:\s]"
 )
+# the characters an imprint line can open with: other lines are not matched (the test reads them
+# from the pattern)
+_IMPRINT_OPENERS = frozenset("本值责版美图国邮广")
 # the design credit printed under a feature (版式设计：蔡华伟, 版式设计  郭 祥 汪哲平): the last line
 # of that article, as the paper prints it; a masthead's list of roles (版式设计 / 王瑾 …) is imprint
 DESIGN_CREDIT_RE = re.compile(r"^版式设计\s*[：:\s]\s*(?!.*(?:编辑|总编|编委|校对))[\u4e00-\u9fff·][\u4e00-\u9fff·\s]*$")
@@ -444,7 +447,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             facts.issue_date = facts.issue_date or header[0]
             facts.page_no = facts.page_no or header[1]
             continue
-        if IMPRINT_RE.match(line):
+        if line[0] in _IMPRINT_OPENERS and IMPRINT_RE.match(line):
             gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
             body = gm.group("body") if gm and gm.group("byline") else line
             if DESIGN_CREDIT_RE.match(body):
@@ -482,7 +485,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             pieces.append(("M", (*_marker(m), bool(before)), blank if first else False))
             first = False
             pos = m.end()
-        rest = line[pos:].strip()
+        rest = line[pos:].strip() if pos else line  # (line is stripped)
         bm = BYLINE_RE.match(rest) if pos else None
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
             pieces.append(("B", _byline_piece(rest, _byline_names(bm)), False))
@@ -553,7 +556,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
 
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
-            txt, glued_before_marker, *paired = payload  # type: ignore[misc]
+            # (text, glued before a marker), or (text, glued before a marker, True) if paired
+            glued_before_marker, paired = payload[1], len(payload) == 3  # type: ignore[arg-type]
             ctext = compacted[i]
             ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
             if paired:  # (set apart: a keyword argument slows every line's construction)
@@ -599,6 +603,10 @@ def _join(parts: list[str]) -> str:
     return "".join(out)
 
 
+# what never stands alone, whatever its neighbours: a labelled field, a clause, a wire lead, a
+# closing note, a date; the five patterns in one, tried once on a line
+_NEVER_STANDALONE_RE = re.compile("|".join(f"(?:{p.pattern})" for p in (
+    _FIELD_LINE_RE, CLAUSE_RE, WIRE_START_RE, SIGNATURE_RE, _DATE_ONLY)))
 # two or more short bullet points on one line, none a sentence: the deck under a headline
 _DECK_RE = re.compile(rf"^(?:[{BULLETS}][^{BULLETS}。；！？!?;]{{2,16}}){{2,4}}$")
 
@@ -661,11 +669,10 @@ def _group_lines(lines: list[_Line], width: int, facts: _LineFacts) -> list[tupl
         if ln.bullet and _DECK_RE.match(text) and (ln.blank_before or k == 0) and (nxt is None or nxt.blank_before):
             return True  # a deck of bullet points under a headline: ●及早惠及重点企业 ●全力支持复工复产
         if (ln.bullet or text[-1:] in "，、；," or marks_only[k] or dateline[k] or credit_head[k] or text in BOX_LABELS
-                or _FIELD_LINE_RE.match(text)
-                or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
+                or _NEVER_STANDALONE_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(text) or _credit_form(text) or credit[k] or _DATE_ONLY.match(text)):
+                or _credit_form(text) or credit[k]):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)

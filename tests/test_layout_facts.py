@@ -100,8 +100,10 @@ def _openers(parsed: _parser.SubPattern) -> set[str] | None:
     (L.DATELINE_RE, L._DATELINE_OPENERS),
     (L.CAPTION_START_RE, L._CAPTION_OPENERS),
     (L._PARENTHESISED, L._PAREN_OPENERS),
+    (L.IMPRINT_RE, L._IMPRINT_OPENERS),
 ])
-def test_the_prefilters_let_through_every_line_a_pattern_can_match(pattern: re.Pattern[str], openers: str):
+def test_the_prefilters_let_through_every_line_a_pattern_can_match(pattern: re.Pattern[str],
+                                                                   openers: str | frozenset[str]):
     found = _openers(_parser.parse(pattern.pattern, pattern.flags))
     assert found is not None and found <= set(openers)
 
@@ -110,3 +112,12 @@ def test_the_openers_reader_sees_optional_and_alternative_openings():
     assert _openers(_parser.parse(r"^(?:据)?新华社|^本报")) == {"据", "新", "本"}
     assert _openers(_parser.parse(r"^[^x]")) is None
     assert _openers(_parser.parse(r"^a?")) is None
+
+
+def test_the_never_standalone_pattern_is_its_five_patterns():
+    parts = (L._FIELD_LINE_RE, L.CLAUSE_RE, L.WIRE_START_RE, L.SIGNATURE_RE, L._DATE_ONLY)
+    texts = _lines() + ["电话：010-1234", "第三条 本规则", "据新华社电", "（作者为区发改委主任）", "2019年12月28日",
+                        "来源：本报", "新华社北京", "（记者 王）"]
+    found = [L._NEVER_STANDALONE_RE.match(t) is not None for t in texts]
+    assert found == [any(p.match(t) for p in parts) for t in texts]
+    assert all(found[-8:-2]) and not found[-2]
