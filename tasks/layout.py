@@ -818,9 +818,8 @@ class _Bigrams:
         self.lone: list[int] = np.bincount(rows[~shared], minlength=n).tolist()
         bit = (np.cumsum(held) - 1)[gram[shared]]
         rows, n_bits = rows[shared], int(held.sum())
-        kinds = [it.kind for it in items]
-        paras = np.fromiter((kd == "P" for kd in kinds), dtype=bool, count=n)
-        heads = np.fromiter((kd == "S" for kd in kinds), dtype=bool, count=n)
+        kinds = np.frombuffer("".join([it.kind for it in items]).encode("ascii"), dtype=np.uint8)  # one letter each
+        paras, heads = kinds == ord("P"), kinds == ord("S")
         self.paras = np.bincount(bit[paras[rows]], minlength=n_bits)
         self.in_head = np.bincount(bit[heads[rows]], minlength=n_bits) > 0
         self.masks: list[int] = []
@@ -1232,6 +1231,10 @@ class _Scorer:
         self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
         self._heads_bound: dict[tuple[int, ...], float] = {}
         self._lead_bounds: dict[int, tuple[float, int]] = {}
+        # what best_start reads of a start i, the first time it is asked (best[i] is settled by
+        # then): the total before i plus i's part of the bound, which end part goes with it, the
+        # total before i, i's first paragraph; None when nothing scores before i
+        self._start_parts: dict[int, tuple[float, int, float, int] | None] = {}
         self._zone_cost: dict[tuple[float, ...], float] = {}  # the sum of a zone's costs
 
     def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
@@ -1371,6 +1374,14 @@ class _Scorer:
             return part, (-W_BOTHHEADS, heads, heads)
         return part, (0.0, 0.0, -W_NOHEAD)
 
+    def _start_part(self, i: int, best: dict[int, tuple[float, int]]) -> tuple[float, int, float, int] | None:
+        """What :meth:`best_start` reads of start ``i`` (``_start_parts``)."""
+        prior = best.get(i)
+        if prior is None or prior[0] == _NEG_INF:
+            return None
+        start_part, kind = self._lead_bound(i)
+        return prior[0] + start_part, kind, prior[0], self.next_p[i]
+
     def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
         """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
         the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
@@ -1379,15 +1390,16 @@ class _Scorer:
         Starts are tried from the highest upper bound down: once a start's bound cannot beat the
         best total found so far, no later start's can, and none of them is scored. (A start not
         scored cannot win or tie, so the order changes nothing but the work: the best total,
-        ties broken toward the earliest start, is the same whatever order the starts are tried in.)"""
+        ties broken toward the earliest start, is the same whatever order the starts are tried in.)
+        ``best[i]`` of a start is read once, the first time it is asked about: it must be final by then."""
         end_part, cross = self._tail_bound(j)
         bounds: list[tuple[float, int, float]] = []  # (bound, start, total before the start)
+        parts = self._start_parts
         for i in starts:
-            prior = best.get(i)
-            if prior is None or prior[0] == _NEG_INF or self.next_p[i] >= j:
+            got = parts[i] if i in parts else parts.setdefault(i, self._start_part(i, best))
+            if got is None or got[3] >= j:
                 continue  # nothing before i, or no paragraph in [i, j): no article
-            start_part, kind = self._lead_bounds.get(i) or self._lead_bound(i)
-            bounds.append((prior[0] + start_part + end_part + cross[kind], i, prior[0]))
+            bounds.append((got[0] + end_part + cross[got[1]], i, got[2]))
         bounds.sort(key=_first, reverse=True)
         cand = (_NEG_INF, -1)
         for bound, i, before in bounds:
