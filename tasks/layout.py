@@ -31,7 +31,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import itertools
 import operator
 import re
 from collections import Counter
@@ -88,8 +87,9 @@ _PARENTHESISED = re.compile(r"^[（(][^（）()]*[）)]$")
 
 
 def _is_signature(text: str) -> bool:
-    """A closing note of an article: （作者…）, （本报记者…）, （执笔：…）, （谷业凯）."""
-    return bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
+    """A closing note of an article: （作者…）, （本报记者…）, （执笔：…）, （谷业凯）. (Both patterns
+    open with a bracket: text that does not is not matched.)"""
+    return text.startswith(("（", "(")) and bool(SIGNATURE_RE.match(text) or _PARENTHESISED.match(text))
 
 
 # the start of a wire lead, even when the column cut it short: 据新华社电（…, 本报北京2月5
@@ -110,6 +110,9 @@ IMPRINT_RE = re.compile(
     r"^(?:本期)?(?:值班副?总编|值班编委|责任编辑|版式设计|美术编辑|图片编辑|责任校对|国内统一连续出版物号|"
     r"国内统一刊号|邮发代号|广告经营许可证|广告许可证)\s*[/／：:\s]"
 )
+# the characters an imprint line can open with: other lines are not matched (the test reads them
+# from the pattern)
+_IMPRINT_OPENERS = frozenset("本值责版美图国邮广")
 # the design credit printed under a feature (版式设计：蔡华伟, 版式设计  郭 祥 汪哲平): the last line
 # of that article, as the paper prints it; a masthead's list of roles (版式设计 / 王瑾 …) is imprint
 DESIGN_CREDIT_RE = re.compile(r"^版式设计\s*[：:\s]\s*(?!.*(?:编辑|总编|编委|校对))[\u4e00-\u9fff·][\u4e00-\u9fff·\s]*$")
@@ -177,7 +180,41 @@ _HANGING = "，。、；：？！,.;:?!”’）」』"
 _CLOSING_MARKS = _HANGING + CLOSERS
 
 
-_HANGING_CODES = np.frombuffer(_HANGING.encode("utf-32-le"), dtype=np.uint32)
+def _codes(chars: str) -> np.ndarray:
+    """The code points of ``chars``."""
+    return np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
+
+
+# the classes of characters the tests of a line's first or last character ask about, one bit
+# each in a table over the Basic Multilingual Plane (every such character is in it); a page's
+# characters are looked up at once (faster than ``np.isin`` on a page's few hundred lines)
+_TERMINAL_CH, _CLOSER_CH, _HANGING_CH, _CLOSING_CH, _DATELINE_CH, _CAPTION_CH, _PAREN_CH, _PHOTO_CH = (
+    1 << b for b in range(8))
+# the characters a line matching DATELINE_RE, CAPTION_START_RE or _PARENTHESISED can open with:
+# other lines are not matched (tests/test_layout_facts.py reads them from the patterns themselves)
+_DATELINE_OPENERS = "本据新"
+_CAPTION_OPENERS = "图上下左右"
+_PAREN_OPENERS = "（("
+# a line that ends in a photo credit holds 摄, 供图 or 社发 (:func:`_ends_in_photo_credit`), and so
+# does the head of a credit the column wrapped: other lines are not searched
+_PHOTO_MARKS = "摄供社"
+
+
+def _char_class_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for bit, chars in ((_TERMINAL_CH, TERMINAL), (_CLOSER_CH, CLOSERS), (_HANGING_CH, _HANGING),
+                       (_CLOSING_CH, _CLOSING_MARKS), (_DATELINE_CH, _DATELINE_OPENERS),
+                       (_CAPTION_CH, _CAPTION_OPENERS), (_PAREN_CH, _PAREN_OPENERS), (_PHOTO_CH, _PHOTO_MARKS)):
+        table[_codes(chars)] |= bit
+    return table
+
+
+_CHAR_CLASSES = _char_class_table()
+
+
+def _char_classes(codes: np.ndarray) -> np.ndarray:
+    """The class bits of each code point (none above the Basic Multilingual Plane)."""
+    return _CHAR_CLASSES[np.minimum(codes, 0xFFFF)]
 
 
 def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -187,25 +224,85 @@ def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32), lengths
 
 
-def _widths(texts: list[str]) -> list[int]:
-    """Each line's width in columns: Latin letters and digits (any ASCII character but the
-    space) are half-width, spaces take none, any other character is full-width, and a
-    punctuation mark hanging past the column edge is not counted (nor, on an empty line, is a
-    column more). A page's lines are measured at once: half-columns summed per line, and the
-    width rounded toward zero, as ``int()`` rounds."""
-    n = len(texts)
-    chars, lengths = _code_points(texts)  # (a lone surrogate: full-width)
+def _widths(chars: np.ndarray, lengths: np.ndarray) -> list[int]:
+    """Each line's width in columns, from the lines' :func:`_code_points`: Latin letters and
+    digits (any ASCII character but the space) are half-width, spaces take none, any other
+    character is full-width, and a punctuation mark hanging past the column edge is not counted
+    (nor, on an empty line, is a column more). A page's lines are measured at once: half-columns
+    summed per line, and the width rounded toward zero, as ``int()`` rounds."""
+    n = len(lengths)  # (a lone surrogate: full-width)
     if not len(chars):
         return [-1] * n  # empty lines only: nothing but the hanging column
     halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
     ends = np.cumsum(lengths)
-    hanging = np.isin(chars[np.maximum(ends - 1, 0)], _HANGING_CODES) | (lengths == 0)
+    hanging = ((_char_classes(chars[np.maximum(ends - 1, 0)]) & _HANGING_CH) != 0) | (lengths == 0)
     return ((halves[ends] - halves[ends - lengths] - 2 * hanging) / 2).astype(np.int64).tolist()
 
 
 def _ends_sentence(text: str) -> bool:
     t = text.rstrip().rstrip(CLOSERS)
     return bool(t) and t[-1] in TERMINAL
+
+
+@dataclass(slots=True)
+class _LineFacts:
+    """What each line's text says, read once for a whole page: whether it ends a sentence
+    (:func:`_ends_sentence`), opens with a dateline (:data:`DATELINE_RE`), is wholly in
+    parentheses (:data:`_PARENTHESISED`), opens a photo caption (:data:`CAPTION_START_RE`),
+    ends in a hanging punctuation mark, holds closing marks only, ends in a photo credit
+    (:func:`_ends_in_photo_credit`), holds a character of one (:data:`_PHOTO_MARKS`).
+
+    Most lines are plain text: the first and last characters of a page's lines, and which hold
+    a character of a photo credit, read at once (numpy), say which lines a pattern could match
+    at all, and only those are matched."""
+
+    ends: list[bool]
+    dateline: list[bool]
+    paren: list[bool]
+    caption: list[bool]
+    hanging: list[bool]
+    marks_only: list[bool]
+    credit: list[bool]
+    photo_marked: list[bool]
+
+    @classmethod
+    def of(cls, texts: list[str], chars: np.ndarray, lengths: np.ndarray) -> _LineFacts:
+        """The facts of ``texts`` (stripped lines), from their :func:`_code_points`."""
+        n = len(texts)
+        ends_at = np.cumsum(lengths)
+        empty = lengths == 0
+        # the classes of each line's first and last characters (none on an empty line)
+        padded = np.concatenate((chars, [0]))
+        first = np.where(empty, 0, _char_classes(padded[ends_at - lengths]))
+        last = np.where(empty, 0, _char_classes(padded[np.maximum(ends_at - 1, 0)]))
+        photo_marked = np.zeros(n, dtype=bool)
+        photo_marked[np.searchsorted(ends_at, np.flatnonzero(_char_classes(chars) & _PHOTO_CH), side="right")] = True
+
+        def where(candidates: np.ndarray, test: object) -> list[bool]:
+            out = [False] * n
+            for k in np.flatnonzero(candidates).tolist():
+                out[k] = bool(test(texts[k]))  # type: ignore[operator]
+            return out
+
+        # a line ending in a terminal mark ends a sentence; one ending in a closer may
+        ends = ((last & _TERMINAL_CH) != 0).tolist()
+        for k in np.flatnonzero(last & _CLOSER_CH).tolist():
+            ends[k] = _ends_sentence(texts[k])
+        return cls(
+            ends=ends,
+            dateline=where(first & _DATELINE_CH, DATELINE_RE.match),
+            paren=where(first & _PAREN_CH, _PARENTHESISED.match),
+            caption=where(first & _CAPTION_CH, CAPTION_START_RE.match),
+            hanging=(((last & _HANGING_CH) != 0) | empty).tolist(),
+            marks_only=where((first & _CLOSING_CH) | empty, lambda t: not t.strip(_CLOSING_MARKS)),
+            credit=where(photo_marked, _ends_in_photo_credit),
+            photo_marked=photo_marked.tolist(),
+        )
+
+    def __getitem__(self, part: slice) -> _LineFacts:
+        """The facts of a run of the lines (copies: a run's may be amended)."""
+        return _LineFacts(self.ends[part], self.dateline[part], self.paren[part], self.caption[part],
+                          self.hanging[part], self.marks_only[part], self.credit[part], self.photo_marked[part])
 
 
 def _page_number(raw: str) -> int | None:
@@ -350,7 +447,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             facts.issue_date = facts.issue_date or header[0]
             facts.page_no = facts.page_no or header[1]
             continue
-        if IMPRINT_RE.match(line):
+        if line[0] in _IMPRINT_OPENERS and IMPRINT_RE.match(line):
             gm = GLUED_BYLINE_RE.match(line)  # 版式设计：蔡华伟 □ 吴基传: the byline is no imprint
             body = gm.group("body") if gm and gm.group("byline") else line
             if DESIGN_CREDIT_RE.match(body):
@@ -388,7 +485,7 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
             pieces.append(("M", (*_marker(m), bool(before)), blank if first else False))
             first = False
             pos = m.end()
-        rest = line[pos:].strip()
+        rest = line[pos:].strip() if pos else line  # (line is stripped)
         bm = BYLINE_RE.match(rest) if pos else None
         if bm and not rest.endswith("摄"):  # a byline after a marker: （下转第 14 版）本报记者 X
             pieces.append(("B", _byline_piece(rest, _byline_names(bm)), False))
@@ -418,17 +515,20 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     facts, pieces = _explode(text.split("\n"))
     # each text piece compacted and measured once (the widths of other pieces are never read)
     compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
-    widths = _widths(compacted)
+    chars, lengths = _code_points(compacted)
+    widths = _widths(chars, lengths)
+    line_facts = _LineFacts.of(compacted, chars, lengths)
     width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
 
     items: list[Item] = []
     buf: list[_Line] = []
 
-    def flush_text() -> None:
-        """Turn a run of text lines (no byline/marker between them) into P and S items."""
+    def flush_text(end: int) -> None:
+        """Turn a run of text lines (no byline/marker between them), the pieces before piece
+        ``end``, into P and S items."""
         if not buf:
             return
-        groups = _group_lines(buf, width)
+        groups = _group_lines(buf, width, line_facts[end - len(buf) : end])
         for kind, lines in groups:
             text = _join([ln.text for ln in lines])
             blank = lines[0].blank_before
@@ -456,7 +556,8 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
 
     for i, (kind, payload, blank) in enumerate(pieces):
         if kind == "T":
-            txt, glued_before_marker, *paired = payload  # type: ignore[misc]
+            # (text, glued before a marker), or (text, glued before a marker, True) if paired
+            glued_before_marker, paired = payload[1], len(payload) == 3  # type: ignore[arg-type]
             ctext = compacted[i]
             ln = _Line(ctext, widths[i], blank, ctext[:1] in BULLETS)
             if paired:  # (set apart: a keyword argument slows every line's construction)
@@ -471,7 +572,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
                 ln.force_break_before = True  # the credit starts a line of its own
             buf.append(ln)
             continue
-        flush_text()
+        flush_text(i)
         if kind == "B":
             names, line, glued = payload  # type: ignore[misc]
             # glued: cut from the end of a line of text, or right under a paragraph
@@ -480,7 +581,7 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
         else:
             mk, page, glued = payload  # type: ignore[misc]
             items.append(Item(kind="M", marker=mk, page=page, glued=glued, blank_before=blank))
-    flush_text()
+    flush_text(len(pieces))
     for a, b in zip(items, items[1:], strict=False):  # a gap after an item is a gap before the next
         a.blank_after = b.blank_before
     return facts, items, width
@@ -502,29 +603,31 @@ def _join(parts: list[str]) -> str:
     return "".join(out)
 
 
+# what never stands alone, whatever its neighbours: a labelled field, a clause, a wire lead, a
+# closing note, a date; the five patterns in one, tried once on a line
+_NEVER_STANDALONE_RE = re.compile("|".join(f"(?:{p.pattern})" for p in (
+    _FIELD_LINE_RE, CLAUSE_RE, WIRE_START_RE, SIGNATURE_RE, _DATE_ONLY)))
 # two or more short bullet points on one line, none a sentence: the deck under a headline
 _DECK_RE = re.compile(rf"^(?:[{BULLETS}][^{BULLETS}。；！？!?;]{{2,16}}){{2,4}}$")
 
 
-def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]]:
-    """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``)."""
+def _group_lines(lines: list[_Line], width: int, facts: _LineFacts) -> list[tuple[str, list[_Line]]]:
+    """Join one run of text lines into paragraphs (``P``) and standalone lines (``S``), given
+    the lines' :class:`_LineFacts`."""
     n = len(lines)
     # what each line's text says, read once (the tests below ask about a line up to three times:
     # as the line, as the next line, as the line after)
     texts = [ln.text for ln in lines]
-    ends = [_ends_sentence(t) for t in texts]
-    dateline = [DATELINE_RE.match(t) is not None for t in texts]
-    paren = [_PARENTHESISED.match(t) is not None for t in texts]
-    caption = [CAPTION_START_RE.match(t) is not None for t in texts]
-    credit = [_ends_in_photo_credit(t) for t in texts]
+    ends, dateline, paren, caption = facts.ends, facts.dateline, facts.paren, facts.caption
+    hanging, marks_only = facts.hanging, facts.marks_only
+    credit, photo_marked = facts.credit, facts.photo_marked
     # a credit the column wrapped: 张梓望 李秀婷 黄锦辉摄影报 / 道（影像中国）
-    credit_head = [k + 1 < n and not credit[k] and not lines[k + 1].blank_before and len(texts[k + 1]) <= 12
-                   and ("摄" in t or "供" in t) and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
+    credit_head = [photo_marked[k] and k + 1 < n and not credit[k] and not lines[k + 1].blank_before
+                   and len(texts[k + 1]) <= 12 and ("摄" in t or "供" in t)
+                   and PHOTO_CREDIT_RE.search(t + texts[k + 1]) is not None
                    for k, t in enumerate(texts)]
-    hanging = [t[-1:] in _HANGING for t in texts]
     # a line of closing marks only (”, ）, ”。): what the column wrapped of the line above, and
     # it ends a sentence when the two together do (…送到家中。 / ”)
-    marks_only = [not t.strip(_CLOSING_MARKS) for t in texts]
     for k in range(1, n):
         if marks_only[k]:
             ends[k] = _ends_sentence(texts[k - 1] + texts[k])
@@ -566,11 +669,10 @@ def _group_lines(lines: list[_Line], width: int) -> list[tuple[str, list[_Line]]
         if ln.bullet and _DECK_RE.match(text) and (ln.blank_before or k == 0) and (nxt is None or nxt.blank_before):
             return True  # a deck of bullet points under a headline: ●及早惠及重点企业 ●全力支持复工复产
         if (ln.bullet or text[-1:] in "，、；," or marks_only[k] or dateline[k] or credit_head[k] or text in BOX_LABELS
-                or _FIELD_LINE_RE.match(text)
-                or CLAUSE_RE.match(text) or WIRE_START_RE.match(text)
+                or _NEVER_STANDALONE_RE.match(text)
                 or (paren[k] and not _YEAR.search(text))
                 or (text.startswith(("（", "(")) and not text.endswith(("）", ")")))
-                or SIGNATURE_RE.match(text) or _credit_form(text) or credit[k] or _DATE_ONLY.match(text)):
+                or _credit_form(text) or credit[k]):
             return False
         starts = ln.blank_before or ln.force_break_before or k == 0
         isolated = starts and (nxt is None or nxt.blank_before or nxt.force_break_before)
@@ -716,9 +818,8 @@ class _Bigrams:
         self.lone: list[int] = np.bincount(rows[~shared], minlength=n).tolist()
         bit = (np.cumsum(held) - 1)[gram[shared]]
         rows, n_bits = rows[shared], int(held.sum())
-        kinds = [it.kind for it in items]
-        paras = np.fromiter((kd == "P" for kd in kinds), dtype=bool, count=n)
-        heads = np.fromiter((kd == "S" for kd in kinds), dtype=bool, count=n)
+        kinds = np.frombuffer("".join([it.kind for it in items]).encode("ascii"), dtype=np.uint8)  # one letter each
+        paras, heads = kinds == ord("P"), kinds == ord("S")
         self.paras = np.bincount(bit[paras[rows]], minlength=n_bits)
         self.in_head = np.bincount(bit[heads[rows]], minlength=n_bits) > 0
         self.masks: list[int] = []
@@ -809,11 +910,13 @@ def _is_credit(text: str) -> bool:
     return _credit_form(text) or _photo_credit(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _open_end(text: str) -> bool:
     """A paragraph that stops mid-phrase, unlike the last paragraph of nearly every article: no
     closing punctuation, and no credit (摄, 供图) or note in brackets either. (The end-anchored
     pattern of one character is searched in the last two characters only: it cannot match
-    earlier, and a search of the whole text tries every position.)"""
+    earlier, and a search of the whole text tries every position.) Asked of a paragraph by the
+    cuts and again by the scores: the answer is kept for the last few thousand texts."""
     return (_OPEN_END_RE.search(text.rstrip(CLOSERS)[-2:]) is not None
             and not text.startswith(("（", "(")) and not _is_signature(text) and not _is_credit(text))
 
@@ -1128,6 +1231,10 @@ class _Scorer:
         self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
         self._heads_bound: dict[tuple[int, ...], float] = {}
         self._lead_bounds: dict[int, tuple[float, int]] = {}
+        # what best_start reads of a start i, the first time it is asked (best[i] is settled by
+        # then): the total before i plus i's part of the bound, which end part goes with it, the
+        # total before i, i's first paragraph; None when nothing scores before i
+        self._start_parts: dict[int, tuple[float, int, float, int] | None] = {}
         self._zone_cost: dict[tuple[float, ...], float] = {}  # the sum of a zone's costs
 
     def _lead(self, i: int) -> tuple[tuple[int, ...], bool, tuple[float, ...]]:
@@ -1267,6 +1374,14 @@ class _Scorer:
             return part, (-W_BOTHHEADS, heads, heads)
         return part, (0.0, 0.0, -W_NOHEAD)
 
+    def _start_part(self, i: int, best: dict[int, tuple[float, int]]) -> tuple[float, int, float, int] | None:
+        """What :meth:`best_start` reads of start ``i`` (``_start_parts``)."""
+        prior = best.get(i)
+        if prior is None or prior[0] == _NEG_INF:
+            return None
+        start_part, kind = self._lead_bound(i)
+        return prior[0] + start_part, kind, prior[0], self.next_p[i]
+
     def best_start(self, j: int, starts: list[int], best: dict[int, tuple[float, int]]) -> tuple[float, int]:
         """The best way to end an article at ``j``: the highest ``best[i] + score(i, j)`` over
         the ``starts`` ``i`` (ties: the earliest ``i``), as ``(total, i)``; ``(-inf, -1)`` if
@@ -1275,15 +1390,16 @@ class _Scorer:
         Starts are tried from the highest upper bound down: once a start's bound cannot beat the
         best total found so far, no later start's can, and none of them is scored. (A start not
         scored cannot win or tie, so the order changes nothing but the work: the best total,
-        ties broken toward the earliest start, is the same whatever order the starts are tried in.)"""
+        ties broken toward the earliest start, is the same whatever order the starts are tried in.)
+        ``best[i]`` of a start is read once, the first time it is asked about: it must be final by then."""
         end_part, cross = self._tail_bound(j)
         bounds: list[tuple[float, int, float]] = []  # (bound, start, total before the start)
+        parts = self._start_parts
         for i in starts:
-            prior = best.get(i)
-            if prior is None or prior[0] == _NEG_INF or self.next_p[i] >= j:
+            got = parts[i] if i in parts else parts.setdefault(i, self._start_part(i, best))
+            if got is None or got[3] >= j:
                 continue  # nothing before i, or no paragraph in [i, j): no article
-            start_part, kind = self._lead_bounds.get(i) or self._lead_bound(i)
-            bounds.append((prior[0] + start_part + end_part + cross[kind], i, prior[0]))
+            bounds.append((got[0] + end_part + cross[got[1]], i, got[2]))
         bounds.sort(key=_first, reverse=True)
         cand = (_NEG_INF, -1)
         for bound, i, before in bounds:
@@ -1348,11 +1464,21 @@ def _closes(text: str) -> bool:
     return (_is_signature(text) and not _BARE_NAME_NOTE.match(text)) or _is_credit(text)
 
 
+def _paragraph_run(items: list[Item], ks: range) -> list[int]:
+    """The items ``ks`` up to the first that is no paragraph."""
+    run = []
+    for k in ks:
+        if items[k].kind != "P":
+            break
+        run.append(k)
+    return run
+
+
 def _shared_across(items: list[Item], k: int, bigrams: _Bigrams, window: int) -> float | None:
     """Share of wording the ``window`` paragraphs before item ``k`` and those from it have in
     common (of the smaller side); None when either side has no paragraph (or no bigram)."""
-    before = itertools.takewhile(lambda j: items[j].kind == "P", range(k - 1, max(-1, k - 1 - window), -1))
-    after = itertools.takewhile(lambda j: items[j].kind == "P", range(k, min(len(items), k + window)))
+    before = _paragraph_run(items, range(k - 1, max(-1, k - 1 - window), -1))
+    after = _paragraph_run(items, range(k, min(len(items), k + window)))
     (before_bits, n_before), (after_bits, n_after) = bigrams.union(before), bigrams.union(after)
     if not n_before or not n_after:
         return None
