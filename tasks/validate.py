@@ -527,9 +527,9 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
     # one batch of queries, in this order; in memory: the streaming engine costs more on frames
     # this small
     found += pl.collect_all([f.lazy() for f in cross], engine="in-memory")
-    problems = pl.concat(found)
-    if problems.is_empty():
+    if not any(f.height for f in found):  # (concatenating some fifty empty frames costs ~1 ms)
         return ValidationResult(tables=dict(tables), quarantined={})
+    problems = pl.concat(found)
 
     docs = tables["documents"]
     messages = _messages(problems)
