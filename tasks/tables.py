@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -294,17 +296,14 @@ def build_tables(
     schema. ``timings``, when given, gets the seconds spent in ``segment`` (the segmenter),
     ``extract`` (the extractors) and ``tables`` (the rest: rows and frames) added to it."""
     started = time.perf_counter()
-    tag_seconds = 0.0
     ts = _utc(ingested_at)
     extractors = Extractors.default() if extractors is None else extractors
-    sentences: list[_Sentence] = []
-    tok_words: list[str] = []  # every token of the batch, sentence after sentence
-    tok_pos: list[str] = []
     bylines: list[tuple[str, str, list[str], list[str]]] = []  # article_id, doc_id, reporters, contributors
     d: dict[str, list] = {c: [] for c in DOCUMENTS_SCHEMA}
     a: dict[str, list] = {c: [] for c in ARTICLES_SCHEMA}
     p: dict[str, list] = {c: [] for c in PARAGRAPHS_SCHEMA}
-    s: dict[str, list] = {c: [] for c in SENTENCES_SCHEMA}
+    p_dates: list[dt.date | None] = []  # each paragraph's issue date (for its sentences)
+    texts: list[str] = []  # every sentence of the batch, paragraph after paragraph
 
     for doc, page in items:
         status, error = doc.status, doc.error
@@ -333,56 +332,30 @@ def build_tables(
         if not keep or page is None:
             continue
 
+        doc_id = doc.doc_id
         for a_seq, art in enumerate(page.articles, 1):
-            article_id = f"{doc.doc_id}-{a_seq:03d}"
+            article_id = f"{doc_id}-{a_seq:03d}"
             body = art.body
-            n_sent_art = n_tok_art = 0
+            n_sent_art = 0
             offset = 0
             for p_seq, para in enumerate(art.paragraphs, 1):
-                paragraph_id = f"{article_id}-p{p_seq:03d}"
-                texts = sentence_texts(para.text)
-                p["paragraph_id"].append(paragraph_id)
+                in_para = sentence_texts(para.text)
+                p["paragraph_id"].append(f"{article_id}-p{p_seq:03d}")
                 p["article_id"].append(article_id)
-                p["doc_id"].append(doc.doc_id)
+                p["doc_id"].append(doc_id)
                 p["seq"].append(p_seq)
                 p["kind"].append(para.kind)
                 p["text"].append(para.text)
                 p["char_start"].append(offset)
                 p["char_end"].append(offset + len(para.text))
-                p["n_sentences"].append(len(texts))
-                se = 0  # where the sentence before ended, in the paragraph
-                for s_seq, sent in enumerate(texts, 1):
-                    sentence_id = f"{paragraph_id}-s{s_seq:03d}"
-                    ss, se = se, se + len(sent)
-                    t0 = time.perf_counter()
-                    tagged = segmenter.tag(sent)
-                    tag_seconds += time.perf_counter() - t0
-                    words, tags = zip(*tagged) if tagged else ((), ())
-                    tok_words.extend(words)
-                    tok_pos.extend(tags)
-                    if "".join(words) != sent:
-                        raise ValueError(
-                            f"segmenter {segmenter.name!r} lost text: tokens of {sent!r} do not "
-                            "concatenate back to it"
-                        )
-                    s["sentence_id"].append(sentence_id)
-                    s["paragraph_id"].append(paragraph_id)
-                    s["article_id"].append(article_id)
-                    s["doc_id"].append(doc.doc_id)
-                    s["seq"].append(s_seq)
-                    s["text"].append(sent)
-                    s["char_start"].append(offset + ss)
-                    s["char_end"].append(offset + se)
-                    s["n_tokens"].append(len(tagged))
-                    n_tok_art += len(tagged)
-                    sentences.append(
-                        _Sentence(article_id, sentence_id, doc.doc_id, offset + ss, sent, tagged, issue_date)
-                    )
-                n_sent_art += len(texts)
+                p["n_sentences"].append(len(in_para))
+                p_dates.append(issue_date)
+                texts += in_para
+                n_sent_art += len(in_para)
                 offset += len(para.text) + 1  # the "\n" that joins paragraphs in Article.body
 
             a["article_id"].append(article_id)
-            a["doc_id"].append(doc.doc_id)
+            a["doc_id"].append(doc_id)
             a["seq"].append(a_seq)
             a["publication"].append(doc.publication)
             a["issue_date"].append(issue_date)
@@ -401,17 +374,33 @@ def build_tables(
             a["body"].append(body)
             a["n_paragraphs"].append(len(art.paragraphs))
             a["n_sentences"].append(n_sent_art)
-            a["n_tokens"].append(n_tok_art)
+            a["n_tokens"].append(0)  # counted below, once the sentences are tagged
             a["n_chars"].append(len(body))
-            bylines.append((article_id, doc.doc_id, list(art.reporters), list(art.contributors)))
+            bylines.append((article_id, doc_id, list(art.reporters), list(art.contributors)))
 
-    columns = {"documents": d, "articles": a, "paragraphs": p, "sentences": s}
-    frames = {name: pl.DataFrame(columns[name], schema=TABLE_SCHEMAS[name]) for name in columns}
+    t0 = time.perf_counter()
+    tagged = list(map(segmenter.tag, texts))
+    tag_seconds = time.perf_counter() - t0
+    # every token of the batch, sentence after sentence: words and tags in two columns
+    pairs = list(chain.from_iterable(tagged))
+    tok_words = pl.Series(list(map(itemgetter(0), pairs)), dtype=pl.Utf8)
+    tok_pos = list(map(itemgetter(1), pairs))
+    del pairs
+    lengths = tok_words.str.len_chars().to_numpy().astype(np.int64)
+    _check_lossless(segmenter.name, texts, tagged, tok_words, lengths)
+    n_tokens = np.fromiter(map(len, tagged), np.int64, len(tagged))
+    frames = {
+        "documents": pl.DataFrame(d, schema=DOCUMENTS_SCHEMA),
+        "paragraphs": pl.DataFrame(p, schema=PARAGRAPHS_SCHEMA),
+    }
+    a["n_tokens"] = _sums(n_tokens, a["n_sentences"]).tolist()  # (sentences come article after article)
+    frames["articles"] = pl.DataFrame(a, schema=ARTICLES_SCHEMA)
+    frames["sentences"], sentences = _sentence_rows(p, p_dates, texts, tagged, n_tokens)
     t0 = time.perf_counter()
     found = find_mentions(sentences, extractors)
     extract_seconds = time.perf_counter() - t0
     frames.update(mention_frames(frames["sentences"], found, bylines))
-    frames["tokens"] = token_frame(frames["sentences"], tok_words, tok_pos)
+    frames["tokens"] = token_frame(frames["sentences"], tok_words, lengths, tok_pos)
     frames = {name: frames[name] for name in TABLE_SCHEMAS}  # in table order
     if timings is not None:
         total = time.perf_counter() - started
@@ -421,23 +410,101 @@ def build_tables(
     return frames
 
 
-def token_frame(sentences: pl.DataFrame, words: list[str], pos: list[str]) -> pl.DataFrame:
+def _sums(values: np.ndarray, counts: Sequence[int]) -> np.ndarray:
+    """Sums of consecutive runs of ``values``: the first ``counts[0]`` of them, the next
+    ``counts[1]``, and so on."""
+    total = np.concatenate(([0], np.cumsum(values)))
+    bounds = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+    return total[bounds[1:]] - total[bounds[:-1]]
+
+
+def _sentence_rows(
+    p: dict[str, list],
+    issue_dates: list[dt.date | None],
+    texts: list[str],
+    tagged: list[list[tuple[str, str]]],
+    n_tokens: np.ndarray,
+) -> tuple[pl.DataFrame, list[_Sentence]]:
+    """The ``sentences`` table and the sentences as the extractors see them, from the columns of
+    the ``paragraphs`` table (``p``), each paragraph's issue date, and its sentences (``texts``,
+    ``p["n_sentences"]`` of them each, paragraph after paragraph) with their tokens.
+
+    In columns, for the whole batch at once: a sentence's ids repeat its paragraph's, ``seq``
+    counts within the paragraph, and its span starts where the sentences before it in the
+    paragraph end (they tile it). Python works per sentence only to make its id and the
+    extractors' record of it."""
+    per_para = np.asarray(p["n_sentences"], dtype=np.int64)
+    rows = np.repeat(np.arange(len(per_para)), per_para)  # its paragraph's row
+    first = np.repeat(np.cumsum(per_para) - per_para, per_para)  # its paragraph's first sentence
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    before = np.cumsum(lengths) - lengths  # characters of the batch's sentences before it
+    start = np.asarray(p["char_start"], dtype=np.int64)[rows] + before - before[first]
+    seq = (np.arange(len(texts)) - first + 1).tolist()
+
+    def repeated(values: list) -> list:
+        return np.array(values, dtype=object)[rows].tolist()
+
+    paragraph_id, article_id, doc_id = (repeated(p[c]) for c in ("paragraph_id", "article_id", "doc_id"))
+    sentence_id = list(map("{}-s{:03d}".format, paragraph_id, seq))
+    offsets = start.tolist()
+    frame = pl.DataFrame(
+        {
+            "sentence_id": sentence_id,
+            "paragraph_id": paragraph_id,
+            "article_id": article_id,
+            "doc_id": doc_id,
+            "seq": seq,
+            "text": texts,
+            "char_start": offsets,
+            "char_end": (start + lengths).tolist(),
+            "n_tokens": n_tokens.tolist(),
+        },
+        schema=SENTENCES_SCHEMA,
+    )
+    extracted = list(
+        map(_Sentence, article_id, sentence_id, doc_id, offsets, texts, tagged, repeated(issue_dates))
+    )
+    return frame, extracted
+
+
+def _check_lossless(
+    name: str, texts: list[str], tagged: list[list[tuple[str, str]]], words: pl.Series, lengths: np.ndarray
+) -> None:
+    """Raise ValueError, naming the first such sentence, when the tokens ``tagged`` of a
+    sentence of ``texts`` do not concatenate back to it. ``words`` and ``lengths``: every token
+    and its length, sentence after sentence.
+
+    Checked for the whole batch at once: the tokens concatenate to the sentences' concatenation
+    and each sentence's tokens are as long as it, so each sentence's tokens start where it
+    starts and concatenate to it. Only when that fails are the sentences looked at one by one."""
+    n = np.fromiter(map(len, tagged), np.int64, len(tagged))
+    if n.all() and not words.null_count():  # (a sentence is never empty: no token loses it)
+        ends = np.cumsum(lengths)[np.cumsum(n) - 1]  # where each sentence's tokens end
+        sentence_ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
+        if np.array_equal(ends, sentence_ends) and words.str.join("").item() == "".join(texts):
+            return
+    for sent, tokens in zip(texts, tagged):
+        if "".join(w for w, _ in tokens) != sent:
+            raise ValueError(
+                f"segmenter {name!r} lost text: tokens of {sent!r} do not concatenate back to it"
+            )
+
+
+def token_frame(sentences: pl.DataFrame, tokens: pl.Series, lengths: np.ndarray, pos: list[str]) -> pl.DataFrame:
     """The ``tokens`` table from the ``sentences`` table and the tokens of all its sentences in
-    order (``sentences.n_tokens`` of them each), built in columns: each token's ids repeat its
-    sentence's, ``seq`` counts within the sentence, and offsets are the sentence's start plus the
-    lengths of the tokens before it."""
+    order (``sentences.n_tokens`` of them each), with their lengths in characters, built in
+    columns: each token's ids repeat its sentence's, ``seq`` counts within the sentence, and
+    offsets are the sentence's start plus the lengths of the tokens before it."""
     # the integer columns in numpy and the ids in one gather (each polars call costs some
     # 0.1 ms of its own: a few dozen of them here before)
     n = sentences["n_tokens"].to_numpy().astype(np.int64)
     which = np.repeat(np.arange(sentences.height, dtype=np.int64), n)  # its sentence's row
     first = np.repeat(np.cumsum(n) - n, n)  # index of its sentence's first token
-    tokens = pl.Series(words, dtype=pl.Utf8)  # built once: some 20,000 strings per file
-    lengths = tokens.str.len_chars().to_numpy().astype(np.int64)
     before = np.cumsum(lengths) - lengths  # characters of the batch's tokens before this one
     start = sentences["char_start"].to_numpy().astype(np.int64)[which] + before - before[first]
     ids = pl.col("article_id", "paragraph_id", "sentence_id", "doc_id")
     out = sentences.select(ids.gather(which)).with_columns(
-        pl.Series("seq", np.arange(len(words), dtype=np.int64) - first + 1),
+        pl.Series("seq", np.arange(len(tokens), dtype=np.int64) - first + 1),
         tokens.alias("token"),
         pl.Series("pos", pos, dtype=pl.Utf8),
         pl.Series("char_start", start),

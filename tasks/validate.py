@@ -422,6 +422,21 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     return out
 
 
+def _counts_by(child: pl.DataFrame, key: str) -> pl.LazyFrame:
+    """``key`` and the number of rows of ``child`` with that value (``_n``; null is a value).
+
+    Counted over runs of equal values, then the runs of each value summed: a child table
+    comes with each parent's rows together, so only a run per parent is hashed, not each row
+    (a batch's tokens by sentence: 0.7 ms instead of 2.5). Any order of rows counts the same."""
+    return (
+        child.lazy()
+        .select(pl.col(key).rle())
+        .unnest(key)
+        .group_by(pl.col("value").alias(key))
+        .agg(pl.col("len").sum().alias("_n"))
+    )
+
+
 def _counts(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Denormalised counts agree with the child tables."""
     d, a, p, s, k = (tables[n] for n in ("documents", "articles", "paragraphs", "sentences", "tokens"))
@@ -435,7 +450,7 @@ def _counts(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     ]
     out = []
     for table, parent, key, col, child_name, child in specs:
-        counts = child.lazy().group_by(key).agg(pl.len().alias("_n"))
+        counts = _counts_by(child, key)
         j = parent.lazy().join(counts, on=key, how="left").with_columns(pl.col("_n").fill_null(0))
         bad = j.filter(pl.col(col) != pl.col("_n"))
         case = pl.concat_str(
@@ -512,9 +527,9 @@ def validate_tables(tables: dict[str, pl.DataFrame]) -> ValidationResult:
     # one batch of queries, in this order; in memory: the streaming engine costs more on frames
     # this small
     found += pl.collect_all([f.lazy() for f in cross], engine="in-memory")
-    problems = pl.concat(found)
-    if problems.is_empty():
+    if not any(f.height for f in found):  # (concatenating some fifty empty frames costs ~1 ms)
         return ValidationResult(tables=dict(tables), quarantined={})
+    problems = pl.concat(found)
 
     docs = tables["documents"]
     messages = _messages(problems)

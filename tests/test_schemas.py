@@ -318,6 +318,34 @@ def test_tokens_tile_their_sentence_in_any_row_order(batch, shuffled):
     assert "d2-001-p001-s001#2 [" in msg
 
 
+@pytest.mark.parametrize("order", ["built", "shuffled", "split"])
+def test_counts_are_checked_in_any_row_order(batch, order):
+    """The child rows of a parent are counted wherever they lie (tasks.validate._counts_by counts
+    runs of equal keys, then sums each key's runs): grouped as built, shuffled, or one
+    sentence's tokens split in two runs; a token too few is found, and none is counted twice."""
+    sid = "d2-001-p001-s002"
+    tokens = batch["tokens"].filter(~((pl.col("sentence_id") == sid) & (pl.col("seq") == 1)))
+    if order == "shuffled":
+        tokens = tokens.sample(fraction=1.0, shuffle=True, seed=3)
+    elif order == "split":  # the sentence's last token moved to the end of the table
+        last = (pl.col("sentence_id") == sid) & (pl.col("seq") == pl.col("seq").max().over("sentence_id"))
+        tokens = pl.concat([tokens.filter(~last), tokens.filter(last)])
+    msg = validate_tables(dict(batch, tokens=tokens)).quarantined["d2"]
+    n = batch["sentences"].filter(pl.col("sentence_id") == sid)["n_tokens"].item()
+    assert f"sentences.n_tokens: check 'equals the number of tokens rows' failed for 1 row(s), e.g. {sid} n_tokens={n} but tokens has {n - 1}" in msg
+    assert "articles.n_tokens: check 'equals the number of tokens rows' failed for 1 row(s), e.g. d2-001 n_tokens=" in msg
+
+
+def test_counts_by_key_count_every_row_of_a_key():
+    """_counts_by agrees with a group-by count on keys in scattered runs, nulls among them."""
+    from tasks.validate import _counts_by
+
+    df = pl.DataFrame({"k": ["a", "a", None, "b", None, None, "a", "c", "b"]})
+    got = _counts_by(df, "k").collect().sort("k", nulls_last=True)
+    assert got.equals(df.group_by("k").agg(pl.len().alias("_n")).sort("k", nulls_last=True))
+    assert got.to_dicts()[:1] == [{"k": "a", "_n": 3}]
+
+
 @pytest.mark.parametrize(
     ("table", "key", "column", "shown"),
     [

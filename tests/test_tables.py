@@ -217,3 +217,90 @@ def test_page_facts_fill_documents_and_captions_stay_out_of_the_body(make_doc, s
     row = out["articles"].filter(pl.col("doc_id") == "u").row(0, named=True)
     assert row["contributors"] == ["田明"] and row["captions"] == ["图为会议现场。 本报记者 刘梦涛 摄"]
     assert "摄" not in row["body"] and row["page_no"] == 2
+
+
+def _plain_rows(items, segmenter) -> tuple[list[tuple], list[tuple], list[int]]:
+    """Sentence and token rows, and each article's number of tokens, made one sentence at a time
+    (as build_tables made them before it built them in columns for the whole batch)."""
+    sentences, tokens, per_article = [], [], []
+    for doc, page in items:
+        for a_seq, art in enumerate(page.articles, 1):
+            article_id, offset, n_art = f"{doc.doc_id}-{a_seq:03d}", 0, 0
+            for p_seq, para in enumerate(art.paragraphs, 1):
+                paragraph_id = f"{article_id}-p{p_seq:03d}"
+                for s_seq, (s, e) in enumerate(split_sentences(para.text), 1):
+                    sentence_id = f"{paragraph_id}-s{s_seq:03d}"
+                    tagged = segmenter.tag(para.text[s:e])
+                    sentences.append((sentence_id, paragraph_id, article_id, doc.doc_id, s_seq,
+                                      para.text[s:e], offset + s, offset + e, len(tagged)))
+                    start = offset + s
+                    for t_seq, (word, pos) in enumerate(tagged, 1):
+                        tokens.append((article_id, paragraph_id, sentence_id, doc.doc_id, t_seq, word, pos,
+                                       start, start + len(word)))
+                        start += len(word)
+                    n_art += len(tagged)
+                offset += len(para.text) + 1
+            per_article.append(n_art)
+    return sentences, tokens, per_article
+
+
+def test_rows_in_columns_match_rows_made_one_sentence_at_a_time(seed_page, make_doc, segmenter, ingested_at):
+    """The sentences and tokens tables and the articles' token counts, built in columns for the
+    whole batch, are the rows a sentence-by-sentence loop makes: over several documents (one
+    quarantined between them), an empty paragraph, an article without paragraphs, text beyond
+    the Basic Multilingual Plane."""
+    messy = Page(articles=[
+        Article(paragraphs=[Paragraph("第一段。第二句！"), Paragraph(""), Paragraph("emoji😀和𠮷字。“引号。”结尾")]),
+        Article(title="只有标题"),
+        Article(paragraphs=[Paragraph("最后一篇，一句话")]),
+    ])
+    bad = make_doc("q", encoding=None, text=None, status="quarantined", error="undecodable")
+    items = [(make_doc("d1"), seed_page), (bad, None), (make_doc("d2"), messy)]
+    out = _build(items, segmenter, ingested_at)
+    sentences, tokens, per_article = _plain_rows([items[0], items[2]], segmenter)
+    assert out["sentences"].rows() == sentences
+    assert out["tokens"].rows() == tokens
+    assert out["articles"]["n_tokens"].to_list() == per_article
+
+
+class _Moving:
+    """Moves the first character of a sentence's text to the end of the sentence before it:
+    the batch's tokens still concatenate to its sentences, but not sentence by sentence."""
+
+    name = "moving"
+
+    def __init__(self, real, victim: str):
+        self.real, self.victim, self.before = real, victim, None
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        if text == self.victim:
+            return self.real.tag(text[1:])
+        tagged = self.real.tag(text)
+        nxt = self.victim[0]
+        return tagged + [(nxt, "x")] if text == self.before else tagged
+
+
+@pytest.mark.parametrize("how", ["moved", "dropped", "nothing"])
+def test_a_segmenter_that_loses_text_is_refused(seed_page, make_doc, segmenter, ingested_at, how):
+    """Tokens must concatenate to their own sentence, not only over the batch: a character
+    moved to the sentence before, one dropped, or no tokens at all for a sentence fail, naming
+    the first sentence whose tokens are wrong."""
+    sents = _build([(make_doc("d1"), seed_page)], segmenter, ingested_at)["sentences"]["text"].to_list()
+    victim = sents[5]
+    if how == "moved":
+        seg = _Moving(segmenter, victim)
+        seg.before = sents[4]
+        first = sents[4]  # the sentence before now has a character too many
+    else:
+        class seg:  # noqa: N801 - a stand-in segmenter
+            name = "lossy"
+
+            @staticmethod
+            def tag(text: str) -> list[tuple[str, str]]:
+                if text != victim:
+                    return segmenter.tag(text)
+                return segmenter.tag(text)[1:] if how == "dropped" else []
+        first = victim
+    with pytest.raises(ValueError, match="lost text") as info:
+        _build([(make_doc("d1"), seed_page)], seg, ingested_at)
+    assert f"tokens of {first!r} do not" in str(info.value)
