@@ -498,28 +498,52 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
                     for ent in ents:
                         label.append(ent.label)
                         source.append(ent.source)
-    # dates and quantities sentence by sentence, one right after the other (each table's rows
-    # still in sentence order): find_quantities reuses the date scan find_dates just made
     fd, fq = found["dates"], found["quantities"]
     ds, de, gran, res = (fd.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
     val, vmax, unit, kind, counted = (fq.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
     dates, quantities = extractors.dates, extractors.quantities
-    for row, sent in enumerate(sentences if dates is not None or quantities is not None else ()):
-        if dates is not None and (got := dates(sent.text, sent.issue_date)):
-            add(fd, row, got)
-            for m in got:
-                ds.append(m.date_start)
-                de.append(m.date_end)
-                gran.append(m.granularity)
-                res.append(bool(m.resolved))
-        if quantities is not None and (got := quantities(sent.text, sent.tagged)):
-            add(fq, row, got)
-            for m in got:
-                val.append(float(m.value))
-                vmax.append(None if m.value_max is None else float(m.value_max))
-                unit.append(m.unit)
-                kind.append(m.kind)
-                counted.append(m.counted)
+    if dates is None and quantities is None:
+        return found
+    from tasks.extract import find_dates, find_in_sentences, find_quantities
+
+    if dates in (None, find_dates) and quantities in (None, find_quantities):
+        # the project's own: over all the sentences at once (see find_in_sentences)
+        date_rows, got_d, qty_rows, got_q = find_in_sentences(
+            [x.text for x in sentences], [x.issue_date for x in sentences],
+            [x.tagged for x in sentences], dates=dates is not None, quantities=quantities is not None)
+    else:  # others' functions, sentence by sentence
+        date_rows, got_d, qty_rows, got_q = [], [], [], []
+        for row, sent in enumerate(sentences):
+            if dates is not None and (got := dates(sent.text, sent.issue_date)):
+                date_rows += [row] * len(got)
+                got_d += got
+            if quantities is not None and (got := quantities(sent.text, sent.tagged)):
+                qty_rows += [row] * len(got)
+                got_q += got
+
+    def add_all(f: _Found, rows: list[int], mentions: list) -> None:
+        """The mentions (of rows ``rows``, in order) in ``f``'s shared columns."""
+        f.sentence += rows
+        prev, k = -1, 0
+        for r in rows:  # the order of each mention in its sentence
+            k = k + 1 if r == prev else 1
+            prev = r
+            f.seq.append(k)
+        f.text += [m.text for m in mentions]
+        f.start += [m.start for m in mentions]
+        f.end += [m.end for m in mentions]
+
+    add_all(fd, date_rows, got_d)
+    ds += [m.date_start for m in got_d]
+    de += [m.date_end for m in got_d]
+    gran += [m.granularity for m in got_d]
+    res += [bool(m.resolved) for m in got_d]
+    add_all(fq, qty_rows, got_q)
+    val += [float(m.value) for m in got_q]
+    vmax += [None if m.value_max is None else float(m.value_max) for m in got_q]
+    unit += [m.unit for m in got_q]
+    kind += [m.kind for m in got_q]
+    counted += [m.counted for m in got_q]
     return found
 
 
