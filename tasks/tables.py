@@ -476,28 +476,31 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
         "quantities": _found("value", "value_max", "unit", "kind", "counted"),
     }
 
-    def add(f: _Found, row: int, mentions: Sequence) -> None:
-        n = len(mentions)
-        f.sentence.extend([row] * n)
-        f.seq.extend(range(1, n + 1))
-        for m in mentions:
-            f.text.append(m.text)
-            f.start.append(m.start)
-            f.end.append(m.end)
+    def add_all(f: _Found, rows: list[int], mentions: list) -> None:
+        """The mentions (of sentence rows ``rows``, in order) in ``f``'s shared columns: a
+        pass per column, not a call per sentence."""
+        f.sentence += rows
+        prev, k = -1, 0
+        for r in rows:  # the order of each mention in its sentence
+            k = k + 1 if r == prev else 1
+            prev = r
+            f.seq.append(k)
+        f.text += [m.text for m in mentions]
+        f.start += [m.start for m in mentions]
+        f.end += [m.end for m in mentions]
 
     if extractors.entities is not None:
+        from itertools import chain
+
         f = found["entities"]
-        label, source = f.own["label"], f.own["source"]
         # in chunks: the extractor's per-character arrays stay small whatever the batch size
         for i in range(0, len(sentences), ENTITY_CHUNK):
             chunk = sentences[i : i + ENTITY_CHUNK]
             got = extractors.entities.extract([x.text for x in chunk], [x.tagged for x in chunk])
-            for row, ents in enumerate(got, i):
-                if ents:
-                    add(f, row, ents)
-                    for ent in ents:
-                        label.append(ent.label)
-                        source.append(ent.source)
+            ents = list(chain.from_iterable(got))
+            add_all(f, [row for row, e in enumerate(got, i) for _ in e], ents)
+            f.own["label"] += [e.label for e in ents]
+            f.own["source"] += [e.source for e in ents]
     fd, fq = found["dates"], found["quantities"]
     ds, de, gran, res = (fd.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
     val, vmax, unit, kind, counted = (fq.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
@@ -520,18 +523,6 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
             if quantities is not None and (got := quantities(sent.text, sent.tagged)):
                 qty_rows += [row] * len(got)
                 got_q += got
-
-    def add_all(f: _Found, rows: list[int], mentions: list) -> None:
-        """The mentions (of rows ``rows``, in order) in ``f``'s shared columns."""
-        f.sentence += rows
-        prev, k = -1, 0
-        for r in rows:  # the order of each mention in its sentence
-            k = k + 1 if r == prev else 1
-            prev = r
-            f.seq.append(k)
-        f.text += [m.text for m in mentions]
-        f.start += [m.start for m in mentions]
-        f.end += [m.end for m in mentions]
 
     add_all(fd, date_rows, got_d)
     ds += [m.date_start for m in got_d]
