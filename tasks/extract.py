@@ -335,10 +335,12 @@ def _range_end(norm: str, pos: int, start: _Parts) -> tuple[_Parts, int] | None:
     return end, m.end()
 
 
-def _scan_dates(norm: str) -> Iterator[tuple[int, int, _Parts, _Parts | None]]:
-    """Spans of date expressions in normalised text: (start, end, parts, end parts of a range)."""
-    pos = 0
-    while (m := _DATE.search(norm, pos)) is not None:
+def _scan_dates(norm: str, pos: int = 0, endpos: int | None = None
+                ) -> Iterator[tuple[int, int, _Parts, _Parts | None]]:
+    """Spans of date expressions in normalised text (from ``pos`` to ``endpos``): (start, end,
+    parts, end parts of a range)."""
+    endpos = len(norm) if endpos is None else endpos
+    while (m := _DATE.search(norm, pos, endpos)) is not None:
         pos = m.end()
         g = m.groupdict()
         if g["yr1"] is not None:
@@ -826,7 +828,14 @@ def find_in_sentences(
         return date_rows, date_out, qty_rows, qty_out
     norm = _normalise(joined)
     starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-    found = list(_scan_dates(norm))
+    # the dates of the sentences holding a date's character alone (a quarter of the text): the
+    # pattern stops at every digit and numeral, most of which are in no date
+    found: list[tuple[int, int, _Parts, _Parts | None]] = []
+    pos = 0
+    while (hint := _DATE_HINT.search(norm, pos)) is not None:
+        i = bisect_right(starts, hint.start()) - 1
+        pos = starts[i] + len(texts[i])  # the sentence's end (its line break, or the end)
+        found += _scan_dates(norm, starts[i], pos)
     if dates:
         for s, e, p, end in found:
             i = bisect_right(starts, s) - 1
