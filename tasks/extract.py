@@ -252,6 +252,7 @@ def _parts(m: re.Match[str], tag: str = "") -> _Parts:
     return p
 
 
+@functools.lru_cache(maxsize=None)  # at most 2,000 years of 12 months: each date asks 1-3 times
 def _last_day(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
