@@ -543,50 +543,65 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
         "quantities": _found("value", "value_max", "unit", "kind", "counted"),
     }
 
-    def add(f: _Found, row: int, mentions: Sequence) -> None:
-        n = len(mentions)
-        f.sentence.extend([row] * n)
-        f.seq.extend(range(1, n + 1))
-        for m in mentions:
-            f.text.append(m.text)
-            f.start.append(m.start)
-            f.end.append(m.end)
+    def add_all(f: _Found, rows: list[int], mentions: list) -> None:
+        """The mentions (of sentence rows ``rows``, in order) in ``f``'s shared columns: a
+        pass per column, not a call per sentence."""
+        f.sentence += rows
+        prev, k = -1, 0
+        for r in rows:  # the order of each mention in its sentence
+            k = k + 1 if r == prev else 1
+            prev = r
+            f.seq.append(k)
+        f.text += [m.text for m in mentions]
+        f.start += [m.start for m in mentions]
+        f.end += [m.end for m in mentions]
 
     if extractors.entities is not None:
+        from itertools import chain
+
         f = found["entities"]
-        label, source = f.own["label"], f.own["source"]
         # in chunks: the extractor's per-character arrays stay small whatever the batch size
         for i in range(0, len(sentences), ENTITY_CHUNK):
             chunk = sentences[i : i + ENTITY_CHUNK]
             got = extractors.entities.extract([x.text for x in chunk], [x.tagged for x in chunk])
-            for row, ents in enumerate(got, i):
-                if ents:
-                    add(f, row, ents)
-                    for ent in ents:
-                        label.append(ent.label)
-                        source.append(ent.source)
-    # dates and quantities sentence by sentence, one right after the other (each table's rows
-    # still in sentence order): find_quantities reuses the date scan find_dates just made
+            ents = list(chain.from_iterable(got))
+            add_all(f, [row for row, e in enumerate(got, i) for _ in e], ents)
+            f.own["label"] += [e.label for e in ents]
+            f.own["source"] += [e.source for e in ents]
     fd, fq = found["dates"], found["quantities"]
     ds, de, gran, res = (fd.own[c] for c in ("date_start", "date_end", "granularity", "resolved"))
     val, vmax, unit, kind, counted = (fq.own[c] for c in ("value", "value_max", "unit", "kind", "counted"))
     dates, quantities = extractors.dates, extractors.quantities
-    for row, sent in enumerate(sentences if dates is not None or quantities is not None else ()):
-        if dates is not None and (got := dates(sent.text, sent.issue_date)):
-            add(fd, row, got)
-            for m in got:
-                ds.append(m.date_start)
-                de.append(m.date_end)
-                gran.append(m.granularity)
-                res.append(bool(m.resolved))
-        if quantities is not None and (got := quantities(sent.text, sent.tagged)):
-            add(fq, row, got)
-            for m in got:
-                val.append(float(m.value))
-                vmax.append(None if m.value_max is None else float(m.value_max))
-                unit.append(m.unit)
-                kind.append(m.kind)
-                counted.append(m.counted)
+    if dates is None and quantities is None:
+        return found
+    from tasks.extract import find_dates, find_in_sentences, find_quantities
+
+    if dates in (None, find_dates) and quantities in (None, find_quantities):
+        # the project's own: over all the sentences at once (see find_in_sentences)
+        date_rows, got_d, qty_rows, got_q = find_in_sentences(
+            [x.text for x in sentences], [x.issue_date for x in sentences],
+            [x.tagged for x in sentences], dates=dates is not None, quantities=quantities is not None)
+    else:  # others' functions, sentence by sentence
+        date_rows, got_d, qty_rows, got_q = [], [], [], []
+        for row, sent in enumerate(sentences):
+            if dates is not None and (got := dates(sent.text, sent.issue_date)):
+                date_rows += [row] * len(got)
+                got_d += got
+            if quantities is not None and (got := quantities(sent.text, sent.tagged)):
+                qty_rows += [row] * len(got)
+                got_q += got
+
+    add_all(fd, date_rows, got_d)
+    ds += [m.date_start for m in got_d]
+    de += [m.date_end for m in got_d]
+    gran += [m.granularity for m in got_d]
+    res += [bool(m.resolved) for m in got_d]
+    add_all(fq, qty_rows, got_q)
+    val += [float(m.value) for m in got_q]
+    vmax += [None if m.value_max is None else float(m.value_max) for m in got_q]
+    unit += [m.unit for m in got_q]
+    kind += [m.kind for m in got_q]
+    counted += [m.counted for m in got_q]
     return found
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.extract import DateMention, Quantity, find_dates, find_quantities
+from tasks.extract import DateMention, Quantity, find_dates, find_in_sentences, find_quantities
 from tasks.layout import parse_page
 from tasks.tables import split_sentences
 
@@ -324,3 +324,70 @@ def test_results_are_typed_records() -> None:
     assert isinstance(d, DateMention) and isinstance(q, Quantity)
     with pytest.raises(AttributeError):
         d.start = 1  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------
+# many sentences at once
+
+
+def _texts_of_cases(*tests) -> list[str]:
+    """The texts of this module's parametrized cases (edge cases of both extractors)."""
+    out = []
+    for t in tests:
+        for mark in getattr(t, "pytestmark", []):
+            if mark.name == "parametrize":
+                out += [v[0] if isinstance(v, tuple) else v for v in mark.args[1]]
+    return out
+
+
+def _one_by_one(texts, issues, tokens):
+    rows_d, got_d, rows_q, got_q = [], [], [], []
+    for i, (t, d, k) in enumerate(zip(texts, issues, tokens)):
+        for m in find_dates(t, d):
+            rows_d.append(i)
+            got_d.append(m)
+        for q in find_quantities(t, k):
+            rows_q.append(i)
+            got_q.append(q)
+    return rows_d, got_d, rows_q, got_q
+
+
+def test_find_in_sentences_is_find_dates_and_quantities_one_by_one(seed_sentences, segmenter) -> None:
+    # the seed page, then every case text (numbers and dates at the starts and ends of the
+    # sentences, which are joined by line breaks: no match may run into a neighbour), each
+    # right after a number or a date, and sentences ending in a connector or a unit
+    cases = _texts_of_cases(test_dates, test_not_dates, test_quantities, test_not_quantities,
+                            test_malformed_input_never_raises, test_invalid_dates_are_unresolved)
+    texts = list(seed_sentences) + cases + ["3", "个社区", "12月7日至", "8日，", "第", "3个",
+                                           "12月", "7日电", "百分之", "三十", "", "２０１９年", "１２个"]
+    texts += [t for c in cases for t in ("3", c, "12月7日")]
+    issues = [ISSUE if i % 3 else None for i in range(len(texts))]
+    tokens = [segmenter.tag(t) if i % 2 else None for i, t in enumerate(texts)]
+    got = find_in_sentences(texts, issues, tokens)
+    assert got == _one_by_one(texts, issues, tokens)
+    assert len(got[1]) > 50 and len(got[3]) > 50
+    assert find_in_sentences(texts, issues, tokens, dates=False) == ([], [], *got[2:])
+    assert find_in_sentences(texts, issues, tokens, quantities=False) == (*got[:2], [], [])
+    # a sentence holding a line break itself: read one by one, as the functions read it
+    texts2 = ["2019年12月\n3个", "8日，建成3个", "\n12月7日"]
+    assert find_in_sentences(texts2, [ISSUE] * 3, [None] * 3) == _one_by_one(texts2, [ISSUE] * 3, [None] * 3)
+    assert find_in_sentences([], [], []) == ([], [], [], [])
+
+
+def test_counted_skips_blank_tokens() -> None:
+    # tokens that tile the text with blank ones among them, and the same without the blank
+    # ones (found in the text one by one): the same objects, before and after the quantity
+    text = "床位 达到 10800 张 新 的  病床 ，共 3 个  社区 食堂"
+    toks = [("床位", "n"), (" ", "x"), ("达到", "v"), (" ", "x"), ("10800", "m"), (" ", "x"),
+            ("张", "q"), (" ", "x"), ("新", "a"), (" ", "x"), ("的", "uj"), ("  ", "x"),
+            ("病床", "n"), (" ", "x"), ("，", "x"), ("共", "d"), (" ", "x"), ("3", "m"),
+            (" ", "x"), ("个", "q"), ("  ", "x"), ("社区", "n"), (" ", "x"), ("", "x"),
+            ("食堂", "n")]
+    assert "".join(w for w, _ in toks) == text
+    tiled = find_quantities(text, toks)
+    searched = find_quantities(text, [t for t in toks if t[0].strip()])
+    assert [q.counted for q in tiled] == [q.counted for q in searched] == ["病床", "社区食堂"]
+    # nothing after the count: the nouns before it, blank tokens and 共 skipped
+    toks = [("病床", "n"), (" ", "x"), ("共", "d"), (" ", "x"), ("3", "m"), (" ", "x"), ("个", "q")]
+    for given in (toks, [t for t in toks if t[0].strip()]):
+        assert [q.counted for q in find_quantities("病床 共 3 个", given)] == ["病床"]
