@@ -557,8 +557,6 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
         f.end += [m.end for m in mentions]
 
     if extractors.entities is not None:
-        from itertools import chain
-
         f = found["entities"]
         # in chunks: the extractor's per-character arrays stay small whatever the batch size
         for i in range(0, len(sentences), ENTITY_CHUNK):
