@@ -32,7 +32,6 @@ from tasks.keywords import (
     jieba_idf,
     jieba_median_idf,
     keywords_from_candidates,
-    keywords_table,
     prepared_frequencies,
     prepared_input,
 )
@@ -199,24 +198,17 @@ KEYWORD_INPUT_SCHEMA = {c: TOKENS_SCHEMA[c] for c in KEYWORD_INPUT}
 
 
 def keywords_of_part(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
-    """The ``keywords`` rows of the articles in ``tokens`` (whole articles), validated."""
-    docs = tokens.select("article_id", "doc_id").unique()
-    return _keywords_rows(keywords_table(tokens.drop("doc_id"), idf=idf), docs)
+    """The ``keywords`` rows of the articles in ``tokens`` (whole articles, with ``doc_id``),
+    validated: their candidates (:func:`tasks.keywords.prepared_input`) scored as a batch's
+    are (:func:`keywords_of_candidates`)."""
+    return keywords_of_candidates(prepared_input(tokens)[1], idf)
 
 
 def keywords_of_candidates(candidates: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
-    """:func:`keywords_of_part` of the tokens whose keyword candidates (with ``doc_id``) a batch
-    wrote (:func:`tasks.keywords.prepared_input`): the same rows."""
+    """The ``keywords`` rows of the tokens whose keyword candidates (with ``doc_id``) a batch
+    wrote (:func:`tasks.keywords.prepared_input`), validated."""
     # doc_id kept after article_id: the table's columns, in its order
     return fast_validate(DERIVED_TABLES["keywords"], keywords_from_candidates(candidates, idf=idf))
-
-
-def _keywords_rows(keywords: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
-    frame = keywords.join(docs, on="article_id", how="left")
-    frame = frame.select("article_id", "doc_id", "keyword", "weight", "rank", "method").sort(
-        "article_id", "method", "rank"
-    )
-    return fast_validate(DERIVED_TABLES["keywords"], frame)
 
 
 #: Where a batch leaves the keyword candidates of its tokens part for the keywords' second pass,

@@ -739,9 +739,9 @@ def keywords_table(
 
     ``idf`` (a :func:`learn_idf` table) defaults to the IDF learned from ``tokens`` itself."""
     prepared = _prepare(tokens)
-    if prepared.height == 0:
-        return _scored(_candidate_rows(prepared), idf, top_k)
-    return _scored(_candidate_rows(prepared), _learned(prepared) if idf is None else idf, top_k)
+    if idf is None and prepared.height:  # (no token: no keyword, nor an IDF to learn)
+        idf = _learned(prepared)
+    return _scored(_candidate_rows(prepared), idf, top_k)
 
 
 def _candidate_rows(prepared: pl.DataFrame) -> pl.DataFrame:

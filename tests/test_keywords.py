@@ -553,14 +553,32 @@ def test_seed_page_keywords_say_what_each_article_is_about(seed: dict[str, pl.Da
         assert others["article_id"].n_unique() == 2 and not {"宪法", "法治"} & set(others["keyword"])
 
 
+def _keywords_with_docs(tokens: pl.DataFrame, idf: pl.DataFrame) -> pl.DataFrame:
+    """keywords_table of the tokens without doc_id, doc_id joined afterwards: the rows the
+    pipeline's keywords table must hold."""
+    docs = tokens.select("article_id", "doc_id").unique()
+    return (
+        kw.keywords_table(tokens.drop("doc_id"), idf=idf)
+        .join(docs, on="article_id", how="left")
+        .select("article_id", "doc_id", "keyword", "weight", "rank", "method")
+        .sort("article_id", "method", "rank")
+    )
+
+
 def test_batch_keywords_of_candidates_equal_keywords_of_part(seed: dict[str, pl.DataFrame]) -> None:
-    """The pipeline's second pass on a batch's candidates (doc_id carried through the scoring)
-    gives the rows of the tokens part (doc_id joined afterwards), validated; and with no token."""
+    """The pipeline's second pass on a batch's candidates (doc_id carried through the scoring),
+    and on a tokens part, gives the keywords of the tokens with their doc_id joined afterwards;
+    and with no token."""
     from flows.batch import KEYWORD_INPUT, keywords_of_candidates, keywords_of_part
 
     tokens = seed["tokens"].select(*KEYWORD_INPUT)
     idf = kw.learn_idf(tokens)
+    want = _keywords_with_docs(tokens, idf)
     got = keywords_of_candidates(kw.prepared_input(tokens)[1], idf)
-    assert got.height > 0 and got.equals(keywords_of_part(tokens, idf))
+    assert got.height > 0 and got.equals(want) and keywords_of_part(tokens, idf).equals(want)
+    # tokens not grouped by article: the part is put in order first
+    assert keywords_of_part(tokens.reverse(), idf).equals(want)
     none = tokens.clear()
-    assert keywords_of_candidates(kw.prepared_input(none)[1], idf).equals(keywords_of_part(none, idf))
+    want_none = _keywords_with_docs(none, idf)
+    assert keywords_of_candidates(kw.prepared_input(none)[1], idf).equals(want_none)
+    assert keywords_of_part(none, idf).equals(want_none)
