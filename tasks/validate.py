@@ -304,16 +304,14 @@ def _tiling(
 ) -> Frame:
     """Children of a parent follow each other without gap or overlap and cover it exactly.
 
-    ``joined``, when given: the children ``c`` are :func:`_presorted`, and these are their rows
-    with :func:`_neighbours_in_place`, inner-joined to their parent's span (``_p_start``,
-    ``_p_end``): :func:`_parent_refs` makes that join for its own checks anyway."""
-    span = p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end"))
-    presorted = joined is not None or _presorted(c, key)
+    ``joined``: when :func:`_parent_refs` found the children ``c`` :func:`_presorted`, their
+    rows with :func:`_neighbours_in_place`, inner-joined to their parent's span (``_p_start``,
+    ``_p_end``), a join it makes for its own checks anyway; None when they are not, and are
+    sorted here."""
     if joined is not None:
         ordered = joined
-    elif presorted:
-        ordered = c.lazy().with_columns(_neighbours_in_place(key)).join(span, on=key, how="inner")
     else:
+        span = p.select(key, pl.col("char_start").alias("_p_start"), pl.col("char_end").alias("_p_end"))
         ordered = c.lazy().sort(key, "seq").with_columns(
             pl.col("char_end").shift(1).over(key).alias("_prev_end"),
             pl.col("seq").rank("ordinal", descending=True).over(key).alias("_from_end"),
@@ -325,7 +323,7 @@ def _tiling(
     )
     end_ok = (pl.col("_from_end") != 1) | (pl.col("char_end") == pl.col("_p_end"))
     bad = ordered.filter(~(start_ok & end_ok))
-    if presorted:  # failing rows in the order of the sorted frame
+    if joined is not None:  # failing rows in the order of the sorted frame
         bad = bad.sort(key, "seq")
     case = pl.concat_str(_span_label(child, " ["))
     return _problems(bad, child, "char_start", f"{child} tile their {parent.removesuffix('s')}", case)
