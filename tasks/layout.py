@@ -1230,7 +1230,6 @@ class _Scorer:
         self._bodies: dict[tuple[int, int], tuple[int, tuple[float, ...]]] = {}
         self._groups: dict[tuple[int, ...], tuple[float, ...]] = {}
         self._heads_bound: dict[tuple[int, ...], float] = {}
-        self._lead_bounds: dict[int, tuple[float, int]] = {}
         # what best_start reads of a start i, the first time it is asked (best[i] is settled by
         # then): the total before i plus i's part of the bound, which end part goes with it, the
         # total before i, i's first paragraph; None when nothing scores before i
@@ -1355,15 +1354,13 @@ class _Scorer:
 
     def _lead_bound(self, i: int) -> tuple[float, int]:
         """The start's part of the bound, and which of the end's parts goes with it: 0 with a
-        headline in the head zone, 1 without but opening with （上接…）, 2 with neither."""
-        got = self._lead_bounds.get(i)
-        if got is None:
-            head_s, starts_with_from, costs = self._lead(i)
-            part = self.body_floor[self.next_p[i]] - self._zone_cost[costs]
-            if head_s:
-                part += self._head_bound(head_s) - (W_BOTHHEADS if starts_with_from else 0.0)
-            got = self._lead_bounds[i] = (part, 0 if head_s else 1 if starts_with_from else 2)
-        return got
+        headline in the head zone, 1 without but opening with （上接…）, 2 with neither. (Asked
+        once per start: :meth:`best_start` keeps what it reads of a start, ``_start_parts``.)"""
+        head_s, starts_with_from, costs = self._lead(i)
+        part = self.body_floor[self.next_p[i]] - self._zone_cost[costs]
+        if head_s:
+            part += self._head_bound(head_s) - (W_BOTHHEADS if starts_with_from else 0.0)
+        return part, 0 if head_s else 1 if starts_with_from else 2
 
     def _tail_bound(self, j: int) -> tuple[float, tuple[float, float, float]]:
         """The end's part of the bound, and its parts for each kind of start."""
