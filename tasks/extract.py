@@ -75,15 +75,16 @@ import datetime as dt
 import functools
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cn2an
 
-__all__ = ["DateMention", "Quantity", "find_dates", "find_in_sentences", "find_quantities"]
+__all__ = ["DateMention", "Quantity", "find_dates", "find_in_sentences", "find_quantities",
+           "sentence_by_sentence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -787,16 +788,47 @@ def find_quantities(text: str, tokens: Sequence[tuple[str, str]] | None = None) 
     norm = _normalise(text)
     dates = [(s, e) for s, e, _, _ in _date_scan(norm)] if _DATE_HINT.search(norm) else []
     counted = _Counted(text, tokens)
-    return [Quantity(n.start, n.end, text[n.start:n.end], float(n.value),
-                     None if n.value_max is None else float(n.value_max),
-                     n.unit, kind, counted(n.start, n.end, kind), approx)
-            for n, kind, approx in _numbers(norm, dates)]
+    return [_quantity(n, kind, approx, text, counted) for n, kind, approx in _numbers(norm, dates)]
+
+
+def _quantity(n: _Num, kind: str, approx: bool, source: str, counted: _Counted, offset: int = 0) -> Quantity:
+    """The quantity of number ``n`` (of ``kind``, ``approx``) found in ``source``: a sentence,
+    or sentences joined, this one starting at ``offset``; its offsets are the sentence's."""
+    start, end = n.start - offset, n.end - offset
+    return Quantity(start, end, source[n.start:n.end], float(n.value),
+                    None if n.value_max is None else float(n.value_max),
+                    n.unit, kind, counted(start, end, kind), approx)
 
 
 #: joins the sentences of :func:`find_in_sentences`: no pattern here reads one (``\s`` only in a
 #: lookbehind that ``^`` stands beside), and no lookaround reads it otherwise than the start or
 #: the end of a text
 _JOIN = "\n"
+
+
+def sentence_by_sentence(
+    texts: Sequence[str], issue_dates: Sequence[dt.date | None],
+    tokens: Sequence[Sequence[tuple[str, str]] | None],
+    dates: Callable[[str, dt.date | None], Sequence[Any]] | None,
+    quantities: Callable[[str, Sequence[tuple[str, str]] | None], Sequence[Any]] | None,
+) -> tuple[list[int], list[Any], list[int], list[Any]]:
+    """What :func:`find_in_sentences` gives, made by calling ``dates`` and ``quantities``
+    (functions of one sentence, as :func:`find_dates` and :func:`find_quantities` are; None:
+    not called) on each sentence in turn."""
+    date_rows: list[int] = []
+    date_out: list[Any] = []
+    qty_rows: list[int] = []
+    qty_out: list[Any] = []
+    for i, text in enumerate(texts):
+        if dates is not None:
+            got_d = dates(text, issue_dates[i])
+            date_rows += [i] * len(got_d)
+            date_out += got_d
+        if quantities is not None:
+            got_q = quantities(text, tokens[i])
+            qty_rows += [i] * len(got_q)
+            qty_out += got_q
+    return date_rows, date_out, qty_rows, qty_out
 
 
 def find_in_sentences(
@@ -811,22 +843,14 @@ def find_in_sentences(
     The patterns run once over the sentences joined by line breaks, not once per sentence (a
     call and its look-ups for each of a batch's 30,000 sentences); a sentence holding a line
     break itself is read alone."""
+    joined = _JOIN.join(texts)
+    if joined.count(_JOIN) != max(len(texts) - 1, 0):  # a line break in a sentence: one by one
+        return sentence_by_sentence(texts, issue_dates, tokens, find_dates if dates else None,
+                                    find_quantities if quantities else None)
     date_rows: list[int] = []
     date_out: list[DateMention] = []
     qty_rows: list[int] = []
     qty_out: list[Quantity] = []
-    joined = _JOIN.join(texts)
-    if joined.count(_JOIN) != max(len(texts) - 1, 0):  # a line break in a sentence: one by one
-        for i, text in enumerate(texts):
-            if dates:
-                got_d = find_dates(text, issue_dates[i])
-                date_rows += [i] * len(got_d)
-                date_out += got_d
-            if quantities:
-                got_q = find_quantities(text, tokens[i])
-                qty_rows += [i] * len(got_q)
-                qty_out += got_q
-        return date_rows, date_out, qty_rows, qty_out
     norm = _normalise(joined)
     starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
     # the dates of the sentences holding a date's character alone (a quarter of the text): the
@@ -851,9 +875,6 @@ def find_in_sentences(
             if i != last:
                 counted, last = _Counted(texts[i], tokens[i]), i
             assert counted is not None
-            o = starts[i]
             qty_rows.append(i)
-            qty_out.append(Quantity(n.start - o, n.end - o, joined[n.start:n.end], float(n.value),
-                                    None if n.value_max is None else float(n.value_max), n.unit,
-                                    kind, counted(n.start - o, n.end - o, kind), approx))
+            qty_out.append(_quantity(n, kind, approx, joined, counted, starts[i]))
     return date_rows, date_out, qty_rows, qty_out

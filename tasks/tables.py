@@ -572,22 +572,17 @@ def find_mentions(sentences: Sequence[_Sentence], extractors: Extractors) -> dic
     dates, quantities = extractors.dates, extractors.quantities
     if dates is None and quantities is None:
         return found
-    from tasks.extract import find_dates, find_in_sentences, find_quantities
+    from tasks.extract import find_dates, find_in_sentences, find_quantities, sentence_by_sentence
 
+    texts = [x.text for x in sentences]
+    issue_dates = [x.issue_date for x in sentences]
+    tagged = [x.tagged for x in sentences]
     if dates in (None, find_dates) and quantities in (None, find_quantities):
         # the project's own: over all the sentences at once (see find_in_sentences)
         date_rows, got_d, qty_rows, got_q = find_in_sentences(
-            [x.text for x in sentences], [x.issue_date for x in sentences],
-            [x.tagged for x in sentences], dates=dates is not None, quantities=quantities is not None)
+            texts, issue_dates, tagged, dates=dates is not None, quantities=quantities is not None)
     else:  # others' functions, sentence by sentence
-        date_rows, got_d, qty_rows, got_q = [], [], [], []
-        for row, sent in enumerate(sentences):
-            if dates is not None and (got := dates(sent.text, sent.issue_date)):
-                date_rows += [row] * len(got)
-                got_d += got
-            if quantities is not None and (got := quantities(sent.text, sent.tagged)):
-                qty_rows += [row] * len(got)
-                got_q += got
+        date_rows, got_d, qty_rows, got_q = sentence_by_sentence(texts, issue_dates, tagged, dates, quantities)
 
     add_all(fd, date_rows, got_d)
     ds += [m.date_start for m in got_d]

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from tasks.model import Article, Page, Paragraph
-from tasks.tables import TABLE_SCHEMAS, build_tables, empty_tables, split_sentences
+from tasks.tables import TABLE_SCHEMAS, Extractors, build_tables, empty_tables, split_sentences
 
 RUN = "run-test"
 
@@ -304,3 +304,33 @@ def test_a_segmenter_that_loses_text_is_refused(seed_page, make_doc, segmenter, 
     with pytest.raises(ValueError, match="lost text") as info:
         _build([(make_doc("d1"), seed_page)], seg, ingested_at)
     assert f"tokens of {first!r} do not" in str(info.value)
+
+
+def test_other_date_and_quantity_functions_run_sentence_by_sentence(seed_page, make_doc, segmenter, ingested_at):
+    """Functions other than the project's own find_dates/find_quantities are called on each
+    sentence in turn (find_mentions cannot run them over joined sentences): wrapping the
+    project's own that way gives the same dates and quantities tables as the batch pass, and
+    only dates (or only quantities) leaves the other table empty."""
+    from tasks.extract import find_dates, find_quantities
+
+    calls: list[str] = []
+
+    def dates(text, issue):
+        calls.append(text)
+        return find_dates(text, issue)
+
+    def quantities(text, tokens=None):
+        return find_quantities(text, tokens)
+
+    items = [(make_doc("d1"), seed_page)]
+    own = build_tables(items, segmenter, run_id=RUN, ingested_at=ingested_at,
+                       extractors=Extractors(dates=find_dates, quantities=find_quantities))
+    other = build_tables(items, segmenter, run_id=RUN, ingested_at=ingested_at,
+                         extractors=Extractors(dates=dates, quantities=quantities))
+    assert calls == own["sentences"]["text"].to_list()  # each sentence, in order
+    assert own["dates"].height > 0 and own["quantities"].height > 0
+    for table in ("dates", "quantities"):
+        assert other[table].equals(own[table]), table
+    only = build_tables(items, segmenter, run_id=RUN, ingested_at=ingested_at,
+                        extractors=Extractors(dates=dates))
+    assert only["dates"].equals(own["dates"]) and only["quantities"].height == 0
