@@ -387,8 +387,8 @@ def build_tables(
     tok_pos = list(map(itemgetter(1), pairs))
     del pairs
     lengths = tok_words.str.len_chars().to_numpy().astype(np.int64)
-    _check_lossless(segmenter.name, texts, tagged, tok_words, lengths)
     n_tokens = np.fromiter(map(len, tagged), np.int64, len(tagged))
+    _check_lossless(segmenter.name, texts, tagged, n_tokens, tok_words, lengths)
     frames = {
         "documents": pl.DataFrame(d, schema=DOCUMENTS_SCHEMA),
         "paragraphs": pl.DataFrame(p, schema=PARAGRAPHS_SCHEMA),
@@ -468,16 +468,16 @@ def _sentence_rows(
 
 
 def _check_lossless(
-    name: str, texts: list[str], tagged: list[list[tuple[str, str]]], words: pl.Series, lengths: np.ndarray
+    name: str, texts: list[str], tagged: list[list[tuple[str, str]]], n: np.ndarray, words: pl.Series,
+    lengths: np.ndarray,
 ) -> None:
     """Raise ValueError, naming the first such sentence, when the tokens ``tagged`` of a
-    sentence of ``texts`` do not concatenate back to it. ``words`` and ``lengths``: every token
-    and its length, sentence after sentence.
+    sentence of ``texts`` do not concatenate back to it. ``n``: each sentence's number of
+    tokens; ``words`` and ``lengths``: every token and its length, sentence after sentence.
 
     Checked for the whole batch at once: the tokens concatenate to the sentences' concatenation
     and each sentence's tokens are as long as it, so each sentence's tokens start where it
     starts and concatenate to it. Only when that fails are the sentences looked at one by one."""
-    n = np.fromiter(map(len, tagged), np.int64, len(tagged))
     if n.all() and not words.null_count():  # (a sentence is never empty: no token loses it)
         ends = np.cumsum(lengths)[np.cumsum(n) - 1]  # where each sentence's tokens end
         sentence_ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
