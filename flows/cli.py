@@ -110,7 +110,8 @@ def _drain_events() -> None:
 def _api(server: Any) -> Any:
     """The settings the flow runs under: naming the temporary server newsflow started, once it
     answers (Prefect's settings of this process were read before; its threads and workers read
-    the environment); Prefect's own (which start a server when needed) if newsflow started none."""
+    the environment), its flow runs without heartbeats (:data:`HEARTBEAT_SETTINGS`); Prefect's
+    own (which start a server when needed) if newsflow started none."""
     from contextlib import nullcontext
 
     if server is None:
@@ -119,9 +120,20 @@ def _api(server: Any) -> Any:
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
     if not server.ready(timeout):
         raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
+    updates: dict[Any, Any] = {PREFECT_API_URL: server.api_url}
+    if not any(name in os.environ for name in HEARTBEAT_SETTINGS):
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+    return temporary_settings(updates=updates)
+
+
+#: The names Prefect reads the flow runs' heartbeat interval under. A flow run on the temporary
+#: server newsflow started sends none (unless the user set one of these): heartbeats let a server
+#: notice a run that died, and this server ends with the run. Prefect's heartbeat thread sleeps
+#: a second at a time, and the flow run waits for the sleep under way as it finishes: 0.75-0.85 s
+#: at the end of every run, a rerun with nothing to do included.
+HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
 
 
 #: What Prefect imports when a flow run starts, not before: its flow engine, and FastAPI's JSON

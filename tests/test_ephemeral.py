@@ -93,3 +93,45 @@ def test_a_cancelled_pool_reset_at_shutdown_is_not_logged_but_other_errors_are()
     finally:
         root.removeHandler(handler)
     assert seen == ["Exception during reset or similar", "Exception closing connection"]
+
+
+class _AnsweringServer:
+    """Stands for a temporary server that has answered its health check."""
+
+    api_url = "http://127.0.0.1:9/api"
+
+    def ready(self, timeout: float) -> bool:
+        return True
+
+
+def _engine_heartbeat() -> int | None:
+    """The heartbeat interval Prefect's flow run engine would use here and now."""
+    from prefect import flow
+    from prefect.flow_engine import FlowRunEngine
+
+    @flow
+    def nothing() -> None:
+        pass
+
+    return FlowRunEngine(flow=nothing).heartbeat_seconds
+
+
+def test_flow_runs_on_the_temporary_server_send_no_heartbeats_unless_the_user_asks(monkeypatch):
+    from flows import cli
+
+    for name in cli.HEARTBEAT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    before = _engine_heartbeat()
+    assert before is not None  # Prefect's default: a heartbeat thread in every flow run
+    with cli._api(_AnsweringServer()):
+        assert _engine_heartbeat() is None
+    assert _engine_heartbeat() == before
+    # a user who set the interval (under either name) gets it
+    for name in cli.HEARTBEAT_SETTINGS:
+        monkeypatch.setenv(name, "60")
+        with cli._api(_AnsweringServer()):
+            assert _engine_heartbeat() == 60
+        monkeypatch.delenv(name)
+    # no server of newsflow's: nothing changed
+    with cli._api(None):
+        assert _engine_heartbeat() == before
