@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 import time
@@ -72,6 +74,7 @@ def run(
     Files that cannot be decoded or laid out are quarantined (listed, not fatal). Exits non-zero
     only when the run itself cannot be carried out.
     """
+    _skip_collection_at_exit()
     if not raw.is_dir():
         err_console.print(f"[red]error:[/red] raw directory not found: {raw}")
         raise typer.Exit(2)
@@ -98,6 +101,21 @@ def run(
         if server is not None:
             _drain_events()  # the run's events still queued go to the server before it stops
             server.stop()
+
+
+def _skip_collection_at_exit() -> None:
+    """Once the command has done all it does, let the interpreter end without its last garbage
+    collections: :func:`gc.freeze`, registered before anything Prefect registers (exit handlers
+    run last-registered first), so after all of theirs. By then the warehouse is committed and
+    its lock released; the collections only traversed what Prefect, pydantic and the rest had
+    built (millions of objects) to free memory the process hands back as it ends: 0.48-0.56 ->
+    0.17-0.18 s from the last exit handler to the process's end (reruns over the dev pages)."""
+    if not _EXIT_HOOK:
+        atexit.register(gc.freeze)
+        _EXIT_HOOK.append(gc.freeze)
+
+
+_EXIT_HOOK: list[object] = []
 
 
 def _drain_events() -> None:

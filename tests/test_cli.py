@@ -154,6 +154,33 @@ def test_run_without_raw_dir_fails_cleanly(cli_env, tmp_path: Path) -> None:
     assert not (tmp_path / "warehouse").exists()
 
 
+def test_run_skips_the_last_collections_at_exit_but_not_the_exit_handlers(tmp_path: Path) -> None:
+    """``newsflow run`` freezes the heap as the interpreter ends, once, after every exit handler
+    registered later (Prefect's): a cycle of objects left at exit is then not collected, where
+    a plain interpreter collects it; a handler registered after still runs."""
+    script = """
+import atexit, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+if sys.argv[2] == "freeze":
+    from flows import cli
+    cli._skip_collection_at_exit(); cli._skip_collection_at_exit()
+class Cycle:
+    def __del__(self):
+        with out.open("a") as f: f.write("collected\\n")
+a, b = Cycle(), Cycle(); a.b, b.a = b, a
+del a, b
+atexit.register(lambda: out.open("a").write("handler\\n"))
+"""
+    lines = {}
+    for mode in ("freeze", "plain"):
+        out = tmp_path / mode
+        subprocess.run([sys.executable, "-c", script, str(out), mode], check=True, cwd=REPO, timeout=120)
+        lines[mode] = out.read_text().split()
+    assert lines["plain"] == ["handler", "collected", "collected"]
+    assert lines["freeze"] == ["handler"]
+
+
 # --- end to end: the real pipeline on the seed page -----------------------------------------
 
 
