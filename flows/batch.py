@@ -144,6 +144,24 @@ def process_batch(
     )
 
 
+def process_batches(
+    batches: Sequence[tuple[int, Sequence[Path]]],
+    raw_root: Path,
+    *,
+    run_id: str,
+    ingested_at: dt.datetime,
+    engine: str = DEFAULT_ENGINE,
+    out_dir: Path | None = None,
+    part_tag: str = "",
+) -> list[BatchResult]:
+    """Some batches ``(index, paths)`` one after the other, each exactly as :func:`process_batch`
+    (with ``out_dir``, each writes its own parts before the next one is read, so memory holds
+    one batch at a time): the work of one Prefect task."""
+    return [process_batch(index, paths, raw_root, run_id=run_id, ingested_at=ingested_at,
+                          engine=engine, out_dir=out_dir, part_tag=part_tag)
+            for index, paths in batches]
+
+
 def quarantine_failing(
     items: list[tuple[Document, Page | None]], rows: Callable[[list[tuple[Document, Page | None]]], object]
 ) -> list[tuple[Document, Page | None]]:

@@ -43,7 +43,7 @@ def run(
     raw: RawOpt = Path("raw"),
     warehouse: WarehouseOpt = Path("warehouse"),
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Files per Prefect task.")
+        int, typer.Option("--batch-size", min=1, help="Files per batch (one Parquet part of every table); a Prefect task runs a few batches in a row.")
     ] = 25,  # flows.pipeline.DEFAULT_BATCH_SIZE (not imported here: it imports Prefect)
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs (flow and task runs).")

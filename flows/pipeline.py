@@ -1,13 +1,14 @@
 """The Prefect flow: thin wiring of the pure steps in ``tasks/``.
 
 raw files -> hashed and compared with the warehouse's documents (:func:`plan_run`: new, changed,
-unchanged, removed) -> batches of the new and changed files (every file with ``full``) -> one
-Prefect task per batch (decode -> layout -> tables -> validate -> its own Parquet parts in the
-run's staging directory) while the flow stages the kept parts of each table less the changed and
+unchanged, removed) -> batches of the new and changed files (every file with ``full``) -> Prefect
+tasks of a few batches each (a batch: decode -> layout -> tables -> validate -> its own Parquet
+parts in the run's staging directory) while the flow stages the kept parts of each table less the changed and
 removed documents -> keywords over the whole staged warehouse, in tasks -> one atomic commit
 (store) -> the run's row in ``runs``.
 
-Prefect sees batches, never articles or tokens: one task run per ``batch_size`` files.
+Prefect sees batches, never articles or tokens: one task run per batch of ``batch_size`` files
+or per few consecutive batches (:func:`group_batches`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from flows.batch import (  # noqa: F401
     keywords_parts,
     parse_documents,
     process_batch,
+    process_batches,
     start_pool,
     trim_c_heap,
     warm_worker,
@@ -62,7 +64,7 @@ from schemas import DERIVED_TABLES, TABLES, RunsModel
 from schemas._fast import validate as fast_validate
 from tasks.decode import _source_path, discover
 
-#: Files per batch (per Prefect task). A worker's peak memory grows with it (its rows as Python
+#: Files per batch (a batch's rows become one part of every table). A worker's peak memory grows with it (its rows as Python
 #: objects, then as frames): 25 files keep each worker about 25 MB lower than 50 (10 MB run: peak
 #: of the process tree 995-1,012 MB at 50, 940-948 MB at 25), for about 8% more CPU in the workers
 #: (each batch validates and writes its own parts: some 0.1 s whatever its size).
@@ -200,28 +202,52 @@ def retry_on_os_error(task, task_run, state) -> bool:
 
 
 @task(
-    name="process-batch",
-    task_run_name="batch-{index:05d}",
+    name="process-batches",
+    task_run_name="batches-{index:05d}",
     cache_policy=NO_CACHE,
     persist_result=False,
     retries=BATCH_RETRIES,
     retry_delay_seconds=BATCH_RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_on_os_error,
 )
-def process_batch_task(
+def process_batches_task(
     index: int,
-    paths: list[Path],
+    batches: list[tuple[int, list[Path]]],
     raw_root: Path,
     run_id: str,
     ingested_at: dt.datetime,
     engine: str = DEFAULT_ENGINE,
     out_dir: Path | None = None,
     part_tag: str = "",
-) -> BatchResult:
+) -> list[BatchResult]:
+    """Task ``index``: some consecutive batches ``(index, paths)``, one after the other in one
+    worker (:func:`flows.batch.process_batches`); a retry runs them all again (each rewrites
+    its own parts whole)."""
     return in_worker(
-        process_batch, index, paths, raw_root, run_id=run_id, ingested_at=ingested_at,
+        process_batches, batches, raw_root, run_id=run_id, ingested_at=ingested_at,
         engine=engine, out_dir=out_dir, part_tag=part_tag,
     )
+
+
+#: Batches per Prefect task, at most. Each task run costs the flow's process and Prefect's
+#: server about 0.11 s of CPU (its states, their events, the server's records of them: measured
+#: over 10 MB with 6 and 24 tasks), on the same two cores as the workers, against 0.4-0.5 s of a
+#: worker's CPU for a batch of 25 files; four batches per task leave a quarter of that.
+MAX_BATCHES_PER_TASK = 4
+#: Tasks per worker process, at least, when there are batches enough: the last tasks to finish
+#: leave the other workers idle, and a task of fewer batches leaves them idle for less.
+MIN_TASKS_PER_WORKER = 4
+
+
+def group_batches(n_batches: int, workers: int | None) -> list[range]:
+    """The batches (numbered ``0 .. n_batches - 1``) of each Prefect task, consecutive: one each
+    when the number of workers is unknown (a Dask cluster), else up to
+    :data:`MAX_BATCHES_PER_TASK`, fewer when there would be under :data:`MIN_TASKS_PER_WORKER`
+    tasks for each of ``workers``."""
+    per_task = 1
+    if workers:
+        per_task = max(1, min(MAX_BATCHES_PER_TASK, n_batches // (MIN_TASKS_PER_WORKER * workers)))
+    return [range(i, min(i + per_task, n_batches)) for i in range(0, n_batches, per_task)]
 
 
 _R = TypeVar("_R")
@@ -327,6 +353,15 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
 
 def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def _worker_processes() -> int | None:
+    """The worker processes of this flow run's task runner; None when it has no known number
+    (a Dask cluster)."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    return getattr(getattr(ctx, "task_runner", None), "processes", None)
 
 
 class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
@@ -497,11 +532,12 @@ def newsflow_run(
 
     if mode == "full" or plan.writes:
         with store.WarehouseWriter(warehouse, run_id) as writer:
+            groups = group_batches(len(batches), _worker_processes())
             with _api_shared_with_workers():
                 futures = [
-                    process_batch_task.submit(i, batch, raw, run_id, ingested_at, engine,
-                                              writer.staging, writer.tag)
-                    for i, batch in enumerate(batches)
+                    process_batches_task.submit(k, [(i, batches[i]) for i in group], raw, run_id,
+                                                ingested_at, engine, writer.staging, writer.tag)
+                    for k, group in enumerate(groups)
                 ]
             if mode == "incremental":
                 t0 = time.perf_counter()
@@ -510,17 +546,17 @@ def newsflow_run(
             counted: set[str] = set()  # tokens parts whose words the batches counted
             counts: WordCounts = (EMPTY_FREQUENCIES, 0)  # summed as they come: bounded memory
             for future in as_completed(futures):
-                result: BatchResult = future.result()
-                add(result.seconds)
-                if result.frequencies is not None:
-                    counted.add(store.part_name(result.index, writer.tag))
-                    counts = add_counts(counts, result.frequencies)
-                    # the task's future keeps its result to the end of the flow: not its words
-                    result.frequencies = None
-                if result.n_files:
-                    first_read_at = min(first_read_at or result.started_at, result.started_at)
-                writer.adopt_batch(result.index, result.written)
-                done += result.n_files
+                for result in future.result():
+                    add(result.seconds)
+                    if result.frequencies is not None:
+                        counted.add(store.part_name(result.index, writer.tag))
+                        counts = add_counts(counts, result.frequencies)
+                        # the task's future keeps its result to the end of the flow: not its words
+                        result.frequencies = None
+                    if result.n_files:
+                        first_read_at = min(first_read_at or result.started_at, result.started_at)
+                    writer.adopt_batch(result.index, result.written)
+                    done += result.n_files
                 _report_progress(done, to_process)
             add(stage_keywords(writer, counted, counts))
             release_workers()  # no more work for them: their memory goes before the commit

@@ -427,6 +427,56 @@ def test_a_page_whose_rows_fail_is_quarantined_and_the_batch_goes_on(tmp_path: P
             assert result.tables[name].equals(df), name
 
 
+def test_batches_are_grouped_into_few_tasks_when_there_are_many() -> None:
+    from flows.pipeline import MAX_BATCHES_PER_TASK, MIN_TASKS_PER_WORKER, group_batches
+
+    for n in (0, 1, 2, 7, 8, 9, 16, 17, 31, 32, 33, 117, 500):
+        for workers in (None, 1, 2, 3):
+            groups = group_batches(n, workers)
+            # every batch once, in order, in runs of consecutive batches
+            assert [i for g in groups for i in g] == list(range(n)), (n, workers)
+            sizes = {len(g) for g in groups[:-1]}
+            assert len(sizes) <= 1 and all(0 < len(g) <= MAX_BATCHES_PER_TASK for g in groups)
+            if not workers:
+                assert all(len(g) == 1 for g in groups)  # a Dask cluster: one batch per task
+            elif n >= MIN_TASKS_PER_WORKER * workers:
+                assert len(groups) >= MIN_TASKS_PER_WORKER * workers or len(groups[0]) == MAX_BATCHES_PER_TASK
+            else:
+                assert all(len(g) == 1 for g in groups)
+    assert [len(g) for g in group_batches(117, 2)] == [4] * 29 + [1]
+    assert [len(g) for g in group_batches(20, 2)] == [2] * 10
+
+
+def test_a_run_of_grouped_batches_gives_the_warehouse_of_one_batch(tmp_path: Path, cli_env) -> None:
+    """16 files in batches of one: 16 parts of every table, run by 8 Prefect tasks of two
+    batches each; the same tables as the 16 files in one batch (one task)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for k in range(16):
+        (raw / f"p{k:02d}.txt").write_text(text.replace("区委\n召开", f"区委{k}\n召开", 1), encoding="utf-8")
+    tables = {}
+    for size in ("1", "16"):
+        wh = tmp_path / f"wh-{size}"
+        result = newsflow("run", "--raw", str(raw), "--warehouse", str(wh), "--batch-size", size,
+                          "--verbose", cwd=tmp_path, env=cli_env)
+        assert result.returncode == 0, output(result)
+        tasks = set(re.findall(r"Task run '(batches-\d{5})'", output(result)))
+        assert len(tasks) == (8 if size == "1" else 1), sorted(tasks)
+        assert len(list((wh / "tokens").glob("*.parquet"))) == int(16 / int(size))
+        con = store.connect(wh)
+        tables[size] = {
+            name: con.execute(f"SELECT * EXCLUDE (run_id, ingested_at) FROM {name} ORDER BY ALL").fetchall()
+            if name == "documents" else con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall()
+            for name in ("documents", "articles", "paragraphs", "sentences", "tokens", "entities",
+                         "dates", "quantities", "keywords")
+        }
+        con.close()
+    assert len(tables["1"]["articles"]) == 48
+    for name, rows in tables["16"].items():
+        assert tables["1"][name] == rows, name
+
+
 def test_no_files_still_gives_one_batch_of_empty_tables(tmp_path: Path) -> None:
     from flows import pipeline
 

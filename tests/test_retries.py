@@ -28,7 +28,7 @@ def test_retry_condition_does_not_retry_a_completed_state() -> None:
 
 
 def test_batch_task_is_configured_to_retry() -> None:
-    t = pipeline.process_batch_task
+    t = pipeline.process_batches_task
     assert t.retries == 2
     assert t.retry_condition_fn is pipeline.retry_on_os_error
     assert 0 < max(t.retry_delay_seconds if isinstance(t.retry_delay_seconds, list) else [t.retry_delay_seconds]) <= 10
