@@ -198,9 +198,23 @@ def query(model: type[pa.DataFrameModel], df: pl.DataFrame) -> pl.LazyFrame | No
     schema = _plan(model)[0]
     if schema.unique:
         subset = [c for c in schema.unique if c in df.columns]
-        if not _grouped_distinct(df, subset) and df.select(subset).is_duplicated().any():
-            return None
+        if not _grouped_distinct(df, subset):
+            dtypes = df.schema
+            if subset and all(_ordered_exactly(dtypes[c]) for c in subset):
+                # hashed within the query, not by a query of its own
+                exprs = [*exprs, _distinct(tuple(subset))]
+            elif df.select(subset).is_duplicated().any():
+                return None
     return df.lazy().select(exprs)
+
+
+@functools.cache
+def _distinct(subset: tuple[str, ...]) -> pl.Expr:
+    """True when no two rows are equal on ``subset`` (nulls equal), as
+    ``df.select(subset).is_duplicated().any()`` answers it for columns of
+    :func:`_ordered_exactly` dtypes."""
+    rows = pl.col(subset[0]) if len(subset) == 1 else pl.struct(list(subset))
+    return rows.is_duplicated().any().not_().alias(f"{_OK}unique")
 
 
 def all_true(result: pl.DataFrame) -> bool:
