@@ -123,12 +123,18 @@ def _schema_message(table: str, r: dict) -> str:
     return f"{table}.{r['column']}: expected {r['check']}, got {_short(r['failure_case'])}"
 
 
+_UNOPTIMISED = pl.QueryOptFlags.none()
+
+
 def _passing(tables: dict[str, pl.DataFrame]) -> set[str]:
     """The tables that pass every check of their model, by the fast pass
     (:func:`schemas._fast.query`): one query per table, all collected together."""
     queries = {n: query(m, tables[n]) for n, m in TABLES.items()}
     ready = {n: q for n, q in queries.items() if q is not None}
-    results = pl.collect_all(list(ready.values()), engine="in-memory")
+    # unoptimised: each query is one select of aggregates on a frame in memory, which the
+    # optimiser has nothing to gain on but costs planning (a batch's eight queries, same process:
+    # 1 file 5.6-6.1 -> 4.6-4.8 ms, 25 files 10.8-11.1 -> 9.6-10.3 ms)
+    results = pl.collect_all(list(ready.values()), engine="in-memory", optimizations=_UNOPTIMISED)
     return {n for n, r in zip(ready, results) if all_true(r)}
 
 
