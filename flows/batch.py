@@ -309,13 +309,13 @@ def warm_worker() -> None:
     trim_c_heap()
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` worker processes, started now (spawned, each running
-    :func:`warm_worker` as it starts). They import this module and what it needs, never
-    Prefect."""
+def start_pool(workers: int, started: int | None = None) -> ProcessPoolExecutor:
+    """A pool of up to ``workers`` worker processes, ``started`` of them (all by default)
+    started now (spawned, each running :func:`warm_worker` as it starts), the others when
+    calls find none idle. They import this module and what it needs, never Prefect."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=warm_worker)
     # a process pool starts a worker process for each call submitted while none is idle
-    for _ in range(workers):
+    for _ in range(workers if started is None else max(1, min(started, workers))):
         pool.submit(int)
     return pool

@@ -62,7 +62,7 @@ from flows.batch import (  # noqa: F401
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
 from schemas._fast import validate as fast_validate
-from tasks.decode import _source_path, discover
+from tasks.decode import _source_path, count_files, discover
 
 #: Files per batch (a batch's rows become one part of every table). A worker's peak memory grows with it (its rows as Python
 #: objects, then as frames): 25 files keep each worker about 25 MB lower than 50 (10 MB run: peak
@@ -393,10 +393,11 @@ class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
             warm.stop_workers()
         return type(self)(max_workers=self.processes)
 
-    def start_workers(self) -> None:
-        """Start the worker processes (each loads what a batch needs), unless they run."""
+    def start_workers(self, started: int | None = None) -> None:
+        """Start the worker processes (each loads what a batch needs), unless they run: all of
+        them, or ``started`` now and the others when calls find none idle."""
         if self.pool is None:
-            self.pool = start_pool(self.processes)
+            self.pool = start_pool(self.processes, started)
 
     def stop_workers(self) -> None:
         """Stop the worker processes (calls not started yet are cancelled); a task run after
@@ -445,13 +446,24 @@ def spare_core(since: Any = None, pids: Sequence[int] = ()) -> bool:
         return False
 
 
-def prestart_workers() -> None:
+def prestart_workers(batches: int | None = None) -> None:
     """Start the default task runner's worker processes now (each loads what a batch needs);
-    the next run of :func:`newsflow_run` in this process adopts them."""
+    the next run of :func:`newsflow_run` in this process adopts them. With ``batches`` (the
+    most the run can have) no more processes than that start now: a run over one file has one
+    task to run at a time, and a second process loading its dictionaries would only take CPU
+    from the server's boot and the first (the pool still starts it should calls find no
+    process idle)."""
     discard_prestarted_workers()
     runner = WorkerPoolTaskRunner(max_workers=_workers())
-    runner.start_workers()
+    runner.start_workers(batches)
     _PRESTARTED["runner"] = runner
+
+
+def most_batches(raw: Path, batch_size: int) -> int:
+    """The most batches a run over ``raw`` can have, counted no further than there are worker
+    processes to start: at least one."""
+    files = count_files(raw, _workers() * max(1, batch_size))
+    return max(1, -(-files // max(1, batch_size)))
 
 
 def discard_prestarted_workers() -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +50,27 @@ def doc_id_for(source_path: str) -> str:
     return hashlib.sha256(source_path.encode("utf-8")).hexdigest()[:16]
 
 
-def discover(raw_root: Path) -> list[Path]:
-    """Every ``*.txt`` file below ``raw_root``, sorted by relative path; hidden dirs/files skipped."""
-    raw_root = Path(raw_root)
-    found = []
+def _raw_files(raw_root: Path) -> Iterator[Path]:
+    """The ``*.txt`` files below ``raw_root`` in the order the file system lists them; hidden
+    dirs/files skipped."""
     for path in raw_root.rglob("*.txt"):
         rel = path.relative_to(raw_root)
         if any(part.startswith(".") for part in rel.parts):
             continue
         if path.is_file():
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(raw_root).as_posix())
+            yield path
+
+
+def discover(raw_root: Path) -> list[Path]:
+    """Every ``*.txt`` file below ``raw_root``, sorted by relative path; hidden dirs/files skipped."""
+    raw_root = Path(raw_root)
+    return sorted(_raw_files(raw_root), key=lambda p: p.relative_to(raw_root).as_posix())
+
+
+def count_files(raw_root: Path, limit: int) -> int:
+    """How many files :func:`discover` finds below ``raw_root``, counting no further than
+    ``limit`` (a directory that does not exist has none)."""
+    return sum(1 for _ in itertools.islice(_raw_files(Path(raw_root)), max(0, limit)))
 
 
 def read_document(path: Path, raw_root: Path, max_bytes: int = MAX_PAGE_BYTES) -> Document:

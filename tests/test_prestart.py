@@ -56,6 +56,42 @@ def test_workers_started_early_and_never_adopted_are_stopped():
     pipeline.discard_prestarted_workers()  # nothing left: no error
 
 
+def test_a_run_of_one_batch_starts_one_worker_early_and_the_pool_adds_the_other_on_demand():
+    import os
+    import time
+
+    pipeline.prestart_workers(batches=1)
+    try:
+        warm = pipeline._PRESTARTED["runner"]
+        assert warm.processes == pipeline._workers()
+        assert len(warm.pool._processes) == 1
+        if warm.processes < 2:
+            return  # a one-core machine: one worker in any case
+        # two calls at once, the first still running: the pool starts the second process
+        first = warm.pool.submit(time.sleep, 2)
+        assert warm.pool.submit(os.getpid).result(timeout=60) != os.getpid()
+        first.result(timeout=60)
+        assert len(_alive(warm)) == 2
+    finally:
+        pipeline.discard_prestarted_workers()
+
+
+def test_most_batches_counts_files_up_to_what_the_workers_could_take(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "_workers", lambda: 2)
+    raw = tmp_path / "raw"
+    assert pipeline.most_batches(raw, 25) == 1  # no directory: the one (empty) batch
+    raw.mkdir()
+    assert pipeline.most_batches(raw, 25) == 1
+    for i in range(26):
+        (raw / f"{i:02d}.txt").write_text("x", encoding="utf-8")
+    (raw / ".hidden.txt").write_text("x", encoding="utf-8")
+    assert pipeline.most_batches(raw, 25) == 2
+    assert pipeline.most_batches(raw, 26) == 1
+    assert pipeline.most_batches(raw, 1) == 2  # counted no further than two workers take
+    assert pipeline.most_batches(raw, 13) == 2
+    assert pipeline.most_batches(raw, 0) == 2  # (a batch size the flow refuses: as if 1)
+
+
 def test_a_task_runs_in_the_workers_and_here_without_them():
     import os
 
