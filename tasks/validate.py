@@ -257,14 +257,33 @@ REFS = (
 
 def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     """Each child row's parent exists, agrees on the ids above it, and contains its span (rows
-    without a key, which only a mention table allows, have no parent to check)."""
+    without a key, which only a mention table allows, have no parent to check).
+
+    A child table is first proven to pass as a whole when it can be, and then not checked row by
+    row: by :func:`_tiles_parent` if it tiles its parent and is :func:`_presorted` (tokens,
+    sentences: their runs, not each row, are joined to the parents), by :func:`_within_parent`
+    if it does not tile it (one query instead of four); all proofs in one batch of queries. A
+    child table whose proof fails, or that tiles its parent unsorted, is checked row by row."""
+    refs = []
+    for ref in REFS:
+        c_eager = tables[ref.child]
+        if c_eager[ref.key].null_count():
+            c_eager = c_eager.filter(pl.col(ref.key).is_not_null())
+        refs.append((ref, c_eager, ref.tile and _presorted(c_eager, ref.key)))
+    proofs = {
+        ref: _tiles_parent(c_eager, tables[ref.parent], ref.key, ref.same)
+        if presorted
+        else _within_parent(c_eager, tables[ref.parent], ref.key, ref.same, ref.spans)
+        for ref, c_eager, presorted in refs
+        if presorted or not ref.tile
+    }
+    got = pl.collect_all(list(proofs.values()), engine="in-memory") if proofs else []
+    held = {ref for ref, r in zip(proofs, got) if r.item()}
     out: list[Frame] = []
-    for child, parent, key, same, spans, tile in REFS:
-        c_eager = tables[child]
-        if c_eager[key].null_count():
-            c_eager = c_eager.filter(pl.col(key).is_not_null())
+    for (child, parent, key, same, spans, tile), c_eager, presorted in refs:
+        if (child, parent, key, same, spans, tile) in held:
+            continue  # the queries below would flag no row
         c, p = c_eager.lazy(), tables[parent].lazy()
-        presorted = tile and _presorted(c_eager, key)
         if presorted:  # the children's neighbours ride along the join below, which tiling reuses
             c = c.with_columns(_cached(_neighbours_in_place, key))
         out.append(
@@ -282,6 +301,84 @@ def _parent_refs(tables: dict[str, pl.DataFrame]) -> list[Frame]:
         if tile:
             out.append(_tiling(c_eager, p, child, parent, key, joined=j if presorted else None))
     return out
+
+
+def _tiles_parent(c: pl.DataFrame, p: pl.DataFrame, key: str, same: tuple[str, ...]) -> pl.LazyFrame:
+    """Whether children ``c`` that tile their parent and are :func:`_presorted` (each key one
+    run, none null) pass every check :func:`_parent_refs` makes of them (one boolean): the
+    parent ``p`` has one row per key; each run's key has a parent row, its first row has the
+    parent's ``same`` values and starts at the parent's start, its last row ends at its end;
+    each other row has the ``same`` values of the row before it and starts where it ended, and
+    no row ends before it starts. Each child then has one parent, agrees with it, lies in its
+    span and tiles it with its neighbours (:func:`_untiled` holds for none).
+
+    The parents are joined to the runs (a few thousand strings hashed, not a row per token)."""
+    x = c.lazy().select(key, *same, "char_start", "char_end").with_columns(_cached(_run_edges, key))
+    per_run = pl.concat(
+        [x.filter("_first").select(key, *same, "char_start"), x.filter("_last").select("char_end")],
+        how="horizontal",
+    ).join(p.lazy().select(*_cached(_parent_cols, key, same, True), _FOUND), on=key, how="left")
+    return pl.concat(
+        [
+            x.select(_cached(_children_chain, same)),
+            per_run.select(_cached(_runs_fit, same)),
+            p.lazy().select(pl.col(key).is_unique().all().alias("_unique")),
+        ],
+        how="horizontal",
+    ).select(pl.all_horizontal("_chain", "_fit", "_unique").fill_null(False))
+
+
+def _within_parent(c: pl.DataFrame, p: pl.DataFrame, key: str, same: tuple[str, ...], spans: bool) -> pl.LazyFrame:
+    """Whether children ``c`` that do not tile their parent pass every check :func:`_parent_refs`
+    makes of them (one boolean): the parent ``p`` has one row per key, and each child row finds
+    it, has its ``same`` values and (``spans``) lies in its span."""
+    j = c.lazy().join(p.lazy().select(*_cached(_parent_cols, key, same, spans), _FOUND), on=key, how="left")
+    return pl.concat(
+        [j.select(_cached(_rows_within, same, spans)), p.lazy().select(pl.col(key).is_unique().all().alias("_unique"))],
+        how="horizontal",
+    ).select(pl.all_horizontal("_within", "_unique").fill_null(False))
+
+
+def _rows_within(same: tuple[str, ...], spans: bool) -> pl.Expr:
+    """Each child row found its parent, has its ``same`` values and lies in its span (a null
+    comparison fails here; it flags no row there, where filters keep only True)."""
+    ok = [pl.col("_found"), *[pl.col(s) == pl.col(f"_p_{s}") for s in same]]
+    if spans:
+        ok.append(~_outside())
+    return pl.all_horizontal(ok).fill_null(False).all().alias("_within")
+
+
+def _run_edges(key: str) -> list[pl.Expr]:
+    """``_first``, ``_last``: whether a row is the first, the last of its run of equal ``key``
+    (a null key: a run of its own)."""
+    k = pl.col(key)
+    return [(k != k.shift(1)).fill_null(True).alias("_first"), (k != k.shift(-1)).fill_null(True).alias("_last")]
+
+
+_FOUND = pl.lit(True).alias("_found")
+
+
+def _children_chain(same: tuple[str, ...]) -> pl.Expr:
+    """Each row but a run's first has the ``same`` values of the row before it and starts where
+    it ended; no row ends before it starts."""
+    first, start, end = pl.col("_first"), pl.col("char_start"), pl.col("char_end")
+    ok = pl.all_horizontal(
+        first | pl.all_horizontal([pl.col(s) == pl.col(s).shift(1) for s in same] + [start == end.shift(1)]),
+        end >= start,
+    )
+    return ok.fill_null(False).all().alias("_chain")
+
+
+def _runs_fit(same: tuple[str, ...]) -> pl.Expr:
+    """Each run (its first row's values, its last row's end) found its parent, has its ``same``
+    values, starts at its start and ends at its end."""
+    ok = pl.all_horizontal(
+        pl.col("_found"),
+        *[pl.col(s) == pl.col(f"_p_{s}") for s in same],
+        pl.col("char_start") == pl.col("_p_start"),
+        pl.col("char_end") == pl.col("_p_end"),
+    )
+    return ok.fill_null(False).all().alias("_fit")
 
 
 def _parent_cols(key: str, same: tuple[str, ...], span: bool) -> list:
@@ -416,14 +513,22 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
     Slicing a long body at a far offset walks it from its start, so a row of a table keyed by
     sentence (tokens, mentions) whose sentence passed this check, belongs to the same article and
     lies within the sentence's span is read from the sentence's text instead: that text is the
-    body's slice, so the slice within it is the same string. Other rows read the body."""
+    body's slice, so the slice within it is the same string. Other rows read the body.
+
+    Before that, a table keyed by sentence is proven to pass as a whole when it can be
+    (:func:`_anchors_hold`), and then not checked row by row."""
     bodies = tables["articles"].select(
         "article_id", pl.col("body").alias("_body"), pl.col("body").str.len_chars().alias("_body_len")
     )
     out: list[Frame] = []
     anchors = None
+    held: set[str] = set()
     pairs = [("paragraphs", "text"), ("sentences", "text"), ("tokens", "token")]
     for t, text in pairs + [(m, "text") for m in MENTION_TABLES]:
+        if t == "tokens" and anchors is not None:
+            held = _anchors_hold(tables, anchors)
+        if t in held:
+            continue  # every row is its sentence's slice: the query below would flag none
         # lazy but for the sentences, whose passing rows anchor the tables below them
         j = tables[t] if t == "sentences" else tables[t].lazy()
         j = j.filter(_cached(_has_span))
@@ -444,6 +549,94 @@ def _offsets(tables: dict[str, pl.DataFrame]) -> list[Frame]:
             _problems_of(bad, t, "char_start/char_end", f"body[char_start:char_end] == {text}", _offsets_case, t, text)
         )
     return out
+
+
+def _anchors_hold(tables: dict[str, pl.DataFrame], anchors: pl.DataFrame) -> set[str]:
+    """The tables keyed by sentence (tokens, mentions) each row of which, if it has a span, is
+    usable by its sentence's anchor (:func:`_anchored_slice`) and is the anchor text's slice
+    (all proven in one batch of queries). Articles having one row per article_id, each such row
+    then joins one body and passes :func:`_slice_ok` (its span lies within its sentence's,
+    which passed within the same body): :func:`_offsets` would flag none of them. A table not
+    returned may pass all the same: its rows are checked one by one."""
+    if not tables["articles"]["article_id"].is_unique().all():  # (two nulls: not unique)
+        return set()
+    a = anchors.lazy()
+    names = ["tokens", *MENTION_TABLES]
+    queries = [_tiles_anchors(tables["tokens"].lazy(), a)]
+    queries += [_within_anchors(tables[m].lazy(), a) for m in MENTION_TABLES]
+    got = pl.collect_all(queries, engine="in-memory")
+    return {n for n, r in zip(names, got) if r.item()}
+
+
+def _within_anchors(df: pl.LazyFrame, anchors: pl.LazyFrame) -> pl.LazyFrame:
+    """For mentions: each row with a span is :func:`_anchored_slice` usable and its anchor
+    text's slice (one boolean)."""
+    rows = df.filter(_cached(_has_span)).select("sentence_id", "article_id", "char_start", "char_end", "text")
+    return rows.join(anchors, on="sentence_id", how="left").select(_cached(_anchored_ok, "text"))
+
+
+def _anchored_ok(text: str) -> pl.Expr:
+    """Each row is usable by its anchor, and its slice of the anchor's text is ``text`` (offsets
+    clipped at 0 as there: a negative length raises)."""
+    usable, _ = _anchored_slice()
+    same = pl.col("_s_text").str.slice(
+        (pl.col("char_start") - pl.col("_s_start")).clip(lower_bound=0),
+        (pl.col("char_end") - pl.col("char_start")).clip(lower_bound=0),
+    ) == pl.col(text)
+    return (usable & same).fill_null(False).all()
+
+
+def _tiles_anchors(df: pl.LazyFrame, anchors: pl.LazyFrame) -> pl.LazyFrame:
+    """For tokens, the proof of :func:`_within_anchors` without slicing (slicing far into a
+    sentence walks it from its start: 4 ms for a batch's tokens): each run of rows of one
+    sentence_id has that sentence's anchor and its article_id, starts at its start, each row
+    where the row before ended, ends at its end; each row spans as many characters as its token
+    has, and all the tokens together are all the runs' sentence texts together. A run's tokens
+    then add up to as many characters as its sentence's text (a passing sentence's text has
+    char_end - char_start), so they are that text, each at its span: the slice compared there.
+    The anchors are joined to the runs, not to each token (a few thousand strings hashed instead
+    of one per token)."""
+    rows = df.filter(_cached(_has_span)).select("sentence_id", "article_id", "char_start", "char_end", "token")
+    x = rows.with_columns(_cached(_run_edges, "sentence_id"))
+    per_run = pl.concat(
+        [
+            x.filter("_first").select("sentence_id", "article_id", "char_start"),
+            x.filter("_last").select("char_end"),
+        ],
+        how="horizontal",
+    ).join(anchors, on="sentence_id", how="left", maintain_order="left")
+    return pl.concat(
+        [
+            x.select(_cached(_tokens_chain)),
+            per_run.select(_cached(_runs_anchored)),
+            rows.select(pl.col("token").str.join("").alias("_tokens")),
+            per_run.select(pl.col("_s_text").str.join("").alias("_texts")),
+        ],
+        how="horizontal",
+    ).select(pl.all_horizontal("_chain", "_anchored", pl.col("_tokens") == pl.col("_texts")).fill_null(False))
+
+
+def _tokens_chain() -> pl.Expr:
+    """Each row but a run's first has the article_id of the row before it and starts where that
+    one ended; each spans as many characters as its token has."""
+    first, start, end = pl.col("_first"), pl.col("char_start"), pl.col("char_end")
+    art = pl.col("article_id")
+    ok = (
+        (first | ((art == art.shift(1)) & (start == end.shift(1))))
+        & (pl.col("token").str.len_chars() == end - start)
+    )
+    return ok.fill_null(False).all().alias("_chain")
+
+
+def _runs_anchored() -> pl.Expr:
+    """Each run has an anchor of its article_id, and spans it exactly."""
+    ok = (
+        pl.col("_s_ok")
+        & (pl.col("article_id") == pl.col("_s_article_id"))
+        & (pl.col("char_start") == pl.col("_s_start"))
+        & (pl.col("char_end") == pl.col("_s_end"))
+    )
+    return ok.fill_null(False).all().alias("_anchored")
 
 
 def _has_span() -> pl.Expr:
