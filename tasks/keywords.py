@@ -370,11 +370,22 @@ def _coded(candidates: pl.DataFrame) -> _Codes:
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``keys`` (integers >= 0), sorted, and how often each occurs:
     np.unique(keys, return_counts=True) without its extra passes."""
-    # polars' sort in one thread: a third of the CPU of numpy's (or of polars' own in several
-    # threads) on these some 100,000 integers a part
-    keys = pl.Series(keys).sort(multithreaded=False).to_numpy()
-    head = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0: the first is a head
-    return keys[head], np.diff(np.append(head, len(keys)))
+    # numpy's default sort (its SIMD sort for integers on this hardware): a third of the CPU of
+    # polars' sort in one thread on these some 100,000 integers a part (equal integers are
+    # indistinguishable, so an unstable sort gives the same array)
+    keys = np.sort(keys)
+    head = np.flatnonzero(_heads(keys))
+    return keys[head], np.diff(head, append=len(keys))
+
+
+def _heads(values: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` differs from the one before it (the first: True): where the
+    runs of equal values begin. One comparison, no difference computed nor array prepended."""
+    head = np.empty(len(values), dtype=bool)
+    if len(values):
+        head[0] = True
+        np.not_equal(values[1:], values[:-1], out=head[1:])
+    return head
 
 
 def _table(codes: _Codes, ranked: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
@@ -558,9 +569,9 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
 
 
 def _tfidf(codes: _Codes, idf: pl.DataFrame, top_k: int) -> pl.DataFrame | None:
-    n_words = len(codes.words)
-    key, count = _runs(codes.a * n_words + codes.k)  # one per (article, keyword)
-    a, k = np.divmod(key, n_words)
+    bits = len(codes.words).bit_length()  # k < 2 ** bits
+    key, count = _runs((codes.a << bits) | codes.k)  # one per (article, keyword), in that order
+    a, k = key >> bits, key & ((1 << bits) - 1)
     n = count.astype(np.float64)
     # every distinct word once: the order is the codes'
     idfs = lookup_idf(codes.words, idf)["idf"].to_numpy()
@@ -587,40 +598,75 @@ def _graph(codes: _Codes, span: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     Returns ``nodes`` (``node, a, k``: article and keyword codes; ids ``0..n-1`` in (article,
     keyword) order; a candidate with no neighbour is left out, as jieba leaves it out of its
     graph) and ``edges`` (``s, t, w``: both directions of every co-occurrence, weights summed,
-    sorted by ``(s, t)``)."""
-    keep = np.flatnonzero(codes.textrank)
-    if len(keep) == 0:
-        return (pl.DataFrame(schema={"node": pl.Int64, "a": pl.Int64, "k": pl.Int64}),
-                pl.DataFrame(schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64}))
-    a, k, i = codes.a[keep], codes.k[keep], codes.i[keep]
-    word_key = a * len(codes.words) + k  # in (article, keyword) order
-    first, node = np.unique(word_key, return_index=True, return_inverse=True)[1:]
-    n = len(first)
-    # Candidates are in article order, so those within the window of one are among the next
-    # span - 1 candidates: shifted copies of the columns find every pair without a join.
-    s_parts, t_parts = [], []
-    for d in range(1, span):
-        near = (a[d:] == a[:-d]) & (i[d:] - i[:-d] < span)
-        s_parts.append(node[:-d][near])
-        t_parts.append(node[d:][near])
-    one_s, one_t = np.concatenate(s_parts), np.concatenate(t_parts)
-    # both directions, by (s, t): the first of each run of equal pairs and the run's length
-    pair, count = _runs(np.concatenate([one_s * n + one_t, one_t * n + one_s]))
-    s, t = np.divmod(pair, n)
-    # Renumber the nodes that have an edge to 0..n-1, keeping their order (s is sorted: its
-    # distinct values are the first of each run).
-    used = s[np.diff(s, prepend=-1) != 0]
-    new = np.full(n, -1, dtype=np.int64)
-    new[used] = np.arange(len(used), dtype=np.int64)
+    sorted by ``(s, t)``): the arrays of :func:`_graph_arrays` as frames."""
+    a, k, s, t, w = _graph_arrays(codes, span)
     nodes = pl.DataFrame(
-        {"node": np.arange(len(used), dtype=np.int64), "a": a[first[used]], "k": k[first[used]]},
+        {"node": np.arange(len(a), dtype=np.int64), "a": a, "k": k},
         schema={"node": pl.Int64, "a": pl.Int64, "k": pl.Int64},
     )
-    edges = pl.DataFrame(
-        {"s": new[s], "t": new[t], "w": count.astype(np.float64)},
-        schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64},
-    )
+    edges = pl.DataFrame({"s": s, "t": t, "w": w}, schema={"s": pl.Int64, "t": pl.Int64, "w": pl.Float64})
     return nodes, edges
+
+
+def _graph_arrays(
+    codes: _Codes, span: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_graph` as numpy arrays: the nodes' article and keyword codes ``a, k`` (the node
+    ids their places) and the edges' ``s, t, w``."""
+    keep = codes.textrank
+    a, k, i = codes.a[keep], codes.k[keep], codes.i[keep]
+    if len(a) == 0:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none, none, np.zeros(0, dtype=np.float64)
+    # in (article, keyword) order: the keyword code in the low bits, below the article's
+    word_key = (a << len(codes.words).bit_length()) | k
+    first, node = _first_and_inverse(word_key)
+    n = len(first)
+    # Candidates are in article order, so those within the window of one are among the next
+    # span - 1 candidates: shifted copies of the columns find every pair without a join. Two
+    # candidates are near when of one article and less than span positions apart: with the
+    # articles' positions set further apart than that (``at``, in article order, never less
+    # than the one before across articles), one difference of ``at`` tells both.
+    lo, hi = int(i.min()), int(i.max())
+    gap = hi - lo + span + 1
+    if int(a[-1]) < (2**62 - hi) // gap:  # (``a`` does not decrease: a[-1] is its greatest)
+        at = i + a * gap
+        nears = [at[d:] - at[:-d] < span for d in range(1, span)]
+    else:  # (positions too large to set apart in 64 bits)
+        nears = [(a[d:] == a[:-d]) & (i[d:] - i[:-d] < span) for d in range(1, span)]
+    one_s = np.concatenate([node[:-d][near] for d, near in enumerate(nears, 1)])
+    one_t = np.concatenate([node[d:][near] for d, near in enumerate(nears, 1)])
+    # both directions, by (s, t) (the node ids in 32 bits each): the first of each run of
+    # equal pairs and the run's length
+    bits = n.bit_length()
+    pair, count = _runs(np.concatenate([(one_s << bits) | one_t, (one_t << bits) | one_s]))
+    s, t = pair >> bits, pair & ((1 << bits) - 1)
+    # Renumber the nodes that have an edge to 0..n-1, keeping their order (s is sorted: its
+    # distinct values are the first of each run; every t is some edge's s).
+    used = s[_heads(s)]
+    new = np.empty(n, dtype=np.int64)
+    new[used] = np.arange(len(used), dtype=np.int64)
+    return a[first[used]], k[first[used]], new[s], new[t], count.astype(np.float64)
+
+
+def _first_and_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_index=True, return_inverse=True)[1:] of integers ``keys`` >= 0:
+    the place of the first occurrence of each distinct value (values sorted) and each key's
+    value's number. Each key and its place made one integer (the place in the low bits), all
+    distinct, an unstable sort (numpy's SIMD sort) gives the order np.unique finds with a
+    stable argsort, at a fraction of its CPU."""
+    m = len(keys)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    bits = m.bit_length()  # places < 2 ** bits
+    if int(keys.max()) >= 1 << (62 - bits):  # would not fit in 63 bits
+        return np.unique(keys, return_index=True, return_inverse=True)[1:]
+    both = np.sort((keys.astype(np.int64) << bits) | np.arange(m, dtype=np.int64))
+    head = _heads(both >> bits)
+    place = both & ((1 << bits) - 1)
+    inverse = np.empty(m, dtype=np.int64)
+    inverse[place] = np.cumsum(head) - 1
+    return place[head], inverse
 
 
 #: Widths of the blocks of :func:`_edge_blocks`: a node goes to the block of the least width at
@@ -649,24 +695,31 @@ def _edge_blocks(
     place past the block's, where the next block's first sum (or a spare place) overwrites it."""
     deg = np.bincount(s_idx, minlength=n)
     first = np.cumsum(deg) - deg  # where each node's edges begin
-    order = np.argsort(deg, kind="stable")
+    # np.argsort(deg, kind="stable"): each node's number of edges and its id made one integer,
+    # all distinct, numpy's (SIMD, unstable) sort puts them in that order for a fifth of the CPU
+    order = np.sort(deg * n + np.arange(n, dtype=np.int64)) % n if n else np.zeros(0, dtype=np.int64)
     place = np.empty(n, dtype=np.int64)
     place[order] = np.arange(n, dtype=np.int64)
     sorted_deg = deg[order]
     width = _BLOCK_WIDTHS[np.searchsorted(_BLOCK_WIDTHS, sorted_deg)]
-    bounds = [0, *(np.flatnonzero(np.diff(width)) + 1).tolist(), n]
-    blocks, t_parts, c_parts = [], [], []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        rows = order[lo:hi] if hi - lo > 1 else np.append(order[lo:hi], order[lo])
-        k = np.arange(int(sorted_deg[hi - 1]), dtype=np.int64)[:, None]
-        has = k < deg[rows]
-        if hi - lo == 1:
-            has[:, 1] = False
-        edge = np.where(has, first[rows] + k, 0)
-        t_parts.append(np.where(has, place[t_idx[edge]], 0).ravel())
-        c_parts.append(np.where(has, coef[edge], 0.0).ravel())
-        blocks.append((lo, *has.shape))
-    return order, np.concatenate(t_parts), np.concatenate(c_parts), blocks
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(width)) + 1, [n]]).astype(np.int64)
+    lo, nodes = bounds[:-1], np.diff(bounds)
+    columns = np.maximum(nodes, 2)  # a block of one node: a second column of padding
+    rows = sorted_deg[bounds[1:] - 1]  # the block's greatest number of edges
+    size = rows * columns
+    at = np.cumsum(size) - size  # where each block begins
+    # The k-th edge of the node at place p of block b goes to at[b] + k * columns[b] + p - lo[b]
+    # (every edge at once; the rest, padding, stays 0 and 0.0)
+    block = np.repeat(np.arange(len(lo), dtype=np.int64), nodes)  # by place
+    source = place[s_idx]
+    b = block[source]
+    dest = at[b] + (np.arange(len(s_idx), dtype=np.int64) - first[s_idx]) * columns[b] + source - lo[b]
+    t = np.zeros(int(size.sum()), dtype=np.int64)
+    c = np.zeros(len(t))
+    t[dest] = place[t_idx]
+    c[dest] = coef
+    blocks = list(zip(lo.tolist(), rows.tolist(), columns.tolist(), strict=True))
+    return order, t, c, blocks
 
 
 def _pagerank(
@@ -677,10 +730,18 @@ def _pagerank(
 
     All articles' graphs iterate together: they share no edge, so one step of the joint
     iteration is one step of each article's own."""
-    n = nodes.height
-    s_idx = edges["s"].to_numpy()
-    t_idx = edges["t"].to_numpy()
-    w = edges["w"].to_numpy().astype(np.float64)
+    return _pagerank_arrays(
+        nodes["a"].to_numpy(), edges["s"].to_numpy(), edges["t"].to_numpy(),
+        edges["w"].to_numpy().astype(np.float64), damping, iterations,
+    )
+
+
+def _pagerank_arrays(
+    article: np.ndarray, s_idx: np.ndarray, t_idx: np.ndarray, w: np.ndarray,
+    damping: float, iterations: int,
+) -> np.ndarray:
+    """:func:`_pagerank` of the nodes' articles and the edges' ``s, t, w`` as numpy arrays."""
+    n = len(article)
     out = np.bincount(s_idx, weights=w, minlength=n)  # every node has an edge: out > 0
     coef = w / out[t_idx]  # w(n, m) / out(m), for each edge (n, m)
     # A node's sum must add its edges' terms in the order of its edges, (s, t) order, from 0.0,
@@ -696,7 +757,6 @@ def _pagerank(
     for lo, width, columns in blocks:
         views.append((term[at : at + width * columns].reshape(width, columns), sums[lo : lo + columns]))
         at += width * columns
-    article = nodes["a"].to_numpy()
     start = np.flatnonzero(np.diff(article, prepend=article[0] - 1))  # each article's first node
     group = np.repeat(np.arange(len(start)), np.diff(np.append(start, n)))
     # jieba's start: 1 / (nodes of the article); in the nodes' order of the blocks
@@ -706,7 +766,9 @@ def _pagerank(
         np.multiply(term, c, out=term)
         for block, block_sums in views:
             np.add.reduce(block, axis=0, out=block_sums)
-        ws = (1.0 - damping) + damping * sums[:n]
+        # (1 - d) + d * sums, in place (the same sum: addition commutes)
+        np.multiply(sums[:n], damping, out=ws)
+        np.add(ws, 1.0 - damping, out=ws)
     back = np.empty(n)
     back[order] = ws
     lo = np.minimum.reduceat(back, start)[group] / 10.0
@@ -714,11 +776,10 @@ def _pagerank(
 
 
 def _textrank(codes: _Codes, top_k: int, span: int = SPAN) -> pl.DataFrame | None:
-    nodes, edges = _graph(codes, span)
-    if edges.height == 0:
+    a, k, s, t, w = _graph_arrays(codes, span)
+    if len(s) == 0:
         return None
-    weight = _pagerank(nodes, edges, DAMPING, ITERATIONS)
-    return _ranked(nodes["a"].to_numpy(), nodes["k"].to_numpy(), weight, top_k)
+    return _ranked(a, k, _pagerank_arrays(a, s, t, w, DAMPING, ITERATIONS), top_k)
 
 
 def textrank_keywords(tokens: pl.DataFrame | pl.LazyFrame, *, top_k: int = 10) -> pl.DataFrame:
