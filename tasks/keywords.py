@@ -310,10 +310,57 @@ def _empty(articles: pl.Schema | None = None) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _ranked(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> pl.DataFrame:
+class _Top(NamedTuple):
+    """The best keywords of one method (:func:`_ranked`), sorted by ``(a, rank)``."""
+
+    a: np.ndarray  #: article codes (int64)
+    k: np.ndarray  #: keyword codes (int64)
+    weight: np.ndarray  #: rounded weights (float64)
+    rank: np.ndarray  #: 1..top_k within the article (int32)
+
+
+def _ranked(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> _Top:
     """Scored keywords of :func:`_coded` candidates (article code ``a``, keyword code ``k``, one
-    ``weight`` each) -> ``a, k, weight, rank``: the top ``top_k`` of each article, ranks 1..k
-    (more weight first, ties to the smaller keyword: the smaller ``k``), sorted by ``(a, rank)``."""
+    ``weight`` each, one row per ``(a, k)``) -> the top ``top_k`` of each article, ranks 1..k
+    (more weight first, ties to the smaller keyword: the smaller ``k``), sorted by ``(a, rank)``.
+
+    The weights rounded (polars' ``round``), the rows are ordered by one integer each: ``a``,
+    then the rounded weight's count of 1e-9 (descending), then ``k``, in its bits; the order is
+    checked to be that of ``(a, weight descending, k)`` (each ``(a, k)`` once, the weights not
+    increasing within an article), else (a weight negative, not finite, too large for its
+    bits, or two weights one count apart that the count does not separate) the rows are sorted
+    by :func:`_ranked_sorting`, as they were. An argsort of 64-bit integers, no polars query:
+    a third of the CPU of that sort (its six queries)."""
+    w = pl.Series("weight", weight, dtype=pl.Float64).round(WEIGHT_DECIMALS).to_numpy()
+    n = len(w)
+    if n == 0:
+        return _Top(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int32)))
+    a = a.astype(np.int64, copy=False)
+    k = k.astype(np.int64, copy=False)
+    if int(a.min()) >= 0 and int(k.min()) >= 0:
+        a_bits, k_bits = int(a.max()).bit_length(), int(k.max()).bit_length()
+        m_bits = 62 - a_bits - k_bits
+        with np.errstate(invalid="ignore", over="ignore"):
+            m = np.rint(w * 10.0**WEIGHT_DECIMALS)
+            fits = m_bits > 0 and bool(np.all((m >= 0) & (m < 2.0**m_bits) & ~np.signbit(w)))
+        if fits:
+            count = m.astype(np.int64)
+            key = (a << (m_bits + k_bits)) | ((((1 << m_bits) - 1) - count) << k_bits) | k
+            order = np.argsort(key)  # the keys distinct when each (a, k) is once (checked)
+            sorted_key, a_s, w_s = key[order], a[order], w[order]
+            same = a_s[1:] == a_s[:-1]
+            if not (np.any(sorted_key[1:] == sorted_key[:-1]) or np.any(same & (w_s[1:] > w_s[:-1]))):
+                start = np.flatnonzero(np.concatenate([[True], ~same]))
+                rank = np.arange(1, n + 1, dtype=np.int64) - np.repeat(start, np.diff(np.append(start, n)))
+                top = rank <= top_k
+                keep = order[top]
+                return _Top(a[keep], k[keep], w[keep], rank[top].astype(np.int32))
+    got = _ranked_sorting(a, k, weight, top_k)
+    return _Top(*(got[c].to_numpy() for c in ("a", "k", "weight", "rank")))
+
+
+def _ranked_sorting(a: np.ndarray, k: np.ndarray, weight: np.ndarray, top_k: int) -> pl.DataFrame:
+    """:func:`_ranked` as a polars frame ``a, k, weight, rank``, by polars' sort."""
     w = pl.col("weight")
     # A row can rank within the top_k of its article only when its weight is at least the
     # article's top_k-th largest (fewer than top_k rows weigh more), and every row ranked before
@@ -388,24 +435,29 @@ def _heads(values: np.ndarray) -> np.ndarray:
     return head
 
 
-def _table(codes: _Codes, ranked: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
-    """The keywords table (:data:`KEYWORDS_SCHEMA`, sorted) of :func:`_ranked` frames by method,
-    with the other columns of ``codes.articles`` after ``article_id``."""
-    parts = [
-        frame.with_columns(pl.lit(METHODS.index(method), pl.Int64).alias("m"))
-        for method, frame in ranked.items()
-        if frame is not None
-    ]
+def _table(codes: _Codes, ranked: dict[str, _Top | None]) -> pl.DataFrame:
+    """The keywords table (:data:`KEYWORDS_SCHEMA`, sorted) of :func:`_ranked` keywords by
+    method, with the other columns of ``codes.articles`` after ``article_id``."""
+    parts = [(METHODS.index(method), top) for method, top in ranked.items() if top is not None]
     if not parts:
         return _empty(codes.articles.schema)
-    # METHODS are sorted: their places sort as their names do
-    got = pl.concat(parts).sort("a", "m", "rank")
-    return codes.articles[got["a"]].with_columns(pl.col("article_id").cast(pl.Utf8)).hstack(
+    a = np.concatenate([top.a for _, top in parts])
+    k = np.concatenate([top.k for _, top in parts])
+    weight = np.concatenate([top.weight for _, top in parts])
+    rank = np.concatenate([top.rank for _, top in parts]).astype(np.int64)
+    m = np.concatenate([np.full(len(top.a), place, dtype=np.int64) for place, top in parts])
+    # sorted by (a, m, rank): METHODS are sorted, so their places sort as their names do; each
+    # (a, m, rank) is once, so one integer per row (its three parts in its bits) sorts them
+    if len(a):
+        r_bits, m_bits = int(rank.max()).bit_length(), len(METHODS).bit_length()
+        order = np.argsort((a << (r_bits + m_bits)) | (m << r_bits) | rank)
+        a, k, weight, rank, m = a[order], k[order], weight[order], rank[order], m[order]
+    return codes.articles[pl.Series(a)].with_columns(pl.col("article_id").cast(pl.Utf8)).hstack(
         [
-            codes.words.gather(got["k"]).alias("keyword"),
-            got["weight"],
-            got["rank"],
-            pl.Series("method", METHODS, dtype=pl.Utf8).gather(got["m"]),
+            codes.words.gather(k).alias("keyword"),
+            pl.Series("weight", weight, dtype=pl.Float64),
+            pl.Series("rank", rank, dtype=pl.Int32),
+            pl.Series("method", METHODS, dtype=pl.Utf8).gather(m),
         ]
     )
 
@@ -568,7 +620,7 @@ def lookup_idf(words: pl.Series | Iterable[str], idf: pl.DataFrame | None = None
 # TF-IDF
 
 
-def _tfidf(codes: _Codes, idf: pl.DataFrame, top_k: int) -> pl.DataFrame | None:
+def _tfidf(codes: _Codes, idf: pl.DataFrame, top_k: int) -> _Top | None:
     bits = len(codes.words).bit_length()  # k < 2 ** bits
     key, count = _runs((codes.a << bits) | codes.k)  # one per (article, keyword), in that order
     a, k = key >> bits, key & ((1 << bits) - 1)
@@ -775,7 +827,7 @@ def _pagerank_arrays(
     return (back - lo) / (np.maximum.reduceat(back, start)[group] - lo)
 
 
-def _textrank(codes: _Codes, top_k: int, span: int = SPAN) -> pl.DataFrame | None:
+def _textrank(codes: _Codes, top_k: int, span: int = SPAN) -> _Top | None:
     a, k, s, t, w = _graph_arrays(codes, span)
     if len(s) == 0:
         return None
@@ -821,7 +873,7 @@ def _scored(
     if candidates.height == 0:
         return _empty(candidates.drop("i", "keyword", "pos").schema)
     codes = _coded(candidates)
-    ranked: dict[str, pl.DataFrame | None] = {}
+    ranked: dict[str, _Top | None] = {}
     if "textrank" in methods:
         ranked["textrank"] = _textrank(codes, top_k)
     if "tfidf" in methods:
