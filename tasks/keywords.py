@@ -400,16 +400,20 @@ def _coded(candidates: pl.DataFrame) -> _Codes:
     An article's code counts the changes of article before it."""
     words = candidates.select(pl.col("keyword").unique().sort())
     new_article = (pl.col("article_id") != pl.col("article_id").shift(1)).fill_null(True)
+    pos = pl.col("pos")
     codes = candidates.join(words.with_row_index("k"), on="keyword", how="left", maintain_order="left").select(
         pl.col("i").cast(pl.Int64),
         (new_article.cum_sum() - 1).cast(pl.Int64).alias("a"),
         pl.col("k").cast(pl.Int64),
-        pl.col("pos").is_in(sorted(TEXTRANK_POS)).fill_null(False).alias("textrank"),
-        new_article.alias("new"),
+        # pos.is_in(TEXTRANK_POS): four comparisons of short strings cost a third of hashing them
+        pl.any_horizontal(*(pos == tag for tag in sorted(TEXTRANK_POS))).fill_null(False).alias("textrank"),
     )
+    a = codes["a"].to_numpy()
+    # each article's first row: where ``a`` changes (a gather of those rows, not a filter of all)
+    first = pl.Series(np.flatnonzero(_heads(a)))
     return _Codes(
-        *(codes[c].to_numpy() for c in ("i", "a", "k", "textrank")),
-        articles=candidates.drop("i", "keyword", "pos").filter(codes["new"]),
+        codes["i"].to_numpy(), a, codes["k"].to_numpy(), codes["textrank"].to_numpy(),
+        articles=candidates.drop("i", "keyword", "pos")[first],
         words=words["keyword"],
     )
 
@@ -625,10 +629,24 @@ def _tfidf(codes: _Codes, idf: pl.DataFrame, top_k: int) -> _Top | None:
     key, count = _runs((codes.a << bits) | codes.k)  # one per (article, keyword), in that order
     a, k = key >> bits, key & ((1 << bits) - 1)
     n = count.astype(np.float64)
-    # every distinct word once: the order is the codes'
-    idfs = lookup_idf(codes.words, idf)["idf"].to_numpy()
+    idfs = _word_idfs(codes.words, idf)
     # counts are whole numbers: their sums the same in any order
     return _ranked(a, k, n / np.bincount(a, weights=n)[a] * idfs[k], top_k)
+
+
+def _word_idfs(words: pl.Series, idf: pl.DataFrame) -> np.ndarray:
+    """``lookup_idf(words, idf)["idf"]`` of :class:`_Codes` words (distinct, sorted), as numpy.
+
+    The rows of ``idf`` that hold one of the words, in the table's order, are the words
+    themselves, in order, when the table holds each once and is sorted by token (as
+    :func:`learn_idf` and :func:`idf_from_frequencies` give it): then their IDFs are the
+    words', as the join would find them, for some two thirds of the join's CPU; else the
+    words are looked up."""
+    rows = idf.filter(pl.col("token").is_in(words.implode()))
+    if rows.height == len(words) and rows["token"].equals(words, check_names=False):
+        return rows["idf"].to_numpy()
+    # every distinct word once: the order is the codes'
+    return lookup_idf(words, idf)["idf"].to_numpy()
 
 
 def tfidf_keywords(
