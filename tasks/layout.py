@@ -350,7 +350,7 @@ def _split_names(names: str) -> list[str]:
 # pass 1: lines -> items
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One unit of a page: a paragraph ``P``, a standalone line ``S``, a byline ``B`` or a
     continuation marker ``M``."""
@@ -442,7 +442,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         if not line:
             blank = True
             continue
-        header = _page_header(line)
+        # (a header holds 第N版 or 星期: other lines are not read as one)
+        header = _page_header(line) if "版" in line or "期" in line else None
         if header is not None:
             facts.issue_date = facts.issue_date or header[0]
             facts.page_no = facts.page_no or header[1]
