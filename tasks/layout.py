@@ -33,7 +33,6 @@ import datetime as dt
 import functools
 import operator
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -224,7 +223,7 @@ def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32), lengths
 
 
-def _widths(chars: np.ndarray, lengths: np.ndarray) -> list[int]:
+def _widths(chars: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Each line's width in columns, from the lines' :func:`_code_points`: Latin letters and
     digits (any ASCII character but the space) are half-width, spaces take none, any other
     character is full-width, and a punctuation mark hanging past the column edge is not counted
@@ -232,11 +231,11 @@ def _widths(chars: np.ndarray, lengths: np.ndarray) -> list[int]:
     summed per line, and the width rounded toward zero, as ``int()`` rounds."""
     n = len(lengths)  # (a lone surrogate: full-width)
     if not len(chars):
-        return [-1] * n  # empty lines only: nothing but the hanging column
+        return np.full(n, -1, dtype=np.int64)  # empty lines only: nothing but the hanging column
     halves = np.concatenate(([0], np.cumsum(np.where(chars >= 0x80, 2, chars != 0x20))))
     ends = np.cumsum(lengths)
     hanging = ((_char_classes(chars[np.maximum(ends - 1, 0)]) & _HANGING_CH) != 0) | (lengths == 0)
-    return ((halves[ends] - halves[ends - lengths] - 2 * hanging) / 2).astype(np.int64).tolist()
+    return ((halves[ends] - halves[ends - lengths] - 2 * hanging) / 2).astype(np.int64)
 
 
 def _ends_sentence(text: str) -> bool:
@@ -350,7 +349,7 @@ def _split_names(names: str) -> list[str]:
 # pass 1: lines -> items
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One unit of a page: a paragraph ``P``, a standalone line ``S``, a byline ``B`` or a
     continuation marker ``M``."""
@@ -378,13 +377,15 @@ class _Line:
     paired: bool = False  # the second of two headlines that shared one line
 
 
-def _estimate_width(lengths: list[int]) -> int:
-    """The column width: the most common length of the longer lines."""
-    common = Counter(n for n in lengths if n >= 8)
-    if not common:
-        return max(lengths, default=16)
+def _estimate_width(lengths: np.ndarray) -> int:
+    """The column width: the most common length of the longer lines (``lengths``: integers)."""
+    longer = lengths[lengths >= 8]
+    if not len(longer):
+        return int(lengths.max()) if len(lengths) else 16
     # the most common length (ties: the wider); too few lines to tell: a usual column
-    width, count = max(common.items(), key=lambda wc: (wc[1], wc[0]))
+    counts = np.bincount(longer)
+    count = int(counts.max())
+    width = len(counts) - 1 - int(np.argmax(counts[::-1] == count))
     return width if count >= 3 else 16
 
 
@@ -442,7 +443,8 @@ def _explode(raw_lines: list[str]) -> tuple[_PageFacts, list[tuple[str, object, 
         if not line:
             blank = True
             continue
-        header = _page_header(line)
+        # (a header holds 第N版 or 星期: other lines are not read as one)
+        header = _page_header(line) if "版" in line or "期" in line else None
         if header is not None:
             facts.issue_date = facts.issue_date or header[0]
             facts.page_no = facts.page_no or header[1]
@@ -514,11 +516,13 @@ def items_of(text: str) -> tuple[_PageFacts, list[Item], int]:
     """Pass 1: what the page says of itself, its items, and the column width used."""
     facts, pieces = _explode(text.split("\n"))
     # each text piece compacted and measured once (the widths of other pieces are never read)
-    compacted = [_compact(p[1][0]) if p[0] == "T" else "" for p in pieces]  # type: ignore[index]
+    is_text = [p[0] == "T" for p in pieces]
+    compacted = [_compact(p[1][0]) if t else "" for p, t in zip(pieces, is_text)]  # type: ignore[index]
     chars, lengths = _code_points(compacted)
-    widths = _widths(chars, lengths)
+    widths_array = _widths(chars, lengths)
+    widths = widths_array.tolist()
     line_facts = _LineFacts.of(compacted, chars, lengths)
-    width = _estimate_width([n for p, n in zip(pieces, widths, strict=True) if p[0] == "T"])
+    width = _estimate_width(widths_array[np.array(is_text, dtype=bool)])
 
     items: list[Item] = []
     buf: list[_Line] = []
