@@ -177,8 +177,8 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
     """The body of ``newsflow run``, once Prefect's server (if newsflow starts it) is on its way."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from flows.pipeline import (discard_prestarted_workers, most_batches, newsflow_run,
-                                prestart_workers, progress_callback, spare_core, task_runner)
+    from flows.pipeline import (discard_prestarted_workers, newsflow_run, prestart_workers,
+                                progress_callback, spare_core, task_runner)
 
     started = time.perf_counter()
     progress = Progress(
@@ -215,7 +215,7 @@ def _run(raw: Path, warehouse: Path, *, full: bool, batch_size: int, workers: in
     try:
         if default_runner and server is not None and spare_core(cpu_at_start, [server.process.pid]):
             # the workers import the pipeline and load their dictionaries while the server boots
-            prestart_workers(most_batches(raw, batch_size))
+            prestart_workers()
         with progress_callback(on_progress), _api(server):
             flow_ = newsflow_run
             if not default_runner:

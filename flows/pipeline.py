@@ -62,7 +62,7 @@ from flows.batch import (  # noqa: F401
 from tasks import store
 from schemas import DERIVED_TABLES, TABLES, RunsModel
 from schemas._fast import validate as fast_validate
-from tasks.decode import _source_path, count_files, discover
+from tasks.decode import _source_path, discover
 
 #: Files per batch (a batch's rows become one part of every table). A worker's peak memory grows with it (its rows as Python
 #: objects, then as frames): 25 files keep each worker about 25 MB lower than 50 (10 MB run: peak
@@ -446,24 +446,18 @@ def spare_core(since: Any = None, pids: Sequence[int] = ()) -> bool:
         return False
 
 
-def prestart_workers(batches: int | None = None) -> None:
-    """Start the default task runner's worker processes now (each loads what a batch needs);
-    the next run of :func:`newsflow_run` in this process adopts them. With ``batches`` (the
-    most the run can have) no more processes than that start now: a run over one file has one
-    task to run at a time, and a second process loading its dictionaries would only take CPU
-    from the server's boot and the first (the pool still starts it should calls find no
-    process idle)."""
+def prestart_workers() -> None:
+    """Start one of the default task runner's worker processes now (it loads what a batch
+    needs); the next run of :func:`newsflow_run` in this process adopts it, and the pool starts
+    the others when the flow's calls find none idle. One worker is what the first batch needs:
+    a second one loading its dictionaries while Prefect's server boots only takes CPU from the
+    boot on a 2-core machine (10 MB, alternately, six runs each: first file read 5.43-6.38 s
+    with two started early, 4.53-5.90 s with one; the whole command 14.98-18.62 s and
+    15.46-17.20 s)."""
     discard_prestarted_workers()
     runner = WorkerPoolTaskRunner(max_workers=_workers())
-    runner.start_workers(batches)
+    runner.start_workers(1)
     _PRESTARTED["runner"] = runner
-
-
-def most_batches(raw: Path, batch_size: int) -> int:
-    """The most batches a run over ``raw`` can have, counted no further than there are worker
-    processes to start: at least one."""
-    files = count_files(raw, _workers() * max(1, batch_size))
-    return max(1, -(-files // max(1, batch_size)))
 
 
 def discard_prestarted_workers() -> None:

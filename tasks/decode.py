@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-import itertools
 import json
 import os
 import re
@@ -65,12 +64,6 @@ def discover(raw_root: Path) -> list[Path]:
     """Every ``*.txt`` file below ``raw_root``, sorted by relative path; hidden dirs/files skipped."""
     raw_root = Path(raw_root)
     return sorted(_raw_files(raw_root), key=lambda p: p.relative_to(raw_root).as_posix())
-
-
-def count_files(raw_root: Path, limit: int) -> int:
-    """How many files :func:`discover` finds below ``raw_root``, counting no further than
-    ``limit`` (a directory that does not exist has none)."""
-    return sum(1 for _ in itertools.islice(_raw_files(Path(raw_root)), max(0, limit)))
 
 
 def read_document(path: Path, raw_root: Path, max_bytes: int = MAX_PAGE_BYTES) -> Document:

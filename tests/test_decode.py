@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.decode import count_files, decode_bytes, discover, doc_id_for, read_document
+from tasks.decode import decode_bytes, discover, doc_id_for, read_document
 
 SEED = Path(__file__).resolve().parents[1] / "raw" / "000_c9cd572a92cace71.txt"
 TEXT = "要闻·综合\n\n本报讯 区委召开学习讨论会。\n与会人员围绕推动经济高质量发展。\n"
@@ -251,15 +251,6 @@ def test_discover_finds_txt_recursively_sorted_skipping_hidden(tmp_path: Path) -
 
 def test_discover_empty_dir(tmp_path: Path) -> None:
     assert discover(tmp_path) == []
-
-
-def test_count_files_counts_what_discover_finds_up_to_a_limit(tmp_path: Path) -> None:
-    for rel in ["a.txt", "b/01.txt", "b/02.txt", "b/.cache/y.txt", ".hidden.txt", "notes.md"]:
-        write(tmp_path, rel, b"x")
-    (tmp_path / "dir.txt").mkdir()
-    assert len(discover(tmp_path)) == 3
-    assert [count_files(tmp_path, k) for k in (0, 1, 2, 3, 4, 100)] == [0, 1, 2, 3, 3, 3]
-    assert count_files(tmp_path / "missing", 5) == 0
 
 
 # --- the bad input of a long-running archive ------------------------------------------------

@@ -24,7 +24,7 @@ def test_the_flow_adopts_the_workers_started_early_and_stops_them():
     try:
         warm = pipeline._PRESTARTED["runner"]
         procs = list(warm.pool._processes.values())
-        assert len(procs) == pipeline._workers()
+        assert len(procs) == 1
         # Prefect runs a flow run on a duplicate of the flow's runner: that is the pool started early
         runner = pipeline.newsflow_run.task_runner.duplicate()
         assert runner is warm and "runner" not in pipeline._PRESTARTED
@@ -56,11 +56,11 @@ def test_workers_started_early_and_never_adopted_are_stopped():
     pipeline.discard_prestarted_workers()  # nothing left: no error
 
 
-def test_a_run_of_one_batch_starts_one_worker_early_and_the_pool_adds_the_other_on_demand():
+def test_one_worker_starts_early_and_the_pool_adds_the_others_on_demand():
     import os
     import time
 
-    pipeline.prestart_workers(batches=1)
+    pipeline.prestart_workers()
     try:
         warm = pipeline._PRESTARTED["runner"]
         assert warm.processes == pipeline._workers()
@@ -74,22 +74,6 @@ def test_a_run_of_one_batch_starts_one_worker_early_and_the_pool_adds_the_other_
         assert len(_alive(warm)) == 2
     finally:
         pipeline.discard_prestarted_workers()
-
-
-def test_most_batches_counts_files_up_to_what_the_workers_could_take(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "_workers", lambda: 2)
-    raw = tmp_path / "raw"
-    assert pipeline.most_batches(raw, 25) == 1  # no directory: the one (empty) batch
-    raw.mkdir()
-    assert pipeline.most_batches(raw, 25) == 1
-    for i in range(26):
-        (raw / f"{i:02d}.txt").write_text("x", encoding="utf-8")
-    (raw / ".hidden.txt").write_text("x", encoding="utf-8")
-    assert pipeline.most_batches(raw, 25) == 2
-    assert pipeline.most_batches(raw, 26) == 1
-    assert pipeline.most_batches(raw, 1) == 2  # counted no further than two workers take
-    assert pipeline.most_batches(raw, 13) == 2
-    assert pipeline.most_batches(raw, 0) == 2  # (a batch size the flow refuses: as if 1)
 
 
 def test_a_task_runs_in_the_workers_and_here_without_them():
