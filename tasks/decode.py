@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +48,17 @@ def doc_id_for(source_path: str) -> str:
     return hashlib.sha256(source_path.encode("utf-8")).hexdigest()[:16]
 
 
-def _raw_files(raw_root: Path) -> Iterator[Path]:
-    """The ``*.txt`` files below ``raw_root`` in the order the file system lists them; hidden
-    dirs/files skipped."""
+def discover(raw_root: Path) -> list[Path]:
+    """Every ``*.txt`` file below ``raw_root``, sorted by relative path; hidden dirs/files skipped."""
+    raw_root = Path(raw_root)
+    found = []
     for path in raw_root.rglob("*.txt"):
         rel = path.relative_to(raw_root)
         if any(part.startswith(".") for part in rel.parts):
             continue
         if path.is_file():
-            yield path
-
-
-def discover(raw_root: Path) -> list[Path]:
-    """Every ``*.txt`` file below ``raw_root``, sorted by relative path; hidden dirs/files skipped."""
-    raw_root = Path(raw_root)
-    return sorted(_raw_files(raw_root), key=lambda p: p.relative_to(raw_root).as_posix())
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(raw_root).as_posix())
 
 
 def read_document(path: Path, raw_root: Path, max_bytes: int = MAX_PAGE_BYTES) -> Document:
