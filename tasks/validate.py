@@ -314,10 +314,9 @@ def _tiles_parent(c: pl.DataFrame, p: pl.DataFrame, key: str, same: tuple[str, .
 
     The parents are joined to the runs (a few thousand strings hashed, not a row per token)."""
     x = c.lazy().select(key, *same, "char_start", "char_end").with_columns(_cached(_run_edges, key))
-    per_run = pl.concat(
-        [x.filter("_first").select(key, *same, "char_start"), x.filter("_last").select("char_end")],
-        how="horizontal",
-    ).join(p.lazy().select(*_cached(_parent_cols, key, same, True), _FOUND), on=key, how="left")
+    per_run = _run_spans(x, key, same).join(
+        p.lazy().select(*_cached(_parent_cols, key, same, True), _FOUND), on=key, how="left"
+    )
     return pl.concat(
         [
             x.select(_cached(_children_chain, same)),
@@ -348,6 +347,15 @@ def _rows_within(same: tuple[str, ...], spans: bool) -> pl.Expr:
     return pl.all_horizontal(ok).fill_null(False).all().alias("_within")
 
 
+def _run_spans(x: pl.LazyFrame, key: str, same: tuple[str, ...]) -> pl.LazyFrame:
+    """One row per run of equal ``key`` of ``x`` (with :func:`_run_edges`): the key, the run's
+    first row's ``same`` values and start, its last row's end."""
+    return pl.concat(
+        [x.filter("_first").select(key, *same, "char_start"), x.filter("_last").select("char_end")],
+        how="horizontal",
+    )
+
+
 def _run_edges(key: str) -> list[pl.Expr]:
     """``_first``, ``_last``: whether a row is the first, the last of its run of equal ``key``
     (a null key: a run of its own)."""
@@ -358,14 +366,17 @@ def _run_edges(key: str) -> list[pl.Expr]:
 _FOUND = pl.lit(True).alias("_found")
 
 
+def _chained(same: tuple[str, ...]) -> pl.Expr:
+    """Per row: a run's first, or one with the ``same`` values of the row before it that starts
+    where that one ended."""
+    start, end = pl.col("char_start"), pl.col("char_end")
+    return pl.col("_first") | pl.all_horizontal([pl.col(s) == pl.col(s).shift(1) for s in same] + [start == end.shift(1)])
+
+
 def _children_chain(same: tuple[str, ...]) -> pl.Expr:
     """Each row but a run's first has the ``same`` values of the row before it and starts where
     it ended; no row ends before it starts."""
-    first, start, end = pl.col("_first"), pl.col("char_start"), pl.col("char_end")
-    ok = pl.all_horizontal(
-        first | pl.all_horizontal([pl.col(s) == pl.col(s).shift(1) for s in same] + [start == end.shift(1)]),
-        end >= start,
-    )
+    ok = pl.all_horizontal(_chained(same), pl.col("char_end") >= pl.col("char_start"))
     return ok.fill_null(False).all().alias("_chain")
 
 
@@ -598,13 +609,9 @@ def _tiles_anchors(df: pl.LazyFrame, anchors: pl.LazyFrame) -> pl.LazyFrame:
     of one per token)."""
     rows = df.filter(_cached(_has_span)).select("sentence_id", "article_id", "char_start", "char_end", "token")
     x = rows.with_columns(_cached(_run_edges, "sentence_id"))
-    per_run = pl.concat(
-        [
-            x.filter("_first").select("sentence_id", "article_id", "char_start"),
-            x.filter("_last").select("char_end"),
-        ],
-        how="horizontal",
-    ).join(anchors, on="sentence_id", how="left", maintain_order="left")
+    per_run = _run_spans(x, "sentence_id", ("article_id",)).join(
+        anchors, on="sentence_id", how="left", maintain_order="left"
+    )
     return pl.concat(
         [
             x.select(_cached(_tokens_chain)),
@@ -619,13 +626,8 @@ def _tiles_anchors(df: pl.LazyFrame, anchors: pl.LazyFrame) -> pl.LazyFrame:
 def _tokens_chain() -> pl.Expr:
     """Each row but a run's first has the article_id of the row before it and starts where that
     one ended; each spans as many characters as its token has."""
-    first, start, end = pl.col("_first"), pl.col("char_start"), pl.col("char_end")
-    art = pl.col("article_id")
-    ok = (
-        (first | ((art == art.shift(1)) & (start == end.shift(1))))
-        & (pl.col("token").str.len_chars() == end - start)
-    )
-    return ok.fill_null(False).all().alias("_chain")
+    spans = pl.col("token").str.len_chars() == pl.col("char_end") - pl.col("char_start")
+    return (_chained(("article_id",)) & spans).fill_null(False).all().alias("_chain")
 
 
 def _runs_anchored() -> pl.Expr:
