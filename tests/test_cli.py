@@ -45,6 +45,15 @@ def newsflow(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = Non
     )
 
 
+def seed_copies(raw: Path, n: int) -> None:
+    """``n`` copies of the seed page in ``raw`` (made), each made unique by a number in its
+    text, so that content hashing keeps them all."""
+    raw.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for k in range(n):
+        (raw / f"p{k:02d}.txt").write_text(text.replace("区委\n召开", f"区委{k}\n召开", 1), encoding="utf-8")
+
+
 def output(result: subprocess.CompletedProcess) -> str:
     return result.stdout + result.stderr
 
@@ -451,10 +460,7 @@ def test_a_run_of_grouped_batches_gives_the_warehouse_of_one_batch(tmp_path: Pat
     """16 files in batches of one: 16 parts of every table, run by 8 Prefect tasks of two
     batches each; the same tables as the 16 files in one batch (one task)."""
     raw = tmp_path / "raw"
-    raw.mkdir()
-    text = SEED.read_text(encoding="utf-8")
-    for k in range(16):
-        (raw / f"p{k:02d}.txt").write_text(text.replace("区委\n召开", f"区委{k}\n召开", 1), encoding="utf-8")
+    seed_copies(raw, 16)
     tables = {}
     for size in ("1", "16"):
         wh = tmp_path / f"wh-{size}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks import store
-from test_cli import SEED, assert_clean, newsflow, output
+from test_cli import assert_clean, newsflow, output, seed_copies
 
 TABLES = {
     "documents": "SELECT doc_id, source_path, sha256, status, n_articles FROM documents ORDER BY 1",
@@ -18,10 +18,7 @@ TABLES = {
 
 def test_two_dask_workers_give_the_same_tables_as_the_default_runner(tmp_path: Path, cli_env) -> None:
     raw = tmp_path / "raw"
-    raw.mkdir()
-    text = SEED.read_text(encoding="utf-8")
-    for k in range(6):
-        (raw / f"p{k}.txt").write_text(text.replace("区委\n召开", f"区委{k}\n召开", 1), encoding="utf-8")
+    seed_copies(raw, 6)
     runs = {}
     for label, extra in (("default", []), ("dask", ["--workers", "2"])):
         wh = tmp_path / f"wh-{label}"
