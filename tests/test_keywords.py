@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -372,8 +373,6 @@ def test_pagerank_sums_each_nodes_edges_in_their_order() -> None:
     np.bincount over the (s, t)-sorted edges does -- bit for bit. Random weights make the order
     of additions show; the hub of 700 neighbours is a block of its own (one node: a sum that
     numpy would add pairwise but for the block's padding column)."""
-    import numpy as np
-
     rng = np.random.default_rng(3)
     frames = []
     for article, (n, extra) in enumerate([(701, 0), (40, 300), (2, 0)]):
@@ -582,3 +581,151 @@ def test_batch_keywords_of_candidates_equal_keywords_of_part(seed: dict[str, pl.
     want_none = _keywords_with_docs(none, idf)
     assert keywords_of_candidates(kw.prepared_input(none)[1], idf).equals(want_none)
     assert keywords_of_part(none, idf).equals(want_none)
+
+
+# ---------------------------------------------------------------------------------------------
+# The numpy paths and the fallbacks beside them: each fast path is checked against the code it
+# replaced, on dev text, and each fallback is forced with inputs the fast path cannot take.
+
+
+def _codes(tokens: pl.DataFrame) -> kw._Codes:
+    return kw._coded(kw._candidate_rows(kw._prepare(tokens)))
+
+
+def _tfidf_weights(codes: kw._Codes, idf: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per (article, keyword) of ``codes`` and its TF-IDF weight, as _tfidf scores them."""
+    bits = len(codes.words).bit_length()
+    key, count = kw._runs((codes.a << bits) | codes.k)
+    a, k = key >> bits, key & ((1 << bits) - 1)
+    n = count.astype(np.float64)
+    return a, k, n / np.bincount(a, weights=n)[a] * kw.lookup_idf(codes.words, idf)["idf"].to_numpy()[k]
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """Counts the calls of ``kw.<name>`` (still called through)."""
+    calls: list[int] = []
+    real = getattr(kw, name)
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kw, name, spy)
+    return calls
+
+
+def _top_frame(top: kw._Top) -> pl.DataFrame:
+    return pl.DataFrame({"a": top.a, "k": top.k, "weight": top.weight, "rank": top.rank},
+                        schema={"a": pl.Int64, "k": pl.Int64, "weight": pl.Float64, "rank": pl.Int32})
+
+
+def _reference_ranks(a: np.ndarray, k: np.ndarray, w: np.ndarray, top_k: int) -> list[tuple]:
+    """The ranking rule in plain Python: per article, weight rounded to 9 decimals descending,
+    then the smaller keyword code; the first top_k."""
+    rows = sorted(zip(a.tolist(), k.tolist(), [round(x, kw.WEIGHT_DECIMALS) for x in w.tolist()]),
+                  key=lambda r: (r[0], -r[2], r[1]))
+    out, rank, prev = [], 0, None
+    for ai, ki, wi in rows:
+        rank = rank + 1 if ai == prev else 1
+        prev = ai
+        if rank <= top_k:
+            out.append((ai, ki, rank))
+    return out
+
+
+def test_ranking_by_packed_integers_equals_the_polars_sort(
+    day: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_ranked orders the TF-IDF and TextRank weights of a dev day by one packed integer per
+    row (the polars sort is not called) and gives exactly what the polars sort gives; so do
+    weights with many ties (ties go to the smaller keyword code)."""
+    codes = _codes(day["tokens"])
+    a, k, w = _tfidf_weights(codes, kw.learn_idf(day["tokens"]))
+    ga, gk, gs, gt, gw = kw._graph_arrays(codes, kw.SPAN)
+    pr = kw._pagerank_arrays(ga, gs, gt, gw, kw.DAMPING, kw.ITERATIONS)
+    rng = np.random.default_rng(5)
+    tied = rng.integers(0, 4, len(a)) / 4.0  # four distinct weights in the whole day
+    calls = _spy(monkeypatch, "_ranked_sorting")
+    for aa, kk, ww in ((a, k, w), (ga, gk, pr), (a, k, tied)):
+        for top_k in (1, 3, 10):
+            got = kw._ranked(aa, kk, ww, top_k)
+            assert not calls
+            want = kw._ranked_sorting(aa, kk, ww, top_k)
+            calls.clear()
+            assert _top_frame(got).equals(want.select("a", "k", "weight", "rank"))
+            assert list(zip(got.a.tolist(), got.k.tolist(), got.rank.tolist())) == _reference_ranks(aa, kk, ww, top_k)
+
+
+@pytest.mark.parametrize("bad", ["negative", "huge", "a row twice"])
+def test_ranking_falls_back_to_the_polars_sort_for_weights_it_cannot_pack(
+    seed: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    """Rows the packed integer cannot order (a negative weight, one of 1e30 beyond its bits, a
+    row given twice: two equal integers) are ranked by the polars sort, and the ranks follow
+    the rule all the same."""
+    codes = _codes(seed["tokens"])
+    a, k, w = _tfidf_weights(codes, kw.learn_idf(seed["tokens"]))
+    w = w.copy()
+    first = np.flatnonzero(a == a[0])  # the first article's rows
+    if bad == "negative":
+        w[first[1]] = -0.5
+    elif bad == "huge":
+        w[first[1]] = 1e30
+    else:
+        a, k, w = np.append(a, a[first[1]]), np.append(k, k[first[1]]), np.append(w, w[first[1]])
+    calls = _spy(monkeypatch, "_ranked_sorting")
+    got = kw._ranked(a, k, w, 10)
+    assert calls
+    assert list(zip(got.a.tolist(), got.k.tolist(), got.rank.tolist())) == _reference_ranks(a, k, w, 10)
+
+
+def test_idf_read_by_filter_equals_the_join(day: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch) -> None:
+    """_word_idfs reads a sorted, one-row-per-word IDF table by a filter (no lookup_idf call) and
+    gives lookup_idf's values; a table out of order, one holding a word twice (its first row
+    counts) and one missing words (jieba's IDF fills in) go through lookup_idf, with the same
+    values as it gives."""
+    codes = _codes(day["tokens"])
+    idf = kw.learn_idf(day["tokens"])
+    calls = _spy(monkeypatch, "lookup_idf")
+    plain = kw._word_idfs(codes.words, idf)
+    assert not calls
+    assert np.array_equal(plain, kw.lookup_idf(codes.words, idf)["idf"].to_numpy())
+    some = idf.filter(pl.col("token").is_in(codes.words.implode())).head(50)
+    twice = pl.concat([some.with_columns(pl.col("idf") + 1.0), idf])  # 50 keywords, first row changed
+    missing = idf.filter(pl.int_range(pl.len()) % 7 != 0)
+    for table in (idf.sample(fraction=1.0, shuffle=True, seed=3), twice, missing):
+        calls.clear()
+        got = kw._word_idfs(codes.words, table)
+        assert calls
+        assert np.array_equal(got, kw.lookup_idf(codes.words, table)["idf"].to_numpy())
+    moved = kw._word_idfs(codes.words, twice)
+    first_words = set(some["token"])
+    changed = np.array([w in first_words for w in codes.words.to_list()])
+    assert changed.any()
+    assert np.array_equal(moved[changed], plain[changed] + 1.0) and np.array_equal(moved[~changed], plain[~changed])
+
+
+@pytest.mark.parametrize("high", [1_000, 2**40, 2**62])
+def test_first_and_inverse_equals_numpy_unique(high: int) -> None:
+    """_first_and_inverse gives np.unique's first places and inverse, whether the keys fit
+    beside their places in 63 bits (the packed sort) or not (np.unique itself)."""
+    rng = np.random.default_rng(high % 97)
+    keys = rng.integers(0, high, 5_000, dtype=np.int64)
+    keys[::3] = keys[0]  # many repeats
+    first, inverse = kw._first_and_inverse(keys)
+    want_first, want_inverse = np.unique(keys, return_index=True, return_inverse=True)[1:]
+    assert np.array_equal(first, want_first) and np.array_equal(inverse, want_inverse)
+
+
+def test_graph_of_positions_too_far_apart_to_pack_is_the_same(day: dict[str, pl.DataFrame]) -> None:
+    """Positions too far apart for the articles to be set apart in 64 bits (the last article's
+    moved by 2**61; the others' as they are, each starting near 0, so that the candidates
+    either side of an article's end are near in position) take the pairwise comparison, and the
+    TextRank graph is the same as from the positions as they are (only candidates of one
+    article are neighbours)."""
+    codes = _codes(day["tokens"])
+    far = codes._replace(i=np.where(codes.a == codes.a[-1], codes.i + 2**61, codes.i))
+    assert int(far.a[-1]) >= (2**62 - int(far.i.max())) // (int(far.i.max()) - int(far.i.min()) + kw.SPAN + 1)
+    for got, want in zip(kw._graph_arrays(far, kw.SPAN), kw._graph_arrays(codes, kw.SPAN), strict=True):
+        assert np.array_equal(got, want)
+    assert len(kw._graph_arrays(codes, kw.SPAN)[2]) > 1000
