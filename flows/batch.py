@@ -294,9 +294,12 @@ def keywords_parts(jobs: Sequence[tuple[Path, Path]], idf_path: Path) -> tuple[i
 def warm_worker() -> None:
     """Run in each worker process as it starts: the segmenter's dictionary, the entity model and
     the dictionary tables its features use are loaded once, before the first batch, not inside
-    it. A failure here is left to the batch that meets it (as its own error), not raised here,
-    where it would break the whole pool."""
+    it; so is the layout module (its import, with cn2an's, some 0.14 s of CPU, was the first
+    batch's). A failure here is left to the batch that meets it (as its own error), not raised
+    here, where it would break the whole pool."""
     try:
+        from tasks import layout  # noqa: F401 - imported for the batches (see parse_documents)
+
         segmenter = get_segmenter(engine=DEFAULT_ENGINE)
         extractors = Extractors.default()
         if extractors.entities is not None:

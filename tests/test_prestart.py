@@ -106,6 +106,20 @@ def test_a_worker_loads_what_a_batch_needs_as_it_starts():
     assert ner.lexicon.cache_info().currsize == 1  # the entity features' dictionary table
 
 
+def test_a_worker_imports_the_layout_as_it_starts_the_flows_process_does_not():
+    """The layout module (parse_documents imports it where it runs) is imported by a worker's
+    warm-up, not by its first batch; importing what the flow's process hands the workers does
+    not import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport flows.batch as b\nprint('tasks.layout' in sys.modules)\n"
+            "b.warm_worker()\nprint('tasks.layout' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=pipeline.__file__.rsplit("/flows/", 1)[0], check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
 def test_the_cpu_of_this_run_and_its_server_does_not_count_as_a_busy_machine():
     import subprocess
     import sys
