@@ -51,6 +51,11 @@ def run(
     full: Annotated[
         bool, typer.Option("--full", help="Rebuild every table from every raw file (not only what changed).")
     ] = False,
+    processes: Annotated[
+        Optional[int],
+        typer.Option("--processes", min=1, help="Worker processes of the default runner (default: one per core, "
+                     "as memory allows; or $NEWSFLOW_PROCESSES)."),
+    ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", min=1, help="Run the batches on a local Dask cluster of N processes.")
     ] = None,
@@ -81,6 +86,19 @@ def run(
     if warehouse.exists() and not warehouse.is_dir():
         err_console.print(f"[red]error:[/red] warehouse is not a directory: {warehouse}")
         raise typer.Exit(2)
+    from flows.cpu import PROCESSES_ENV, default_processes
+
+    if processes is not None:
+        if workers or dask_address:
+            err_console.print("[red]error:[/red] --processes sets the default runner's processes; "
+                              "with --workers or --dask-address, Dask's workers run the batches")
+            raise typer.Exit(2)
+        os.environ[PROCESSES_ENV] = str(processes)  # read by the flow's runner (flows.cpu)
+    try:
+        default_processes()
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
     # Prefect reads its settings once, at import: choose its log level before importing it.
     # Without --verbose only warnings and errors (e.g. "3 of 10 files quarantined") are logged;

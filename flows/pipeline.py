@@ -94,6 +94,8 @@ class RunSummary:
     #: validate, keywords, write); keep, keywords_idf and commit are the flow's own
     stage_seconds: dict[str, float] = field(default_factory=dict)
     first_read_at: float | None = None  # time.time() when the first batch began reading
+    #: worker processes of the default task runner (None on Dask, whose workers ran the batches)
+    processes: int | None = None
 
     @property
     def processed(self) -> int:
@@ -352,7 +354,9 @@ def task_runner(workers: int | None = None, dask_address: str | None = None):
 
 
 def _workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    from flows.cpu import default_processes
+
+    return default_processes()
 
 
 def _worker_processes() -> int | None:
@@ -379,19 +383,23 @@ class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
     work for them (:func:`release_workers`, before the commit), else when the run ends."""
 
     def __init__(self, max_workers: int | None = None) -> None:
+        self.requested = max_workers  # None: the default count (flows.cpu.default_processes)
         self.processes = max_workers or _workers()
         super().__init__(max_workers=self.processes + 1)
         self.pool: ProcessPoolExecutor | None = None
 
     def duplicate(self) -> WorkerPoolTaskRunner:
         # Prefect runs each flow run on a duplicate of the flow's runner: hand it the runner
-        # whose processes were started early, once
+        # whose processes were started early, once. A runner of the default count counts again
+        # for each run (the flow's was made when this module was imported, before a command's
+        # --processes)
+        wanted = self.requested or _workers()
         warm = _PRESTARTED.pop("runner", None)
-        if warm is not None and warm.processes == self.processes:
+        if warm is not None and warm.processes == wanted:
             return warm
         if warm is not None:
             warm.stop_workers()
-        return type(self)(max_workers=self.processes)
+        return type(self)(max_workers=wanted)
 
     def start_workers(self, started: int | None = None) -> None:
         """Start the worker processes (each loads what a batch needs), unless they run: all of
@@ -481,7 +489,7 @@ def release_workers() -> None:
 
 @flow(
     name="newsflow-run",
-    task_runner=WorkerPoolTaskRunner(max_workers=_workers()),
+    task_runner=WorkerPoolTaskRunner(),
     persist_result=False,
     validate_parameters=False,
 )
@@ -588,6 +596,7 @@ def newsflow_run(
         files_removed=len(plan.removed),
         stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
         first_read_at=first_read_at,
+        processes=_worker_processes(),
     )
     record_run(warehouse, summary, started_at)
     _publish_summary(summary)

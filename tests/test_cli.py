@@ -163,6 +163,22 @@ def test_run_without_raw_dir_fails_cleanly(cli_env, tmp_path: Path) -> None:
     assert not (tmp_path / "warehouse").exists()
 
 
+def test_run_refuses_a_bad_process_count_before_it_starts(cli_env, tmp_path: Path) -> None:
+    """A NEWSFLOW_PROCESSES that is no count, and --processes beside --workers, stop the command
+    with a message (exit 2) before any server or warehouse."""
+    raw = tmp_path / "raw"
+    seed_copies(raw, 1)
+    bad = newsflow("run", "--raw", str(raw), cwd=tmp_path, env={**cli_env, "NEWSFLOW_PROCESSES": "two"},
+                   timeout=120)
+    both = newsflow("run", "--raw", str(raw), "--processes", "2", "--workers", "2", cwd=tmp_path, env=cli_env,
+                    timeout=120)
+    for result, message in ((bad, "NEWSFLOW_PROCESSES must be a whole number"), (both, "--processes sets")):
+        assert result.returncode == 2, output(result)
+        assert_clean(result)
+        assert message in " ".join(output(result).split())
+    assert not (tmp_path / "warehouse").exists()
+
+
 def test_run_skips_the_last_collections_at_exit_but_not_the_exit_handlers(tmp_path: Path) -> None:
     """``newsflow run`` freezes the heap as the interpreter ends, once, after every exit handler
     registered later (Prefect's): a cycle of objects left at exit is then not collected, where

@@ -1,7 +1,9 @@
-"""The same flow on a local Dask cluster of two processes gives the same warehouse."""
+"""The same flow on a local Dask cluster of two processes, and on three worker processes of the
+default runner (more than this machine's cores), gives the same warehouse."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tasks import store
@@ -16,19 +18,25 @@ TABLES = {
 }
 
 
-def test_two_dask_workers_give_the_same_tables_as_the_default_runner(tmp_path: Path, cli_env) -> None:
+def test_dask_workers_and_three_processes_give_the_same_tables_as_the_default_runner(
+    tmp_path: Path, cli_env
+) -> None:
     raw = tmp_path / "raw"
     seed_copies(raw, 6)
     runs = {}
-    for label, extra in (("default", []), ("dask", ["--workers", "2"])):
+    processes = {}
+    for label, extra in (("default", []), ("dask", ["--workers", "2"]), ("three", ["--processes", "3"])):
         wh = tmp_path / f"wh-{label}"
-        result = newsflow("run", "--raw", str(raw), "--warehouse", str(wh), "--batch-size", "2", *extra,
-                          cwd=tmp_path, env=cli_env)
+        result = newsflow("run", "--raw", str(raw), "--warehouse", str(wh), "--batch-size", "1", "--json",
+                          *extra, cwd=tmp_path, env=cli_env)
         assert result.returncode == 0, output(result)
         assert_clean(result)
+        processes[label] = json.loads(result.stdout.strip().splitlines()[-1])["processes"]
         con = store.connect(wh)
         runs[label] = {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
         con.close()
     assert len(runs["default"]["articles"]) == 18
     for name in TABLES:
         assert runs["dask"][name] == runs["default"][name], name
+        assert runs["three"][name] == runs["default"][name], name
+    assert processes["three"] == 3 and processes["dask"] is None and processes["default"] >= 1
