@@ -139,7 +139,7 @@ def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
     startup = first - summary["t0"]
     after = summary["t1"] - first
     stages = summary.get("stage_seconds", {})
-    workers = min(2, os.cpu_count() or 1)
+    workers = summary.get("processes") or 1  # the run's worker processes (flows.cpu.default_processes)
     flow_stages = ("keep", "keywords_idf", "commit")  # the flow's own; every other stage is a task's
     in_workers = sum(v for s, v in stages.items() if s not in flow_stages)
     in_flow = sum(stages.get(s, 0.0) for s in flow_stages)
@@ -155,6 +155,7 @@ def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
         "command_s": summary["t1"] - summary["t0"],
         "articles": summary["articles"],
         "tokens": summary["tokens"],
+        "processes": workers,
     }
 
 
@@ -264,7 +265,8 @@ def main() -> None:
     print(f"naive: jieba.posseg per paragraph, dict rows, Parquet: {naive_size:.1f} MB in {naive_s:.1f} s "
           f"= {naive:.3f} MB/s")
     for label, f in runs.items():
-        print(f"\nnewsflow run ({label}), {b_big / MB:.1f} MB, {f['articles']} articles, {f['tokens']} tokens:")
+        print(f"\nnewsflow run ({label}), {b_big / MB:.1f} MB, {f['articles']} articles, {f['tokens']} tokens, "
+              f"{f['processes']} worker processes:")
         print(f"  start-up {f['startup_s']:.2f} s; then {f['after_startup_s']:.1f} s = {f['mb_per_s']:.2f} MB/s; "
               f"command {f['command_s']:.1f} s; peak RSS {f['peak_rss_mb']:.0f} MB")
         stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(f["stages"].items(), key=lambda kv: -kv[1]))

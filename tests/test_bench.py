@@ -39,11 +39,14 @@ def test_corpus_copies_are_unique_and_dated(tmp_path: Path) -> None:
 def test_figures_from_a_run_summary() -> None:
     bench = _bench()
     summary = {"t0": 100.0, "t1": 130.0, "first_read_at": 104.0, "peak_rss": 512 * 2**20,
-               "articles": 10, "tokens": 1000,
+               "articles": 10, "tokens": 1000, "processes": 2,
                "stage_seconds": {"layout": 20.0, "segment": 10.0, "keywords": 2.0, "keywords_idf": 1.0,
                                  "commit": 2.0}}
     f = bench.newsflow_figures(summary, 52_000_000)
     assert f["startup_s"] == 4.0 and f["after_startup_s"] == 26.0
     assert abs(f["mb_per_s"] - 2.0) < 1e-9 and f["peak_rss_mb"] == 512
     # 32 s of task stages over 2 workers, 3 s in the flow itself: 7 s left for Prefect and waits
-    assert abs(f["prefect_and_waiting_s"] - 7.0) < 1e-9
+    assert abs(f["prefect_and_waiting_s"] - 7.0) < 1e-9 and f["processes"] == 2
+    # over the run's own worker processes: 4 of them leave 26 - 8 - 3 = 15 s
+    f4 = bench.newsflow_figures({**summary, "processes": 4}, 52_000_000)
+    assert abs(f4["prefect_and_waiting_s"] - 15.0) < 1e-9 and f4["processes"] == 4
