@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def _busy_seconds() -> float:
@@ -84,20 +85,104 @@ WORKER_MB = 384
 RESERVED_MB = 512
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform tells it, which a
-    container's cpuset or ``taskset`` narrows; else the machine's count)."""
+#: Where the control groups of Linux are mounted, and where a process finds its own.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
+def _cgroup_value(controller: str, names: Sequence[str], root: Path, proc_cgroup: Path) -> list[str] | None:
+    """The contents (stripped) of the files ``names`` of this process's control group for
+    ``controller`` (cgroup v1: ``cpu``, ``memory``; v2, one hierarchy for all: ``""``), read
+    from its own group, else from the mount's root (what a container sees as its own); None
+    when they cannot be read (no such hierarchy, another platform)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        lines = proc_cgroup.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        listed = controllers.split(",") if controllers else []
+        if (controller not in listed) if controller else listed:  # v2's line lists none
+            continue
+        base = root / controller if controller else root
+        for group in (base / path.lstrip("/"), base):
+            try:
+                return [(group / name).read_text(encoding="utf-8").strip() for name in names]
+            except OSError:
+                continue
+    return None
+
+
+def cgroup_cores(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
+    """The cores a CPU quota of this process's control group allows (rounded up), None without
+    a quota: a container started with ``--cpus 2`` on a machine of many cores runs on all of
+    them (its affinity) but gets the time of two."""
+    v2 = _cgroup_value("", ["cpu.max"], root, proc_cgroup)
+    if v2 is not None:
+        quota, _, period = v2[0].partition(" ")
+    else:
+        v1 = _cgroup_value("cpu", ["cpu.cfs_quota_us", "cpu.cfs_period_us"], root, proc_cgroup)
+        if v1 is None:
+            return None
+        quota, period = v1
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    return max(1, -(-q // p)) if q > 0 and p > 0 else None
+
+
+def cgroup_free_mb(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> int | None:
+    """MB this process's control group may still use (its memory limit less its use), None
+    without a limit: in a container, the machine's available memory is the host's."""
+    v2 = _cgroup_value("", ["memory.max", "memory.current"], root, proc_cgroup)
+    got = v2 if v2 is not None else _cgroup_value(
+        "memory", ["memory.limit_in_bytes", "memory.usage_in_bytes"], root, proc_cgroup)
+    if got is None:
+        return None
+    try:
+        limit, used = int(got[0]), int(got[1])
+    except ValueError:  # "max": no limit
+        return None
+    if limit >= 1 << 60:  # cgroup v1's "no limit" (a page-rounded 2**63 - 1)
+        return None
+    return max(0, limit - used) // 2**20
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the platform tells it (which a
+    container's cpuset or ``taskset`` narrows; else the machine's count), no more than its
+    control group's CPU quota allows."""
+    try:
+        cores = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no affinity on this platform
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    quota = cgroup_cores()
+    return min(cores, quota) if quota else cores
+
+
+def available_mb() -> int | None:
+    """MB of memory available now: the machine's (psutil), or what this process's control group
+    has left when that is less; None where neither can be told."""
+    figures = []
+    try:
+        import psutil
+
+        figures.append(psutil.virtual_memory().available // 2**20)
+    except Exception:  # noqa: BLE001 - no memory figure on this platform
+        pass
+    group = cgroup_free_mb()
+    if group is not None:
+        figures.append(group)
+    return min(figures) if figures else None
 
 
 def default_processes(environ: Mapping[str, str] | None = None) -> int:
     """Worker processes of the default task runner: ``$NEWSFLOW_PROCESSES`` when set, else one per
-    usable core, as many as the memory available now leaves room for (:data:`WORKER_MB` each
-    beyond :data:`RESERVED_MB`), at least one. Segmentation and the other steps are pure Python
-    and hold the GIL, so a process per core is what uses the machine."""
+    usable core (:func:`usable_cores`), as many as the memory available now leaves room for
+    (:func:`available_mb`; :data:`WORKER_MB` each beyond :data:`RESERVED_MB`), at least one.
+    Segmentation and the other steps are pure Python and hold the GIL, so a process per core is
+    what uses the machine."""
     env = os.environ if environ is None else environ
     value = env.get(PROCESSES_ENV, "").strip()
     if value:
@@ -109,10 +194,7 @@ def default_processes(environ: Mapping[str, str] | None = None) -> int:
             raise ValueError(f"{PROCESSES_ENV} must be a whole number of at least 1, not {value!r}")
         return n
     cores = usable_cores()
-    try:
-        import psutil
-
-        available_mb = psutil.virtual_memory().available // 2**20
-    except Exception:  # noqa: BLE001 - no memory figure on this platform: the cores decide
+    free = available_mb()
+    if free is None:  # no memory figure on this platform: the cores decide
         return cores
-    return max(1, min(cores, (available_mb - RESERVED_MB) // WORKER_MB))
+    return max(1, min(cores, (free - RESERVED_MB) // WORKER_MB))
