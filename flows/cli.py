@@ -86,19 +86,15 @@ def run(
     if warehouse.exists() and not warehouse.is_dir():
         err_console.print(f"[red]error:[/red] warehouse is not a directory: {warehouse}")
         raise typer.Exit(2)
-    from flows.cpu import PROCESSES_ENV, default_processes
-
     if processes is not None:
         if workers or dask_address:
             err_console.print("[red]error:[/red] --processes sets the default runner's processes; "
                               "with --workers or --dask-address, Dask's workers run the batches")
             raise typer.Exit(2)
+        from flows.cpu import PROCESSES_ENV
+
         os.environ[PROCESSES_ENV] = str(processes)  # read by the flow's runner (flows.cpu)
-    try:
-        default_processes()
-    except ValueError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    _check_processes()
 
     # Prefect reads its settings once, at import: choose its log level before importing it.
     # Without --verbose only warnings and errors (e.g. "3 of 10 files quarantined") are logged;
@@ -119,6 +115,18 @@ def run(
         if server is not None:
             _drain_events()  # the run's events still queued go to the server before it stops
             server.stop()
+
+
+def _check_processes() -> None:
+    """Stop the command (exit 2) when ``NEWSFLOW_PROCESSES`` is set to no count of processes,
+    before anything starts (the flow's task runner reads it)."""
+    from flows.cpu import default_processes
+
+    try:
+        default_processes()
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _skip_collection_at_exit() -> None:
@@ -325,6 +333,7 @@ def serve(
     if not raw.is_dir():
         err_console.print(f"[red]error:[/red] raw directory not found: {raw}")
         raise typer.Exit(2)
+    _check_processes()
     from prefect import serve as prefect_serve
     from prefect.client.schemas.schedules import CronSchedule
 
