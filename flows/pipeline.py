@@ -390,16 +390,16 @@ class WorkerPoolTaskRunner(ThreadPoolTaskRunner):
 
     def duplicate(self) -> WorkerPoolTaskRunner:
         # Prefect runs each flow run on a duplicate of the flow's runner: hand it the runner
-        # whose processes were started early, once. A runner of the default count counts again
-        # for each run (the flow's was made when this module was imported, before a command's
-        # --processes)
-        wanted = self.requested or _workers()
+        # whose processes were started early, once (counted by the same rule moments before,
+        # when this one asks for the default count). Otherwise a runner of the default count
+        # counts again for each run: the flow's was made when this module was imported, before
+        # a command's --processes, and a scheduled run sees the memory of its own start
         warm = _PRESTARTED.pop("runner", None)
-        if warm is not None and warm.processes == wanted:
+        if warm is not None and self.requested in (None, warm.processes):
             return warm
         if warm is not None:
             warm.stop_workers()
-        return type(self)(max_workers=wanted)
+        return type(self)(max_workers=self.requested or _workers())
 
     def start_workers(self, started: int | None = None) -> None:
         """Start the worker processes (each loads what a batch needs), unless they run: all of

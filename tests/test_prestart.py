@@ -46,6 +46,26 @@ def test_the_flow_adopts_the_workers_started_early_and_stops_them():
         pipeline.discard_prestarted_workers()
 
 
+def test_a_runner_of_the_default_count_adopts_the_early_workers_one_of_another_count_does_not(monkeypatch):
+    """The early workers were counted by the default rule moments before the flow asks: a runner
+    of the default count adopts them even when the rule would now say otherwise (memory moves);
+    a runner asking for another count stops them and makes its own."""
+    monkeypatch.setattr(pipeline, "_workers", lambda: 2)
+    pipeline.prestart_workers()
+    try:
+        warm = pipeline._PRESTARTED["runner"]
+        monkeypatch.setattr(pipeline, "_workers", lambda: 3)
+        assert pipeline.WorkerPoolTaskRunner().duplicate() is warm
+    finally:
+        warm.stop_workers()
+    pipeline.prestart_workers()
+    warm = pipeline._PRESTARTED["runner"]
+    procs = list(warm.pool._processes.values())
+    other = pipeline.WorkerPoolTaskRunner(max_workers=1).duplicate()
+    assert other is not warm and other.processes == 1 and other.pool is None
+    assert "runner" not in pipeline._PRESTARTED and not any(p.is_alive() for p in procs)
+
+
 def test_workers_started_early_and_never_adopted_are_stopped():
     pipeline.prestart_workers()
     warm = pipeline._PRESTARTED["runner"]
