@@ -87,11 +87,13 @@ def test_one_worker_starts_early_and_the_pool_adds_the_others_on_demand():
         assert len(warm.pool._processes) == 1
         if warm.processes < 2:
             return  # a one-core machine: one worker in any case
-        # two calls at once, the first still running: the pool starts the second process
+        # two calls at once, the first still running: the pool starts another process (one
+        # more if the early worker was still warming when the first call came; never more
+        # than the runner's count)
         first = warm.pool.submit(time.sleep, 2)
         assert warm.pool.submit(os.getpid).result(timeout=60) != os.getpid()
         first.result(timeout=60)
-        assert len(_alive(warm)) == 2
+        assert 2 <= len(_alive(warm)) <= min(3, warm.processes)
     finally:
         pipeline.discard_prestarted_workers()
 
