@@ -583,7 +583,9 @@ def featurize(
     ``tagged[i]`` is the segmenter's ``(token, pos)`` list of ``sentences[i]``; missing or not
     tiling the sentence, the sentence is tagged here. With ``crf`` False only the tokens and
     their geometry are worked out (what the rules and jieba's tags need), not the CRF's
-    feature values (``ints`` is empty)."""
+    feature values (``ints`` is empty). Every feature value is a non-negative integer (code
+    points, classes, codes and bits; a sentence's edges have values of their own, never -1):
+    :meth:`CrfModel.emissions` relies on it."""
     texts = [s.replace("\x00", " ") if "\x00" in s else s for s in sentences]
     words, tags, tok_counts, tlen = _flat_tokens(texts, tagged)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -1017,8 +1019,11 @@ class CrfModel:
             if not len(keys):
                 continue
             direct = self._direct.get(t)
-            if direct is not None:  # as _KeyIndex.rows reads its dense table, then the weights
-                np.take(direct, f.ints[t].clip(-1, len(direct) - 1), axis=0, out=rows, mode="clip")
+            if direct is not None:  # as _KeyIndex.rows reads its dense table, then the weights:
+                # every feature value is >= 0 (see featurize), so mode='clip' alone sends a value
+                # past the table to its last row, the zero weights of "no such key", as clipping
+                # the values to [-1, len - 1] first did, without that copy of the values
+                np.take(direct, f.ints[t], axis=0, out=rows, mode="clip")
             else:
                 np.take(w, self._index[t].rows(f.ints[t]), axis=0, out=rows, mode="clip")
             e += rows

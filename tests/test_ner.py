@@ -515,6 +515,49 @@ def test_dictionary_word_features_match_a_plain_search() -> None:
     assert got == want
 
 
+def test_every_feature_value_is_non_negative_and_the_emissions_read_the_tables_as_keys():
+    """CrfModel.emissions gathers the rows of its direct tables with the values as they are
+    (mode 'clip': a value past a table reads its last row, the zero weights of an unknown key),
+    which holds only for values >= 0: every template's values are, on the seed page and on texts
+    of every kind of character (past the BMP, private use, controls, Latin, digits, empty
+    sentences, one-character ones); and the emissions equal those of each value looked up as a
+    key (its weights when the model has the key, zeros when not)."""
+    import random
+
+    import numpy as np
+
+    from tasks.ner import featurize
+
+    rnd = random.Random(11)
+    alphabet = ["王", "区", "委", "，", "。", "𠀋", "\ue000", "\x01", "A", "z", "７", "9", " ", "·",
+                "“", "\U0010fffd", "先生", "北京", "局"]
+    texts = [p for p in SEED.read_text(encoding="utf-8").splitlines() if p.strip()]
+    texts += ["", "王"] + ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 40)))
+                           for _ in range(300)]
+    f = featurize(texts)
+    assert f.ints and all(int(v.min()) >= 0 for v in f.ints.values() if len(v))
+    crf = get_extractor().crf
+    assert crf is not None
+    n = len(crf.labels)
+    want = np.zeros((len(f.word_of_char), n), dtype=np.float64)
+    unknown = past = 0  # values that are no key of their table; values past the table's end
+    for t, (keys, w) in crf.int_tables.items():
+        if t in crf._direct:
+            at = np.searchsorted(keys, f.ints[t])
+            found = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == f.ints[t])
+            want[found] += w[at[found], :n]
+            unknown += int((~found).sum())
+            past += int((f.ints[t] >= len(crf._direct[t])).sum())
+    assert unknown > past > 0  # both ways of being no key are met
+    got = np.zeros_like(want)
+    rows = np.empty((len(f.word_of_char), w.shape[1]), dtype=np.float32)
+    for t in crf.int_tables:
+        if t in crf._direct:
+            np.take(crf._direct[t], f.ints[t], axis=0, out=rows, mode="clip")
+            got += rows[:, :n]
+    assert np.allclose(got, want, rtol=0, atol=1e-5)
+
+
 def test_featurize_without_the_crf_gives_the_same_tokens_and_no_crf_values():
     """With no model, only the tokens and their geometry are worked out: the same as with the
     CRF's values, which are left out."""
