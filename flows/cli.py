@@ -120,10 +120,10 @@ def run(
 def _check_processes() -> None:
     """Stop the command (exit 2) when ``NEWSFLOW_PROCESSES`` is set to no count of processes,
     before anything starts (the flow's task runner reads it)."""
-    from flows.cpu import default_processes
+    from flows.cpu import processes_setting
 
     try:
-        default_processes()
+        processes_setting()
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

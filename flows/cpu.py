@@ -3,9 +3,9 @@ starts (:func:`default_processes`: one per core, as memory allows), and how busy
 with work other than this run's, measured over the run's own start-up (``newsflow run`` decides
 from it whether to start its worker processes early).
 
-For the latter, the load average it replaces lags by a minute: a run started right after another (the
-benchmark's runs, one after the other) saw the previous run's load and did not start its
-workers early on an idle machine. Here the cores' busy time over the last seconds (psutil's
+For the latter, the load average it replaces lags by a minute: a run started right after
+another (the benchmark's runs, one after the other) saw the previous run's load and did not start
+its workers early on an idle machine. Here the cores' busy time over the last seconds (psutil's
 system-wide CPU times) less the CPU time of this process and of the processes it names (Prefect's
 temporary server) is what the rest of the machine used.
 """
@@ -177,21 +177,30 @@ def available_mb() -> int | None:
     return min(figures) if figures else None
 
 
-def default_processes(environ: Mapping[str, str] | None = None) -> int:
-    """Worker processes of the default task runner: ``$NEWSFLOW_PROCESSES`` when set, else one per
-    usable core (:func:`usable_cores`), as many as the memory available now leaves room for
-    (:func:`available_mb`; :data:`WORKER_MB` each beyond :data:`RESERVED_MB`), at least one.
-    Segmentation and the other steps are pure Python and hold the GIL, so a process per core is
-    what uses the machine."""
+def processes_setting(environ: Mapping[str, str] | None = None) -> int | None:
+    """The count ``$NEWSFLOW_PROCESSES`` sets (None when unset or blank); ValueError when it is
+    no whole number of at least 1."""
     env = os.environ if environ is None else environ
     value = env.get(PROCESSES_ENV, "").strip()
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ValueError(f"{PROCESSES_ENV} must be a whole number of at least 1, not {value!r}")
+    if not value:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{PROCESSES_ENV} must be a whole number of at least 1, not {value!r}")
+    return n
+
+
+def default_processes(environ: Mapping[str, str] | None = None) -> int:
+    """Worker processes of the default task runner: ``$NEWSFLOW_PROCESSES`` when set
+    (:func:`processes_setting`), else one per usable core (:func:`usable_cores`), as many as the
+    memory available now leaves room for (:func:`available_mb`; :data:`WORKER_MB` each beyond
+    :data:`RESERVED_MB`), at least one. Segmentation and the other steps are pure Python and hold
+    the GIL, so a process per core is what uses the machine."""
+    n = processes_setting(environ)
+    if n is not None:
         return n
     cores = usable_cores()
     free = available_mb()
