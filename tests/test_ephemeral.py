@@ -135,3 +135,100 @@ def test_flow_runs_on_the_temporary_server_send_no_heartbeats_unless_the_user_as
     # no server of newsflow's: nothing changed
     with cli._api(None):
         assert _engine_heartbeat() == before
+
+
+class _Router:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+
+class _Included:
+    """An app's entry for an included router, as FastAPI 0.150 lists it."""
+
+    def __init__(self, prefix: str) -> None:
+        self.original_router = _Router(prefix)
+
+    def __repr__(self) -> str:
+        return self.original_router.prefix
+
+
+def test_the_routers_a_run_calls_come_first_and_the_others_keep_their_order():
+    from flows.prefect_server import RUN_ROUTERS, run_routers_first
+
+    plain = ["/openapi.json", "/health"]
+    others = [_Included(p) for p in ("/deployments", "/work_pools", "/variables")]
+    run = {p: _Included(p) for p in RUN_ROUTERS}
+    routes = [*plain, others[0], run["/flows"], others[1], run["/admin"], run["/logs"],
+              others[2], "/static", run["/csrf-token"], run["/artifacts"], run["/events"], run["/flow_runs"]]
+    out = run_routers_first(routes)
+    assert out[:2] == plain
+    assert out[2:2 + len(RUN_ROUTERS)] == [run[p] for p in RUN_ROUTERS]
+    assert out[2 + len(RUN_ROUTERS):] == [*others[:2], others[2], "/static"]
+    assert sorted(map(id, out)) == sorted(map(id, routes))  # nothing lost, nothing twice
+    # a FastAPI that lists the routers' routes themselves: nothing to move
+    flat = ["/health", "/flows/", "/admin/version"]
+    assert run_routers_first(flat) == flat
+
+
+_SAME_ROUTES = r"""
+import json, re, sys
+from flows.prefect_server import RUN_ROUTERS, _router_prefix, create_app
+from prefect.server.api.server import create_app as prefect_app
+
+ours = create_app().api_app.router.routes
+theirs = prefect_app(ignore_cache=True).api_app.router.routes  # Prefect's order
+
+def key(route):  # the same router or route in both apps
+    p = _router_prefix(route)
+    return ("router", p) if p is not None else ("route", type(route).__name__, getattr(route, "path", None))
+
+def chosen(routes, scope):  # the route the app's router hands the request to (FastAPI's own loop)
+    partial = None
+    for route in routes:
+        match, _ = route.matches(dict(scope))
+        if match.name == "FULL":
+            return key(route)
+        if match.name == "PARTIAL" and partial is None:
+            partial = key(route)
+    return partial
+
+paths = []
+for route in theirs:
+    inner = getattr(getattr(route, "original_router", None), "routes", None) or [route]
+    for r in inner:
+        if getattr(r, "path", None) is not None:
+            paths.append((r.path, sorted(getattr(r, "methods", None) or ["GET"])))
+checked = differ = 0
+for path, methods in paths:
+    concrete = re.sub(r"\{[^}]+\}", "0b7a6a3e-1c1d-4c55-9a0b-3a1f0c2d4e5f", path)
+    for method in [*methods, "PATCH"]:
+        scope = {"type": "http", "path": concrete, "method": method, "root_path": "",
+                 "query_string": b"", "headers": []}
+        checked += 1
+        differ += chosen(ours, scope) != chosen(theirs, scope)
+first = [_router_prefix(r) for r in ours if _router_prefix(r) is not None][:len(RUN_ROUTERS)]
+print(json.dumps({"checked": checked, "differ": differ, "first": first, "routes": len(paths),
+                  "same_set": sorted(map(str, map(key, ours))) == sorted(map(str, map(key, theirs)))}))
+"""
+
+
+def test_prefects_api_with_the_run_routers_first_sends_every_path_where_it_went_before(prefect_home: Path):
+    """On Prefect's real API (built in a process of its own, as the server builds it): the
+    run's routers come first, and each of its routes' paths, with each of their methods and one
+    they lack, is handed to the same router or route as in Prefect's order."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env = ephemeral._with_newsflow_on_path(ephemeral.server_environ(
+        {**env, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}))
+    out = subprocess.run([sys.executable, "-c", _SAME_ROUTES], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    from flows.prefect_server import RUN_ROUTERS
+
+    assert result["first"] == list(RUN_ROUTERS)
+    assert result["same_set"] and result["routes"] > 150
+    assert result["checked"] > 300 and result["differ"] == 0, result
