@@ -31,8 +31,6 @@ import gc
 import logging
 from typing import Any
 
-gc.disable()  # uvicorn imports this module right before it calls the factory
-
 
 def create_app() -> Any:
     """``prefect.server.api.server.create_app()``, the factory Prefect's own temporary server

@@ -171,11 +171,13 @@ def test_the_routers_a_run_calls_come_first_and_the_others_keep_their_order():
 
 
 _SAME_ROUTES = r"""
-import json, re, sys
+import gc, json, re, sys
 from flows.prefect_server import RUN_ROUTERS, _router_prefix, create_app
 from prefect.server.api.server import create_app as prefect_app
 
+gc_on_import = gc.isenabled()
 ours = create_app().api_app.router.routes
+gc_on_app = gc.isenabled()
 theirs = prefect_app(ignore_cache=True).api_app.router.routes  # Prefect's order
 
 def key(route):  # the same router or route in both apps
@@ -208,6 +210,7 @@ for path, methods in paths:
         differ += chosen(ours, scope) != chosen(theirs, scope)
 first = [_router_prefix(r) for r in ours if _router_prefix(r) is not None][:len(RUN_ROUTERS)]
 print(json.dumps({"checked": checked, "differ": differ, "first": first, "routes": len(paths),
+                  "gc": [gc_on_import, gc_on_app],
                   "same_set": sorted(map(str, map(key, ours))) == sorted(map(str, map(key, theirs)))}))
 """
 
@@ -215,7 +218,9 @@ print(json.dumps({"checked": checked, "differ": differ, "first": first, "routes"
 def test_prefects_api_with_the_run_routers_first_sends_every_path_where_it_went_before(prefect_home: Path):
     """On Prefect's real API (built in a process of its own, as the server builds it): the
     run's routers come first, and each of its routes' paths, with each of their methods and one
-    they lack, is handed to the same router or route as in Prefect's order."""
+    they lack, is handed to the same router or route as in Prefect's order. The garbage
+    collector, paused while the app is built, is on after the module's import and after the
+    app (a test process importing the module keeps its collector)."""
     import json
     import subprocess
     import sys
@@ -230,5 +235,6 @@ def test_prefects_api_with_the_run_routers_first_sends_every_path_where_it_went_
     from flows.prefect_server import RUN_ROUTERS
 
     assert result["first"] == list(RUN_ROUTERS)
+    assert result["gc"] == [True, True]
     assert result["same_set"] and result["routes"] > 150
     assert result["checked"] > 300 and result["differ"] == 0, result
