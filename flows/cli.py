@@ -7,6 +7,8 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -151,25 +153,27 @@ def _drain_events() -> None:
         EventsWorker.drain_all(timeout=10, at_exit=False)
 
 
-def _api(server: Any) -> Any:
+@contextmanager
+def _api(server: Any) -> Iterator[None]:
     """The settings the flow runs under: naming the temporary server newsflow started, once it
     answers (Prefect's settings of this process were read before; its threads and workers read
     the environment), its flow runs without heartbeats (:data:`HEARTBEAT_SETTINGS`); Prefect's
-    own (which start a server when needed) if newsflow started none."""
-    from contextlib import nullcontext
-
+    own (which start a server when needed) if newsflow started none. The settings are built
+    before the wait for the server (some 35 ms of CPU in pydantic), not after its first answer."""
     if server is None:
-        return nullcontext()
+        yield
+        return
     _import_flow_start()  # while the server boots, not once it answers
-    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
-    if not server.ready(timeout):
-        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     updates: dict[Any, Any] = {PREFECT_API_URL: server.api_url}
     if not any(name in os.environ for name in HEARTBEAT_SETTINGS):
         updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
-    return temporary_settings(updates=updates)
+    with temporary_settings(updates=updates):
+        timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
+        if not server.ready(timeout):
+            raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+        yield
 
 
 #: The names Prefect reads the flow runs' heartbeat interval under. A flow run on the temporary

@@ -137,6 +137,40 @@ def test_flow_runs_on_the_temporary_server_send_no_heartbeats_unless_the_user_as
         assert _engine_heartbeat() == before
 
 
+
+class _SilentServer:
+    """Stands for a temporary server that never answers; notes the API its caller had set up
+    when it was asked to wait."""
+
+    api_url = "http://127.0.0.1:9/api"
+
+    def __init__(self) -> None:
+        self.url_while_waiting: str | None = None
+
+    def ready(self, timeout: float) -> bool:
+        from prefect.settings import get_current_settings
+
+        self.url_while_waiting = str(get_current_settings().api.url)
+        return False
+
+
+def test_the_flows_settings_are_built_before_the_wait_and_a_silent_server_fails_the_run(monkeypatch):
+    from prefect.settings import get_current_settings
+
+    from flows import cli
+
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "3")
+    before = get_current_settings().api.url
+    server = _SilentServer()
+    try:
+        with cli._api(server):
+            raise AssertionError("the flow ran without a server")
+    except RuntimeError as exc:
+        assert "did not answer within 3 s" in str(exc)
+    assert server.url_while_waiting == server.api_url  # the settings were in place during the wait
+    assert get_current_settings().api.url == before  # and are gone after
+
+
 class _Router:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
