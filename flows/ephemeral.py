@@ -167,7 +167,9 @@ def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
     app_dir = Path(next(iter(spec.submodule_search_locations))).parent
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory", SERVER_FACTORY,
+        # -P: not the working directory first on the path (what -m does), where a flows/ or
+        # uvicorn/ of the user's would be imported instead of newsflow's and uvicorn's
+        [sys.executable, "-P", "-m", "uvicorn", "--app-dir", str(app_dir), "--factory", SERVER_FACTORY,
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
         env=_with_newsflow_on_path(server_environ(env)),
         stdin=subprocess.DEVNULL,

@@ -57,7 +57,8 @@ def local_prefect_server(start_timeout: float = 180.0) -> Iterator[str]:
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        # -P: the working directory not first on the path (a prefect/ of the user's there)
+        [sys.executable, "-P", "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

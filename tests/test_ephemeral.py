@@ -39,6 +39,27 @@ def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
     assert "PREFECT_API_URL" not in env
 
 
+
+def test_the_server_starts_from_a_directory_with_its_own_flows_and_uvicorn(prefect_home: Path, tmp_path: Path,
+                                                                         monkeypatch):
+    """``python -m`` puts the working directory first on the path: a ``flows`` package (a common
+    name in Prefect projects) or a ``uvicorn`` there was imported instead of newsflow's and
+    uvicorn's, and the server never answered."""
+    work = tmp_path / "project"
+    for package in ("flows", "uvicorn"):
+        (work / package).mkdir(parents=True)
+        (work / package / "__init__.py").write_text(f'raise SystemExit("the project\'s {package}")\n')
+    (work / "flows" / "prefect_server.py").write_text('raise SystemExit("the project\'s server")\n')
+    monkeypatch.chdir(work)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    server = ephemeral.start(env)
+    assert server is not None
+    try:
+        assert server.ready(120)
+    finally:
+        server.stop()
+
 def test_the_server_registers_no_block_types_unless_the_user_says_so():
     env = ephemeral.server_environ({"PATH": "/bin"})
     assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
