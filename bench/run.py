@@ -16,7 +16,9 @@ then measures, on that same text:
             once with every stage but the statistical entity model (NEWSFLOW_NER_MODEL=0), once
             with every stage;
 * rerun     ``newsflow run`` again with nothing changed;
-* memory    peak RSS of the newsflow process tree at ``--mb`` and at ``--small-mb``.
+* memory    peak RSS of the newsflow process tree at ``--mb`` and at ``--small-mb``;
+* CPU       the CPU seconds of the flow's process, Prefect's server and the workers of each run, in
+            all and before the first file read (Prefect's own cost beside the stages' seconds).
 
 Prints a table per measure, then one line of figures (see the end of main()). Needs only the
 project's own environment (psutil comes with it). Prefect's database is created by a warm-up run
@@ -75,11 +77,39 @@ def build_corpus(dev_raw: Path, target: Path, mb: float, *, offset_days: int = 0
     return files, size
 
 
-# --------------------------------------------------------------------------- memory
+# --------------------------------------------------------------------------- memory and CPU
+
+
+def process_role(cmdline: list[str], root: bool) -> str:
+    """What a process of the run's tree is: the tree's root is the flow's own process; the others,
+    by their command line, Prefect's temporary server (uvicorn), multiprocessing's resource
+    tracker ("other"), or a worker."""
+    if root:
+        return "flow"
+    line = " ".join(cmdline)
+    if "uvicorn" in line:
+        return "server"
+    if "resource_tracker" in line:
+        return "other"
+    return "workers"
+
+
+def cpu_by_role(samples: dict[int, tuple[str, list[tuple[float, float]]]], at: float | None = None) -> dict[str, float]:
+    """CPU seconds per role, summed over the processes of ``samples`` (pid -> (role, [(time,
+    user + system CPU)])): each process's last sample, or its last sample at or before ``at``
+    (a process not seen by then counts 0)."""
+    out = {"flow": 0.0, "server": 0.0, "workers": 0.0, "other": 0.0}
+    for role, series in samples.values():
+        seen = [cpu for t, cpu in series if at is None or t <= at]
+        if seen:
+            out[role] += seen[-1]
+    return out
 
 
 class PeakRss:
-    """Samples the RSS of a process and all its descendants every ``interval`` s; keeps the peak."""
+    """Samples the RSS of a process and all its descendants every ``interval`` s; keeps the peak,
+    and each process's CPU time as it goes (:attr:`cpu`: pid -> (role, [(time, seconds)]); a
+    process's last ``interval`` of CPU before it ends is not seen)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         import psutil
@@ -87,6 +117,7 @@ class PeakRss:
         self._proc = psutil.Process(pid)
         self._psutil = psutil
         self.peak = 0
+        self.cpu: dict[int, tuple[str, list[tuple[float, float]]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._interval = interval
@@ -98,9 +129,14 @@ class PeakRss:
             except self._psutil.Error:
                 break
             total = 0
+            now = time.time()
             for p in procs:
                 try:
                     total += p.memory_info().rss
+                    times = p.cpu_times()
+                    if p.pid not in self.cpu:
+                        self.cpu[p.pid] = (process_role(p.cmdline(), p.pid == self._proc.pid), [])
+                    self.cpu[p.pid][1].append((now, times.user + times.system))
                 except self._psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -130,7 +166,7 @@ def newsflow_run(raw: Path, warehouse: Path, env: dict[str, str], cwd: Path) -> 
     if proc.returncode != 0:
         raise SystemExit(f"newsflow run failed ({proc.returncode}):\n{out}\n{err}")
     summary = json.loads(out.strip().splitlines()[-1])
-    summary.update(t0=t0, t1=t1, peak_rss=rss.peak)
+    summary.update(t0=t0, t1=t1, peak_rss=rss.peak, cpu_samples=rss.cpu)
     return summary
 
 
@@ -156,6 +192,9 @@ def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
         "articles": summary["articles"],
         "tokens": summary["tokens"],
         "processes": workers,
+        # CPU seconds of the tree's processes (sampled): in all, and before the first file read
+        "cpu": cpu_by_role(summary.get("cpu_samples", {})),
+        "cpu_startup": cpu_by_role(summary.get("cpu_samples", {}), at=first),
     }
 
 
@@ -273,6 +312,12 @@ def main() -> None:
         print(f"  stage seconds (summed over workers): {stages}")
         print(f"  Prefect, scheduling and waiting (wall time not explained by the stages): "
               f"{f['prefect_and_waiting_s']:.1f} s")
+        cpu, early = f["cpu"], f["cpu_startup"]
+        print(f"  CPU seconds (sampled every 0.05 s; before the first file read in brackets): "
+              f"the flow's process {cpu['flow']:.1f} ({early['flow']:.1f}), Prefect's server "
+              f"{cpu['server']:.1f} ({early['server']:.1f}), worker processes {cpu['workers']:.1f} "
+              f"({early['workers']:.1f}); after start-up, the flow's process and the server "
+              f"{cpu['flow'] - early['flow'] + cpu['server'] - early['server']:.1f}")
     # a rerun reads no file, so its start-up cannot be told apart from outside: "beyond start-up"
     # is the flow's own time (from the flow run's start, Prefect's server already up, to its end)
     rerun_s = float(rerun["seconds"])

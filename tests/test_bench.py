@@ -50,3 +50,40 @@ def test_figures_from_a_run_summary() -> None:
     # over the run's own worker processes: 4 of them leave 26 - 8 - 3 = 15 s
     f4 = bench.newsflow_figures({**summary, "processes": 4}, 52_000_000)
     assert abs(f4["prefect_and_waiting_s"] - 15.0) < 1e-9 and f4["processes"] == 4
+
+
+def test_cpu_by_role_sums_each_process_last_sample_and_at_a_moment() -> None:
+    bench = _bench()
+    samples = {
+        10: ("flow", [(1.0, 0.5), (2.0, 1.5), (5.0, 2.0)]),
+        11: ("server", [(1.1, 0.2), (2.1, 3.0), (5.0, 4.0)]),
+        12: ("workers", [(1.9, 0.1), (5.0, 20.0)]),
+        13: ("workers", [(3.0, 1.0), (5.0, 18.0)]),  # started after the moment asked about
+    }
+    assert bench.cpu_by_role(samples) == {"flow": 2.0, "server": 4.0, "workers": 38.0, "other": 0.0}
+    assert bench.cpu_by_role(samples, at=2.5) == {"flow": 1.5, "server": 3.0, "workers": 0.1, "other": 0.0}
+    assert bench.process_role(["python", "-m", "uvicorn", "--factory", "x"], root=False) == "server"
+    assert bench.process_role(["python", "-c", "from multiprocessing.resource_tracker import main"],
+                              root=False) == "other"
+    assert bench.process_role(["python", "-c", "from multiprocessing.spawn import spawn_main"], root=False) == "workers"
+    assert bench.process_role(["newsflow", "run"], root=True) == "flow"
+
+
+def test_the_sampler_sees_the_cpu_of_each_process_of_a_tree() -> None:
+    """A parent that spins half a second and starts a child named like Prefect's server that
+    spins half a second more: the sampler gives each its role and about its CPU."""
+    import subprocess
+    import sys
+
+    bench = _bench()
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
+    child = [sys.executable, "-c", spin + "import sys; sys.exit(0)", "uvicorn"]
+    parent = (f"import subprocess, sys\np = subprocess.Popen({child!r})\n{spin}"
+              "time.sleep(0.3)\np.wait()\ntime.sleep(0.3)\n")
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    with bench.PeakRss(proc.pid, interval=0.02) as sampler:
+        proc.wait()
+    cpu = bench.cpu_by_role(sampler.cpu)
+    assert 0.4 <= cpu["flow"] <= 1.5, cpu
+    assert 0.3 <= cpu["server"] <= 1.5, cpu  # its last 0.02 s may go unseen
+    assert sampler.peak > 0
