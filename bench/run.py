@@ -154,6 +154,28 @@ class PeakRss:
 # --------------------------------------------------------------------------- newsflow
 
 
+#: What each stage of a run's report holds (``newsflow run --json``'s stage_seconds), the issue's
+#: "clean" among them. The workers' stages, then the three the flow waits for.
+STAGES = (
+    ("read", "files read and decoded: encoding, BOM, line ends (the first of the cleaning)"),
+    ("layout", "page text cleaned and laid out: PDF spaces, hard wraps, column breaks -> blocks -> "
+               "articles, bylines, datelines, continuations"),
+    ("load", "the segmenter and the extractors made ready (once per worker; cached)"),
+    ("segment", "rjieba's words and tags"),
+    ("extract", "entities (rules and the CRF), dates, quantities"),
+    ("tables", "rows and frames of every table"),
+    ("validate", "the Pandera models, cross-table checks, quarantine"),
+    ("keywords", "each batch's word counts and keyword candidates; once the IDF is known, every "
+                 "part's TF-IDF and TextRank keywords"),
+    ("write", "the batch's Parquet parts"),
+    ("keywords_idf", "the flow: the IDF of the whole warehouse (in a worker, the flow waiting)"),
+    ("keep", "the flow: unchanged parts kept (incremental runs)"),
+    ("commit", "the flow: the warehouse's new version switched in, its catalog"),
+)
+#: The stages the flow waits for (every other stage is a worker's, spread over the workers)
+FLOW_STAGES = ("keywords_idf", "keep", "commit")
+
+
 def newsflow_run(raw: Path, warehouse: Path, env: dict[str, str], cwd: Path) -> dict:
     """One ``newsflow run --json``: its summary plus start, end and peak RSS seen from outside."""
     cmd = [str(Path(sys.executable).with_name("newsflow")), "run", "--raw", str(raw),
@@ -176,9 +198,8 @@ def newsflow_figures(summary: dict, raw_bytes: int) -> dict:
     after = summary["t1"] - first
     stages = summary.get("stage_seconds", {})
     workers = summary.get("processes") or 1  # the run's worker processes (flows.cpu.default_processes)
-    flow_stages = ("keep", "keywords_idf", "commit")  # the flow's own; every other stage is a task's
-    in_workers = sum(v for s, v in stages.items() if s not in flow_stages)
-    in_flow = sum(stages.get(s, 0.0) for s in flow_stages)
+    in_workers = sum(v for s, v in stages.items() if s not in FLOW_STAGES)
+    in_flow = sum(stages.get(s, 0.0) for s in FLOW_STAGES)
     # the work itself, spread over the workers, plus what the flow does on its own
     busy = in_workers / workers + in_flow
     return {
@@ -303,6 +324,9 @@ def main() -> None:
           f"in {limit_s:.1f} s = {limit:.2f} MB/s (one process)")
     print(f"naive: jieba.posseg per paragraph, dict rows, Parquet: {naive_size:.1f} MB in {naive_s:.1f} s "
           f"= {naive:.3f} MB/s")
+    print("\nstages:")
+    for name, what in STAGES:
+        print(f"  {name:<13}{what}")
     for label, f in runs.items():
         print(f"\nnewsflow run ({label}), {b_big / MB:.1f} MB, {f['articles']} articles, {f['tokens']} tokens, "
               f"{f['processes']} worker processes:")

@@ -87,3 +87,24 @@ def test_the_sampler_sees_the_cpu_of_each_process_of_a_tree() -> None:
     assert 0.4 <= cpu["flow"] <= 1.5, cpu
     assert 0.3 <= cpu["server"] <= 1.5, cpu  # its last 0.02 s may go unseen
     assert sampler.peak > 0
+
+
+def test_the_stage_legend_names_every_stage_a_batch_reports_and_no_other(tmp_path: Path) -> None:
+    """The benchmark explains each stage of a run's report: a real batch of the seed page, with
+    its parts written, reports its stages; the flow adds the three it waits for (the ones
+    newsflow_figures does not spread over the workers)."""
+    import datetime as dt
+
+    from flows.batch import process_batch
+
+    bench = _bench()
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / SEED.name).write_bytes(SEED.read_bytes())
+    out = tmp_path / "staging"
+    out.mkdir()
+    result = process_batch(0, [raw / SEED.name], raw, run_id="test",
+                           ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), out_dir=out)
+    named = [name for name, _ in bench.STAGES]
+    assert len(named) == len(set(named)) and not set(result.seconds) & set(bench.FLOW_STAGES)
+    assert set(result.seconds) | set(bench.FLOW_STAGES) == set(named)
