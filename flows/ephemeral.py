@@ -29,9 +29,9 @@ from pathlib import Path
 #: them for its own temporary server (no UI; an ephemeral, final server), and
 #: :data:`SERVER_DEFAULTS`.
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-#: What the temporary server does not do as it starts, because a run does not use it, each group
-#: of settings with the other names Prefect reads them under (a user who sets any name of a group
-#: keeps their values for that group):
+#: What the temporary server does otherwise than Prefect's defaults, because a run does not use
+#: it or gains from it, each group of settings with the other names Prefect reads them under (a
+#: user who sets any name of a group keeps their values for that group):
 #:
 #: * no registration of block types: a run uses no block; registering them (or checking a memo
 #:   of them) imports every installed Prefect collection, prefect_dask and Dask with it, and
@@ -42,13 +42,20 @@ SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREF
 #:   it answers (0.38-0.41 s of its start-up step, against 0.11-0.13 s without).
 #:
 #: Both were on the path to a run's first file: the server takes 3.0-3.4 s of CPU from its
-#: launch to its first answer, which is most of the start-up.
+#: launch to its first answer, which is most of the start-up. While it serves the run:
+#:
+#: * task runs recorded 20 events at a time (or every 5 s, and at the server's stop) instead of
+#:   one database transaction for each of their state events: the server's CPU while it serves a
+#:   run over 50 MB (45 task runs) 2.80 -> 1.52 s, over 10 MB 0.68-0.70 -> 0.41 s (two runs each),
+#:   CPU taken from the workers on the same cores. Every task run and state is still recorded:
+#:   the recorder writes what it holds as the server stops.
 SERVER_DEFAULT_GROUPS: tuple[tuple[dict[str, str], tuple[str, ...]], ...] = (
     ({"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
       "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false"},
      ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")),
     ({"PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false"},
      ("PREFECT_API_SERVICES_TRIGGERS_ENABLED",)),
+    ({"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "20"}, ()),
 )
 SERVER_DEFAULTS = {k: v for group, _ in SERVER_DEFAULT_GROUPS for k, v in group.items()}
 

@@ -80,6 +80,54 @@ def test_the_server_runs_no_automation_triggers_unless_the_user_says_so():
     assert mine["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
 
 
+
+def test_the_server_records_task_runs_in_batches_unless_the_user_says_otherwise():
+    env = ephemeral.server_environ({"PATH": "/bin"})
+    assert env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == "20"
+    mine = ephemeral.server_environ({"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "1"})
+    assert mine["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == "1"
+    assert mine["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"  # the other groups as they were
+
+
+def test_every_task_run_of_a_run_is_recorded_by_the_time_the_server_stops(tmp_path: Path, cli_env):
+    """With task runs recorded 20 events at a time, a run of a few tasks (fewer events than
+    that) is recorded only as the server stops: Prefect's database holds the run's flow run,
+    each of its task runs and their three states once the command has ended."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+
+    home = tmp_path / "prefect-home"  # a database of its own: this run's rows only
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    seed = Path(__file__).resolve().parents[1] / "raw" / "000_c9cd572a92cace71.txt"
+    (raw / "a.txt").write_bytes(seed.read_bytes())
+    (raw / "b.txt").write_bytes(seed.read_bytes() + "\n（副本）\n".encode())
+    script = Path(sys.executable).with_name("newsflow")
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "flows.cli"]
+    out = subprocess.run([*cmd, "run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh"), "--json",
+                          "--batch-size", "1"],
+                         cwd=tmp_path, env={**cli_env, "PREFECT_HOME": str(home)}, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["files"] == 2 and summary["batches"] == 2
+    db = sqlite3.connect(home / "prefect.db")
+    try:
+        flow_runs = db.execute("select id, state_type from flow_run").fetchall()
+        assert len(flow_runs) == 1 and flow_runs[0][1] == "COMPLETED"
+        task_runs = db.execute("select name, state_type from task_run where flow_run_id = ?",
+                               (flow_runs[0][0],)).fetchall()
+        states = db.execute("select count(*) from task_run_state").fetchone()[0]
+    finally:
+        db.close()
+    names = sorted(name for name, _ in task_runs)
+    assert any(n.startswith("batches-") for n in names) and any(n.startswith("keywords-") for n in names)
+    assert all(state == "COMPLETED" for _, state in task_runs)
+    assert states == 3 * len(task_runs)  # pending, running, completed: every event recorded
+
+
 def test_a_cancelled_pool_reset_at_shutdown_is_not_logged_but_other_errors_are():
     """Prefect's temporary server, stopped under a database request, logged SQLAlchemy's
     cancelled connection reset as an ERROR with a traceback after a run that went well."""
