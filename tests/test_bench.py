@@ -77,7 +77,7 @@ def test_the_sampler_sees_the_cpu_of_each_process_of_a_tree() -> None:
 
     bench = _bench()
     spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n"
-    child = [sys.executable, "-c", spin + "import sys; sys.exit(0)", "uvicorn"]
+    child = [sys.executable, "-c", spin + "time.sleep(0.3)", "uvicorn"]  # seen after its spin
     parent = (f"import subprocess, sys\np = subprocess.Popen({child!r})\n{spin}"
               "time.sleep(0.3)\np.wait()\ntime.sleep(0.3)\n")
     proc = subprocess.Popen([sys.executable, "-c", parent])
@@ -85,7 +85,7 @@ def test_the_sampler_sees_the_cpu_of_each_process_of_a_tree() -> None:
         proc.wait()
     cpu = bench.cpu_by_role(sampler.cpu)
     assert 0.4 <= cpu["flow"] <= 1.5, cpu
-    assert 0.3 <= cpu["server"] <= 1.5, cpu  # its last 0.02 s may go unseen
+    assert 0.4 <= cpu["server"] <= 1.5, cpu
     assert sampler.peak > 0
 
 
