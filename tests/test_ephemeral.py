@@ -23,9 +23,16 @@ def test_left_to_prefect_when_the_user_configured_prefect(tmp_path: Path):
     assert ephemeral.start(env) is None and "PREFECT_API_URL" not in env
 
 
-def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
+def _server_env(prefect_home: Path) -> dict[str, str]:
+    """This process's environment without its Prefect settings, the session's Prefect home, no
+    analytics: what the tests start a temporary server with."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    return env
+
+
+def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
+    env = _server_env(prefect_home)
     server = ephemeral.start(env)
     assert server is not None
     try:
@@ -51,8 +58,7 @@ def test_the_server_starts_from_a_directory_with_its_own_flows_and_uvicorn(prefe
         (work / package / "__init__.py").write_text(f'raise SystemExit("the project\'s {package}")\n')
     (work / "flows" / "prefect_server.py").write_text('raise SystemExit("the project\'s server")\n')
     monkeypatch.chdir(work)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    env = _server_env(prefect_home)
     server = ephemeral.start(env)
     assert server is not None
     try:
@@ -95,21 +101,14 @@ def test_every_task_run_of_a_run_is_recorded_by_the_time_the_server_stops(tmp_pa
     each of its task runs and their three states once the command has ended."""
     import json
     import sqlite3
-    import subprocess
-    import sys
+
+    from test_cli import newsflow, seed_copies
 
     home = tmp_path / "prefect-home"  # a database of its own: this run's rows only
     raw = tmp_path / "raw"
-    raw.mkdir()
-    seed = Path(__file__).resolve().parents[1] / "raw" / "000_c9cd572a92cace71.txt"
-    (raw / "a.txt").write_bytes(seed.read_bytes())
-    (raw / "b.txt").write_bytes(seed.read_bytes() + "\n（副本）\n".encode())
-    script = Path(sys.executable).with_name("newsflow")
-    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "flows.cli"]
-    out = subprocess.run([*cmd, "run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh"), "--json",
-                          "--batch-size", "1"],
-                         cwd=tmp_path, env={**cli_env, "PREFECT_HOME": str(home)}, capture_output=True,
-                         text=True, timeout=600)
+    seed_copies(raw, 2)
+    out = newsflow("run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh"), "--json", "--batch-size", "1",
+                   cwd=tmp_path, env={**cli_env, "PREFECT_HOME": str(home)})
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["files"] == 2 and summary["batches"] == 2
@@ -328,9 +327,7 @@ def test_prefects_api_with_the_run_routers_first_sends_every_path_where_it_went_
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env = ephemeral._with_newsflow_on_path(ephemeral.server_environ(
-        {**env, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}))
+    env = ephemeral._with_newsflow_on_path(ephemeral.server_environ(_server_env(prefect_home)))
     out = subprocess.run([sys.executable, "-c", _SAME_ROUTES], env=env, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
