@@ -101,15 +101,22 @@ def run(
     # Prefect reads its settings once, at import: choose its log level before importing it.
     # Without --verbose only warnings and errors (e.g. "3 of 10 files quarantined") are logged;
     # a PREFECT_LOGGING_LEVEL already set wins.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    from flows import ephemeral
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", ephemeral.log_level(verbose))
 
     # Prefect's temporary API server boots while the pipeline's modules are imported, instead of
-    # after (see flows/ephemeral.py); workers set in with --dask-address are left to Prefect
-    from flows import ephemeral
-    from flows.cpu import CpuSample
+    # after (see flows/ephemeral.py): launched by the command's entry point before the command
+    # line was parsed (flows/main.py), else now; workers set in with --dask-address are left to
+    # Prefect
+    early = ephemeral.take_early(verbose) if not dask_address else None
+    if early is not None:
+        server, cpu_at_start = early
+    else:
+        from flows.cpu import CpuSample
 
-    cpu_at_start = CpuSample.now()  # what the machine does besides this run, from now on
-    server = ephemeral.start() if not dask_address else None
+        cpu_at_start = CpuSample.now()  # what the machine does besides this run, from now on
+        server = ephemeral.start() if not dask_address else None
     try:
         _run(raw, warehouse, full=full, batch_size=batch_size, workers=workers, dask_address=dask_address,
              lock_timeout=lock_timeout, as_json=as_json, server=server, cpu_at_start=cpu_at_start)

@@ -158,14 +158,15 @@ def prefect_would_start_one(environ: dict[str, str] | None = None) -> bool:
     return not (profiles.is_file() and "PREFECT_API_URL" in profiles.read_text("utf-8", "replace"))
 
 
-def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
+def start(environ: dict[str, str] | None = None, defaults: dict[str, str] | None = None) -> TemporaryServer | None:
     """Launch Prefect's temporary API server now, without waiting for it, and name it in
     ``PREFECT_API_URL`` of ``environ`` (default ``os.environ``; Prefect, imported later, reads it
     in every thread and worker process) until :meth:`TemporaryServer.stop`. None when this run
     should leave the server to Prefect (see :func:`prefect_would_start_one`) or Prefect's server
-    cannot be found."""
+    cannot be found. ``defaults``: variables of the server's environment where ``environ`` has
+    none (not set in ``environ``)."""
     target = os.environ if environ is None else environ
-    env = dict(target)
+    env = {**(defaults or {}), **target}
     if not prefect_would_start_one(env):
         return None
     spec = importlib.util.find_spec("prefect")
@@ -184,3 +185,46 @@ def start(environ: dict[str, str] | None = None) -> TemporaryServer | None:
     server = TemporaryServer(process, port, target)
     target["PREFECT_API_URL"] = server.api_url
     return server
+
+
+def log_level(verbose: bool) -> str:
+    """Prefect's log level for a run (``PREFECT_LOGGING_LEVEL`` unless the user set it): its INFO
+    logs (flow and task runs) with ``--verbose``, else warnings and errors only."""
+    return "INFO" if verbose else "WARNING"
+
+
+#: The server :func:`launch_early` launched and what it was launched for, until ``run`` takes it
+#: (:func:`take_early`) or the command ends (:func:`discard_early`).
+_EARLY: list[tuple[TemporaryServer, bool, object]] = []
+
+
+def launch_early(verbose: bool) -> TemporaryServer | None:
+    """Launch the temporary server for a run whose options are not parsed yet (``flows/main.py``),
+    with the log level ``verbose`` asks for, and sample the machine's CPU then (see
+    :func:`flows.cpu.CpuSample`). None when Prefect would start no such server."""
+    discard_early()
+    server = start(defaults={"PREFECT_LOGGING_LEVEL": log_level(verbose)})
+    if server is not None:
+        from flows.cpu import CpuSample
+
+        _EARLY.append((server, verbose, CpuSample.now()))
+    return server
+
+
+def take_early(verbose: bool) -> tuple[TemporaryServer, object] | None:
+    """The server :func:`launch_early` launched, and the CPU sample taken then, for a run whose
+    parsed options ask for ``verbose``: None (the server stopped) when it was launched for the
+    other log level, or when there is none."""
+    if not _EARLY:
+        return None
+    server, launched_verbose, sample = _EARLY.pop()
+    if launched_verbose != verbose:
+        server.stop()
+        return None
+    return server, sample
+
+
+def discard_early() -> None:
+    """Stop a server :func:`launch_early` launched that no run took."""
+    while _EARLY:
+        _EARLY.pop()[0].stop()
