@@ -46,7 +46,6 @@ def test_the_server_answers_and_is_gone_after_stop(prefect_home: Path):
     assert "PREFECT_API_URL" not in env
 
 
-
 def test_the_server_starts_from_a_directory_with_its_own_flows_and_uvicorn(prefect_home: Path, tmp_path: Path,
                                                                          monkeypatch):
     """``python -m`` puts the working directory first on the path: a ``flows`` package (a common
@@ -66,6 +65,7 @@ def test_the_server_starts_from_a_directory_with_its_own_flows_and_uvicorn(prefe
     finally:
         server.stop()
 
+
 def test_the_server_registers_no_block_types_unless_the_user_says_so():
     env = ephemeral.server_environ({"PATH": "/bin"})
     assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
@@ -84,7 +84,6 @@ def test_the_server_runs_no_automation_triggers_unless_the_user_says_so():
     assert mine["PREFECT_API_SERVICES_TRIGGERS_ENABLED"] == "true"
     # the block settings are a group of their own: a user's trigger setting leaves them as they were
     assert mine["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
-
 
 
 def test_the_server_records_task_runs_in_batches_unless_the_user_says_otherwise():
@@ -203,7 +202,6 @@ def test_flow_runs_on_the_temporary_server_send_no_heartbeats_unless_the_user_as
     # no server of newsflow's: nothing changed
     with cli._api(None):
         assert _engine_heartbeat() == before
-
 
 
 class _SilentServer:
